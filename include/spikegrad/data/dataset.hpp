@@ -1,0 +1,240 @@
+// spikegrad: spike_dataset, the one exchange type of the data modules. Every generator makes
+// one, every transform maps one to a new one, the SHD reader and writer read and write it.
+// Per sample: events (time, unit) sorted by time then unit, and a label.
+#pragma once
+
+#include "../core/error.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <numeric>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace spikegrad {
+
+/// What the event times of a dataset count: seconds (files), milliseconds, or engine steps.
+enum class time_unit { seconds, milliseconds, steps };
+
+inline const char* to_string(time_unit unit) {
+    switch (unit) {
+        case time_unit::seconds: return "s";
+        case time_unit::milliseconds: return "ms";
+        case time_unit::steps: return "steps";
+    }
+    return "?";
+}
+
+/// One sample: parallel spans of event times and units (sorted by time, then unit).
+struct spike_sample_view {
+    std::span<const float> times;
+    std::span<const std::uint32_t> units;
+    std::int32_t label = -1;
+
+    std::size_t size() const { return times.size(); }
+};
+
+/// A labelled set of spike samples. Copies and subsets share the event storage (a subset is
+/// an index list), so splits and batches cost O(samples), not O(events).
+class spike_dataset {
+public:
+    /// Contiguous storage of all events; sample s owns events [offsets[s], offsets[s+1]).
+    struct storage {
+        std::vector<std::size_t> offsets{0};
+        std::vector<float> times;
+        std::vector<std::uint32_t> units;
+        std::vector<std::int32_t> labels;
+    };
+
+    spike_dataset() : data_(std::make_shared<storage>()) {}
+
+    /// An empty dataset of `n_units` input units; `duration` is the nominal length of a
+    /// sample in `unit` (e.g. 1.4 s for SHD, 1000 steps for the synthetic tasks).
+    spike_dataset(std::size_t n_units, double duration, time_unit unit,
+                  std::vector<std::string> class_names)
+        : data_(std::make_shared<storage>()),
+          n_units_(n_units),
+          duration_(duration),
+          unit_(unit),
+          class_names_(std::move(class_names)) {
+        if (!(duration > 0) || !std::isfinite(duration))
+            raise<option_error>("spike_dataset: duration ", duration, " must be > 0");
+    }
+
+    std::size_t size() const { return index_ ? index_->size() : data_->labels.size(); }
+    bool empty() const { return size() == 0; }
+    std::size_t n_units() const { return n_units_; }
+    double duration() const { return duration_; }
+    time_unit unit() const { return unit_; }
+    const std::vector<std::string>& class_names() const { return class_names_; }
+    std::size_t n_classes() const { return class_names_.size(); }
+
+    /// Index of sample i in the shared storage.
+    std::size_t storage_index(std::size_t i) const { return index_ ? (*index_)[i] : i; }
+
+    spike_sample_view sample(std::size_t i) const {
+        if (i >= size())
+            raise<shape_error>("spike_dataset: sample ", i, " >= size ", size());
+        const std::size_t s = storage_index(i);
+        const std::size_t first = data_->offsets[s], last = data_->offsets[s + 1];
+        return {std::span<const float>(data_->times.data() + first, last - first),
+                std::span<const std::uint32_t>(data_->units.data() + first, last - first),
+                data_->labels[s]};
+    }
+
+    std::int32_t label(std::size_t i) const { return data_->labels[storage_index(i)]; }
+
+    std::vector<std::int32_t> labels() const {
+        std::vector<std::int32_t> out(size());
+        for (std::size_t i = 0; i < size(); ++i) out[i] = label(i);
+        return out;
+    }
+
+    /// Number of samples per class.
+    std::vector<std::size_t> class_counts() const {
+        std::vector<std::size_t> counts(n_classes(), 0);
+        for (std::size_t i = 0; i < size(); ++i) ++counts[static_cast<std::size_t>(label(i))];
+        return counts;
+    }
+
+    std::size_t n_spikes() const {
+        std::size_t total = 0;
+        for (std::size_t i = 0; i < size(); ++i) total += sample(i).size();
+        return total;
+    }
+
+    /// Appends a sample. Events are sorted by (time, unit); negative or non-finite times,
+    /// units >= n_units, mismatched lengths and labels outside the classes raise data_error.
+    void add_sample(std::span<const float> times, std::span<const std::uint32_t> units,
+                    std::int32_t label) {
+        const std::size_t s = size();
+        if (times.size() != units.size())
+            raise<shape_error>("spike_dataset: sample ", s, ": ", times.size(), " times but ",
+                               units.size(), " units");
+        if (label < 0 || static_cast<std::size_t>(label) >= n_classes())
+            raise<data_error>("spike_dataset: sample ", s, ": label ", label, " outside [0, ",
+                              n_classes(), ")");
+        for (std::size_t e = 0; e < times.size(); ++e) {
+            if (!std::isfinite(times[e]) || times[e] < 0)
+                raise<data_error>("spike_dataset: sample ", s, ": event ", e, ": time ",
+                                  times[e], " is negative or not finite");
+            if (units[e] >= n_units_)
+                raise<data_error>("spike_dataset: sample ", s, ": event ", e, ": unit ",
+                                  units[e], " >= n_units ", n_units_);
+        }
+        own_storage();
+        storage& d = *std::const_pointer_cast<storage>(data_);
+        const std::size_t first = d.times.size();
+        d.times.insert(d.times.end(), times.begin(), times.end());
+        d.units.insert(d.units.end(), units.begin(), units.end());
+        if (!std::is_sorted(times.begin(), times.end()) || has_unsorted_ties(times, units))
+            sort_events(d.times.data() + first, d.units.data() + first, times.size());
+        d.offsets.push_back(d.times.size());
+        d.labels.push_back(label);
+    }
+
+    /// The samples at `indices` (in that order), sharing this dataset's storage.
+    spike_dataset subset(std::span<const std::size_t> indices) const {
+        spike_dataset out = *this;
+        auto index = std::make_shared<std::vector<std::size_t>>();
+        index->reserve(indices.size());
+        for (std::size_t i : indices) {
+            if (i >= size())
+                raise<shape_error>("spike_dataset::subset: index ", i, " >= size ", size());
+            index->push_back(storage_index(i));
+        }
+        out.index_ = std::move(index);
+        return out;
+    }
+
+    /// An empty dataset with the same units, duration, time unit and classes.
+    spike_dataset empty_like() const {
+        spike_dataset out = *this;
+        out.data_ = std::make_shared<storage>();
+        out.index_.reset();
+        return out;
+    }
+
+    /// Same events with times converted to another unit; `dt_s` is the step length in
+    /// seconds and is needed only when one side is `steps`.
+    spike_dataset with_time_unit(time_unit target, double dt_s = 0) const {
+        const double scale = seconds_per(unit_, dt_s) / seconds_per(target, dt_s);
+        spike_dataset out = empty_like();
+        out.unit_ = target;
+        out.duration_ = duration_ * scale;
+        std::vector<float> times;
+        for (std::size_t i = 0; i < size(); ++i) {
+            const auto s = sample(i);
+            times.assign(s.times.begin(), s.times.end());
+            for (auto& t : times) t = static_cast<float>(t * scale);
+            out.add_sample(times, s.units, s.label);
+        }
+        return out;
+    }
+
+    void set_class_names(std::vector<std::string> names) { class_names_ = std::move(names); }
+
+private:
+    static double seconds_per(time_unit unit, double dt_s) {
+        switch (unit) {
+            case time_unit::seconds: return 1.0;
+            case time_unit::milliseconds: return 1e-3;
+            case time_unit::steps:
+                if (!(dt_s > 0))
+                    raise<option_error>("spike_dataset: converting steps needs dt_s > 0");
+                return dt_s;
+        }
+        return 1.0;
+    }
+
+    static bool has_unsorted_ties(std::span<const float> times,
+                                  std::span<const std::uint32_t> units) {
+        for (std::size_t e = 1; e < times.size(); ++e)
+            if (times[e] == times[e - 1] && units[e] < units[e - 1]) return true;
+        return false;
+    }
+
+    static void sort_events(float* times, std::uint32_t* units, std::size_t n) {
+        std::vector<std::size_t> order(n);
+        std::iota(order.begin(), order.end(), std::size_t(0));
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            return times[a] != times[b] ? times[a] < times[b] : units[a] < units[b];
+        });
+        std::vector<float> t(n);
+        std::vector<std::uint32_t> u(n);
+        for (std::size_t k = 0; k < n; ++k) {
+            t[k] = times[order[k]];
+            u[k] = units[order[k]];
+        }
+        std::copy(t.begin(), t.end(), times);
+        std::copy(u.begin(), u.end(), units);
+    }
+
+    /// Copy-on-write: a subset view or shared storage becomes a private compact copy.
+    void own_storage() {
+        if (!index_ && data_.use_count() == 1) return;
+        auto fresh = std::make_shared<storage>();
+        for (std::size_t i = 0; i < size(); ++i) {
+            const auto s = sample(i);
+            fresh->times.insert(fresh->times.end(), s.times.begin(), s.times.end());
+            fresh->units.insert(fresh->units.end(), s.units.begin(), s.units.end());
+            fresh->offsets.push_back(fresh->times.size());
+            fresh->labels.push_back(s.label);
+        }
+        data_ = std::move(fresh);
+        index_.reset();
+    }
+
+    std::shared_ptr<const storage> data_;
+    std::shared_ptr<const std::vector<std::size_t>> index_;
+    std::size_t n_units_ = 0;
+    double duration_ = 1;
+    time_unit unit_ = time_unit::steps;
+    std::vector<std::string> class_names_;
+};
+
+}  // namespace spikegrad
