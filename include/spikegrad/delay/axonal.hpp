@@ -1,0 +1,167 @@
+// spikegrad: learnable axonal delays, the paper's "SGD-delay" model (SPEC section 3): one
+// non-negative delay d per output neuron, in steps, applied to the layer's spikes before the
+// next layer. Default forward: linear interpolation between floor(d) and floor(d) + 1, so the
+// output is continuous in d and its gradient exact; [variant] SLAYER's integer shift.
+#pragma once
+
+#include "../core/error.hpp"
+#include "../core/random.hpp"
+#include "../network/parameters.hpp"
+#include "../network/trace.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace spikegrad {
+
+struct axonal_delay {
+    enum class mode {
+        /// y[t] = (1 - phi) x[t - k] + phi x[t - k - 1], k = floor(d), phi = d - k.
+        interpolate,
+        /// [variant] SLAYER: y[t] = x[t - floor(d)], gradient -sum_t g[t] (y[t] - y[t-1]).
+        shift,
+    };
+
+    struct params {
+        /// Upper bound of every delay, in steps (the released SHD code: 64; synthetic: 15).
+        float max_steps = 64.f;
+        /// Initial delays ~ U[init_low, init_high) steps (the code: U[0, 1)).
+        float init_low = 0.f;
+        float init_high = 1.f;
+        mode forward = mode::interpolate;
+        /// [variant] the released code's adaptive cap: from epoch `adaptive_after_epoch` on,
+        /// the layer's cap grows by 1 step whenever the 85th-percentile delay exceeds cap - 5.
+        bool adaptive_cap = false;
+        std::size_t adaptive_after_epoch = 250;
+        float adaptive_percentile = 0.85f;
+        float adaptive_margin = 5.f;
+    };
+
+    static constexpr bool enabled = true;
+    static constexpr const char* name = "axonal_delay";
+
+    template <class S>
+    class model {
+    public:
+        model() = default;
+        model(const params& p, std::size_t n) : p_(p), n_(n) {
+            if (!(p.max_steps >= 0) || !std::isfinite(p.max_steps))
+                raise<option_error>("axonal_delay: max_steps ", p.max_steps, " must be >= 0");
+            if (!(p.init_low >= 0 && p.init_low <= p.init_high && p.init_high <= p.max_steps + 1))
+                raise<option_error>("axonal_delay: need 0 <= init_low ", p.init_low,
+                                    " <= init_high ", p.init_high, " <= max_steps + 1");
+        }
+
+        void declare(parameter_store<S>& store, const std::string& prefix, rng& random) {
+            param_ = store.add(prefix + ".delay", parameter_kind::delay, {n_}, 0.0, p_.max_steps);
+            for (auto& d : store.values(param_))
+                d = static_cast<S>(std::min<double>(random.uniform(p_.init_low, p_.init_high),
+                                                    p_.max_steps));
+            offset_ = store.info(param_).offset;
+            whole_.assign(n_, 0);
+            fraction_.assign(n_, S(0));
+        }
+
+        std::size_t parameter_index() const { return param_; }
+        const params& options() const { return p_; }
+
+        /// Splits each delay into whole steps k and the fraction phi used by forward/backward.
+        void prepare(const S* values) {
+            for (std::size_t j = 0; j < n_; ++j) {
+                const S d = values[offset_ + j];
+                const S k = std::floor(d);
+                whole_[j] = static_cast<std::size_t>(k);
+                fraction_[j] = p_.forward == mode::interpolate ? d - k : S(0);
+            }
+        }
+
+        /// Delayed spike train of `in` (events past step T - 1 are dropped). The output
+        /// carries values: 1 - phi at t + k and phi at t + k + 1.
+        void forward(const event_train<S>& in, std::size_t T, event_train<S>& out) const {
+            out.offsets.assign(T + 1, 0);
+            const auto input = in.view();
+            // Count events per target step, then place them (a counting sort by time).
+            for (std::size_t t = 0; t < T; ++t)
+                for (std::size_t e = input.begin(t); e < input.end(t); ++e) {
+                    const std::size_t j = input.units[e];
+                    const std::size_t target = t + whole_[j];
+                    if (target < T) ++out.offsets[target + 1];
+                    if (fraction_[j] != S(0) && target + 1 < T) ++out.offsets[target + 2];
+                }
+            for (std::size_t t = 0; t < T; ++t) out.offsets[t + 1] += out.offsets[t];
+            const std::size_t total = out.offsets[T];
+            out.units.resize(total);
+            out.values.resize(total);
+            // offsets[t] serves as the write cursor of step t, then everything shifts back.
+            for (std::size_t t = 0; t < T; ++t)
+                for (std::size_t e = input.begin(t); e < input.end(t); ++e) {
+                    const auto j = input.units[e];
+                    const S x = input.value(e);
+                    const std::size_t target = t + whole_[j];
+                    const S phi = fraction_[j];
+                    if (target < T) {
+                        out.units[out.offsets[target]] = j;
+                        out.values[out.offsets[target]++] = x * (S(1) - phi);
+                    }
+                    if (phi != S(0) && target + 1 < T) {
+                        out.units[out.offsets[target + 1]] = j;
+                        out.values[out.offsets[target + 1]++] = x * phi;
+                    }
+                }
+            for (std::size_t t = T; t > 0; --t) out.offsets[t] = out.offsets[t - 1];
+            out.offsets[0] = 0;
+            if (p_.forward == mode::shift && in.binary()) out.values.clear();
+        }
+
+        /// From g_y = dL/dy[t, j] (delayed signal) to g_x = dL/dx[t, j] (the neuron's spikes)
+        /// and dL/dd_j = sum over input events x at t of x (g_y[t+k+1] - g_y[t+k]).
+        void backward(const event_train<S>& in, const S* g_y, std::size_t T, S* g_x,
+                      S* grads) const {
+            for (std::size_t t = 0; t < T; ++t) {
+                S* row = g_x + t * n_;
+                for (std::size_t j = 0; j < n_; ++j) {
+                    const std::size_t target = t + whole_[j];
+                    const S phi = fraction_[j];
+                    S g = target < T ? (S(1) - phi) * g_y[target * n_ + j] : S(0);
+                    if (phi != S(0) && target + 1 < T) g += phi * g_y[(target + 1) * n_ + j];
+                    row[j] = g;
+                }
+            }
+            const auto input = in.view();
+            S* dd = grads + offset_;
+            for (std::size_t t = 0; t < T; ++t)
+                for (std::size_t e = input.begin(t); e < input.end(t); ++e) {
+                    const auto j = input.units[e];
+                    const std::size_t target = t + whole_[j];
+                    const S now = target < T ? g_y[target * n_ + j] : S(0);
+                    const S after = target + 1 < T ? g_y[(target + 1) * n_ + j] : S(0);
+                    dd[j] += input.value(e) * (after - now);
+                }
+        }
+
+        /// The released code's adaptive cap, called at the end of every epoch: returns the new
+        /// upper bound of this layer's delays (unchanged unless the rule fires).
+        double adapt_cap(std::size_t epoch, const S* values, double cap) const {
+            if (!p_.adaptive_cap || epoch < p_.adaptive_after_epoch || n_ == 0) return cap;
+            std::vector<S> sorted(values + offset_, values + offset_ + n_);
+            const auto rank = static_cast<std::size_t>(
+                std::ceil(static_cast<double>(p_.adaptive_percentile) * static_cast<double>(n_)));
+            const std::size_t k = std::min(n_ - 1, rank == 0 ? 0 : rank - 1);
+            std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(k),
+                             sorted.end());
+            return static_cast<double>(sorted[k]) > cap - p_.adaptive_margin ? cap + 1 : cap;
+        }
+
+    private:
+        params p_{};
+        std::size_t n_ = 0;
+        std::size_t param_ = 0, offset_ = 0;
+        std::vector<std::size_t> whole_;
+        std::vector<S> fraction_;
+    };
+};
+
+}  // namespace spikegrad

@@ -1,0 +1,86 @@
+// spikegrad: cross-entropy losses on the last layer's record. The paper's synthetic tasks use
+// the readout membrane at the final step (SPEC section 4); max-over-time membrane and spike
+// counts are the other common logits (snnTorch's ce_max_membrane_loss, ce_count_loss).
+#pragma once
+
+#include "common.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+namespace spikegrad {
+
+/// L = CE(softmax(v[T-1]), y) on the readout membrane at the last step.
+struct final_membrane_cross_entropy {
+    static constexpr record_kind reads = record_kind::membrane;
+    static constexpr const char* name = "ce_final";
+
+    template <class S>
+    S evaluate(const S* record, std::size_t T, std::size_t n, int label, S* grad, S scale) const {
+        if (grad) std::fill(grad, grad + T * n, S(0));
+        return detail::cross_entropy(record + (T - 1) * n, n, label,
+                                     grad ? grad + (T - 1) * n : nullptr, scale);
+    }
+    template <class S>
+    void scores(const S* record, std::size_t T, std::size_t n, S* out) const {
+        std::copy(record + (T - 1) * n, record + T * n, out);
+    }
+};
+
+/// L = CE(softmax(max_t v[t]), y); the gradient flows to the step of each maximum.
+struct max_membrane_cross_entropy {
+    static constexpr record_kind reads = record_kind::membrane;
+    static constexpr const char* name = "ce_max";
+
+    template <class S>
+    S evaluate(const S* record, std::size_t T, std::size_t n, int label, S* grad, S scale) const {
+        std::vector<S> z(n);
+        std::vector<std::size_t> when(n, 0);
+        for (std::size_t i = 0; i < n; ++i) {
+            z[i] = record[i];
+            for (std::size_t t = 1; t < T; ++t)
+                if (record[t * n + i] > z[i]) {
+                    z[i] = record[t * n + i];
+                    when[i] = t;
+                }
+        }
+        std::vector<S> dz(n);
+        const S loss = detail::cross_entropy(z.data(), n, label, grad ? dz.data() : nullptr, scale);
+        if (grad) {
+            std::fill(grad, grad + T * n, S(0));
+            for (std::size_t i = 0; i < n; ++i) grad[when[i] * n + i] = dz[i];
+        }
+        return loss;
+    }
+    template <class S>
+    void scores(const S* record, std::size_t T, std::size_t n, S* out) const {
+        for (std::size_t i = 0; i < n; ++i) {
+            out[i] = record[i];
+            for (std::size_t t = 1; t < T; ++t) out[i] = std::max(out[i], record[t * n + i]);
+        }
+    }
+};
+
+/// L = CE(softmax(N), y) with N_i = sum_t s_i[t], the output spike counts.
+struct count_cross_entropy {
+    static constexpr record_kind reads = record_kind::spikes;
+    static constexpr const char* name = "ce_count";
+
+    template <class S>
+    S evaluate(const S* record, std::size_t T, std::size_t n, int label, S* grad, S scale) const {
+        std::vector<S> counts(n), dz(n);
+        detail::count_rows(record, 0, T, n, counts.data());
+        const S loss =
+            detail::cross_entropy(counts.data(), n, label, grad ? dz.data() : nullptr, scale);
+        if (grad)
+            for (std::size_t t = 0; t < T; ++t) std::copy(dz.begin(), dz.end(), grad + t * n);
+        return loss;
+    }
+    template <class S>
+    void scores(const S* record, std::size_t T, std::size_t n, S* out) const {
+        detail::count_rows(record, 0, T, n, out);
+    }
+};
+
+}  // namespace spikegrad

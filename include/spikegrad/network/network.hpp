@@ -1,0 +1,476 @@
+// spikegrad: network<Layers...>, a feedforward SNN composed at compile time. Forward runs the
+// time loop layer by layer for each sample; backward is BPTT through the same loop in reverse.
+// Samples of a batch are split over threads (OpenMP); each thread accumulates gradients in its
+// own buffer and the buffers are summed in thread order, so a fixed thread count gives
+// bit-identical results.
+#pragma once
+
+#include "../concepts.hpp"
+#include "../config.hpp"
+#include "../core/error.hpp"
+#include "../core/events.hpp"
+#include "../core/random.hpp"
+#include "../core/tensor.hpp"
+#include "../loss/common.hpp"
+#include "parameters.hpp"
+#include "trace.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace spikegrad {
+
+struct network_options {
+    /// Step length in ms: leaks are beta = exp(-dt_ms / tau_ms).
+    double dt_ms = 1.0;
+    /// Seed of the parameter initialisation.
+    std::uint64_t seed = 0;
+    /// Threads a batch is split over; 0 means OpenMP's default (all cores), 1 is serial.
+    int threads = 0;
+};
+
+/// Loss and accuracy summed over the samples of one or more batches.
+struct step_stats {
+    double loss_sum = 0;
+    std::size_t correct = 0;
+    std::size_t samples = 0;
+
+    double loss() const { return samples ? loss_sum / static_cast<double>(samples) : 0.0; }
+    double accuracy() const {
+        return samples ? static_cast<double>(correct) / static_cast<double>(samples) : 0.0;
+    }
+    step_stats& operator+=(const step_stats& other) {
+        loss_sum += other.loss_sum;
+        correct += other.correct;
+        samples += other.samples;
+        return *this;
+    }
+};
+
+namespace detail {
+
+/// Per-thread scratch that is not part of a network's value: copies start empty.
+template <class T>
+struct scratch {
+    T value{};
+    scratch() = default;
+    scratch(const scratch&) {}
+    scratch(scratch&&) noexcept = default;
+    scratch& operator=(const scratch&) { return *this; }
+    scratch& operator=(scratch&&) noexcept = default;
+};
+
+}  // namespace detail
+
+template <class Scalar, class... Layers>
+class basic_network {
+    static_assert(std::is_floating_point_v<Scalar>,
+                  "basic_network<Scalar, ...>: Scalar must be float or double");
+    static_assert(sizeof...(Layers) >= 1, "network<...>: a network needs at least one layer");
+
+public:
+    using scalar_type = Scalar;
+    static constexpr std::size_t depth = sizeof...(Layers);
+    using layer_specs = std::tuple<Layers...>;
+    using last_layer_spec = std::tuple_element_t<depth - 1, layer_specs>;
+    static constexpr bool spiking_output = last_layer_spec::spiking;
+    /// Per-sample record of every layer, kept between forward and backward.
+    using sample_tape = std::array<layer_tape<Scalar>, depth>;
+    using tape = std::vector<sample_tape>;
+
+private:
+    static constexpr bool hidden_layers_spike = [] {
+        std::size_t k = 0;
+        bool ok = true;
+        ((ok = ok && (k++ == depth - 1 || Layers::spiking)), ...);
+        return ok;
+    }();
+    static_assert(hidden_layers_spike,
+                  "network<...>: every layer but the last must spike; a non-spiking readout "
+                  "can only be the last layer");
+
+    using layer_tuple = std::tuple<typename Layers::template layer<Scalar>...>;
+
+    struct workspace {
+        std::vector<Scalar> current, g_a, g_b, g_spikes, work, record, g_record, scores;
+        sample_tape tape;
+        std::vector<Scalar> grads;
+    };
+
+public:
+    /// Layer sizes {n_in, n_hidden..., n_out}: one more entry than layers.
+    explicit basic_network(std::vector<std::size_t> sizes, network_options options = {})
+        : basic_network(std::move(sizes), options, typename Layers::options{}...) {}
+
+    basic_network(std::vector<std::size_t> sizes, network_options options,
+                  typename Layers::options... layer_options)
+        : sizes_(std::move(sizes)), options_(options) {
+        if (sizes_.size() != depth + 1)
+            raise<shape_error>("network: ", sizes_.size(), " sizes given for ", depth,
+                               " layers (need ", depth + 1, ": inputs, then each layer's outputs)");
+        if (!(options_.dt_ms > 0) || !std::isfinite(options_.dt_ms))
+            raise<option_error>("network: dt_ms ", options_.dt_ms, " must be positive");
+        if (options_.threads < 0)
+            raise<option_error>("network: threads ", options_.threads, " must be >= 0");
+        build(std::index_sequence_for<Layers...>{}, std::forward_as_tuple(layer_options...));
+        gradients_.assign(store_.size(), Scalar(0));
+    }
+
+    const std::vector<std::size_t>& sizes() const { return sizes_; }
+    std::size_t n_inputs() const { return sizes_.front(); }
+    std::size_t n_outputs() const { return sizes_.back(); }
+    const network_options& options() const { return options_; }
+
+    parameter_store<Scalar>& parameters() { return store_; }
+    const parameter_store<Scalar>& parameters() const { return store_; }
+    /// dL/dparameters of the last backward or train_step, in the store's layout.
+    std::vector<Scalar>& gradients() { return gradients_; }
+    const std::vector<Scalar>& gradients() const { return gradients_; }
+
+    /// A tensor view of a parameter's values or gradient, shaped as registered.
+    auto parameter(const std::string& name) { return view(store_.flat(), name); }
+    auto gradient(const std::string& name) { return view(gradients_, name); }
+
+    template <std::size_t I>
+    const auto& layer() const {
+        return std::get<I>(layers_);
+    }
+
+    int threads() const { return options_.threads > 0 ? options_.threads : max_threads(); }
+    void set_threads(int count) {
+        if (count < 0) raise<option_error>("network: threads ", count, " must be >= 0");
+        options_.threads = count;
+    }
+
+    /// A description of the architecture: scalar type, every layer's policies and sizes.
+    std::string architecture() const {
+        std::string out = std::is_same_v<Scalar, float> ? "float" : "double";
+        std::size_t k = 0;
+        ((out += "|dense<" + std::string(Layers::neuron_type::name) + "," +
+                 Layers::surrogate_type::name + "," + Layers::delay_type::name + ">[" +
+                 std::to_string(sizes_[k]) + "->" + std::to_string(sizes_[k + 1]) + "]",
+          ++k),
+         ...);
+        return out;
+    }
+
+    /// Inference: the last layer's record [B, T, n_out] (membrane for a readout, spikes
+    /// otherwise) without keeping anything for backward.
+    tensor<Scalar, 3> forward(const event_batch& batch) const {
+        check_input(batch, "forward");
+        prepare(false);
+        const std::size_t T = batch.n_steps, n = n_outputs();
+        tensor<Scalar, 3> record({batch.n_samples, T, n});
+        for_each_sample(batch, [&](std::size_t b, workspace& ws) {
+            forward_sample(batch.sample(b), T, ws, ws.tape);
+            last().write_record(ws.tape[depth - 1], T, record.data() + b * T * n);
+        });
+        return record;
+    }
+
+    /// Forward keeping the per-sample tape that backward needs.
+    tensor<Scalar, 3> forward(const event_batch& batch, tape& kept) const {
+        check_input(batch, "forward");
+        prepare(false);
+        const std::size_t T = batch.n_steps, n = n_outputs();
+        tensor<Scalar, 3> record({batch.n_samples, T, n});
+        kept.resize(batch.n_samples);
+        for_each_sample(batch, [&](std::size_t b, workspace& ws) {
+            forward_sample(batch.sample(b), T, ws, kept[b]);
+            last().write_record(kept[b][depth - 1], T, record.data() + b * T * n);
+        });
+        return record;
+    }
+
+    /// BPTT from dL/d(record) [B, T, n_out]; sets gradients() (it does not accumulate).
+    void backward(const event_batch& batch, const tape& kept, const tensor<Scalar, 3>& g_record) {
+        const std::size_t T = batch.n_steps, n = n_outputs();
+        if (kept.size() != batch.n_samples)
+            raise<shape_error>("backward: tape holds ", kept.size(), " samples, batch has ",
+                               batch.n_samples);
+        if (g_record.shape(0) != batch.n_samples || g_record.shape(1) != T ||
+            g_record.shape(2) != n)
+            raise<shape_error>("backward: gradient shape [", g_record.shape(0), ", ",
+                               g_record.shape(1), ", ", g_record.shape(2), "] but record is [",
+                               batch.n_samples, ", ", T, ", ", n, "]");
+        prepare(true);
+        const int used = for_each_sample(
+            batch,
+            [&](std::size_t b, workspace& ws) {
+                backward_sample(batch.sample(b), T, ws, kept[b], g_record.data() + b * T * n);
+            },
+            true);
+        reduce_gradients(used);
+    }
+
+    /// Forward, loss and backward of one batch, sample by sample (no batch-wide tape).
+    /// Sets gradients() to d(mean loss)/d(parameters); returns the loss and accuracy.
+    template <class Loss>
+    step_stats train_step(const event_batch& batch, const Loss& loss) {
+        check_loss<Loss>();
+        check_input(batch, "train_step");
+        check_labels(batch, "train_step");
+        prepare(true);
+        const std::size_t T = batch.n_steps, n = n_outputs();
+        const Scalar scale = Scalar(1) / static_cast<Scalar>(batch.n_samples);
+        std::vector<Scalar> losses(batch.n_samples);
+        std::vector<char> hits(batch.n_samples);
+        const int used = for_each_sample(
+            batch,
+            [&](std::size_t b, workspace& ws) {
+                forward_sample(batch.sample(b), T, ws, ws.tape);
+                last().write_record(ws.tape[depth - 1], T, ws.record.data());
+                losses[b] = loss.evaluate(ws.record.data(), T, n, batch.labels[b],
+                                          ws.g_record.data(), scale);
+                loss.scores(ws.record.data(), T, n, ws.scores.data());
+                hits[b] = argmax(ws.scores.data(), n) == batch.labels[b];
+                backward_sample(batch.sample(b), T, ws, ws.tape, ws.g_record.data());
+            },
+            true);
+        reduce_gradients(used);
+        return summarise(losses, hits, "train_step");
+    }
+
+    /// Loss and accuracy of a labelled batch; optionally the predicted classes.
+    template <class Loss>
+    step_stats evaluate(const event_batch& batch, const Loss& loss,
+                        std::vector<int>* predictions = nullptr) const {
+        check_loss<Loss>();
+        check_input(batch, "evaluate");
+        check_labels(batch, "evaluate");
+        prepare(false);
+        const std::size_t T = batch.n_steps, n = n_outputs();
+        std::vector<Scalar> losses(batch.n_samples);
+        std::vector<char> hits(batch.n_samples);
+        if (predictions) predictions->assign(batch.n_samples, -1);
+        for_each_sample(batch, [&](std::size_t b, workspace& ws) {
+            forward_sample(batch.sample(b), T, ws, ws.tape);
+            last().write_record(ws.tape[depth - 1], T, ws.record.data());
+            losses[b] = loss.evaluate(ws.record.data(), T, n, batch.labels[b],
+                                      static_cast<Scalar*>(nullptr), Scalar(1));
+            loss.scores(ws.record.data(), T, n, ws.scores.data());
+            const int predicted = argmax(ws.scores.data(), n);
+            hits[b] = predicted == batch.labels[b];
+            if (predictions) (*predictions)[b] = predicted;
+        });
+        return summarise(losses, hits, "evaluate");
+    }
+
+    /// Spike counts per hidden layer of the last tape (for activity regularisers and plots).
+    static std::vector<std::size_t> spike_counts(const sample_tape& sample) {
+        std::vector<std::size_t> counts;
+        for (const auto& layer : sample) counts.push_back(layer.spikes.size());
+        return counts;
+    }
+
+    /// End-of-epoch hook: grows adaptive delay caps ([variant] of the released code).
+    void end_epoch(std::size_t epoch) {
+        for_each_layer([&](auto& layer) {
+            if constexpr (requires { layer.delay().parameter_index(); }) {
+                const std::size_t k = layer.delay().parameter_index();
+                const auto& info = store_.info(k);
+                const double cap =
+                    layer.delay().adapt_cap(epoch, store_.flat().data(), info.upper);
+                if (cap != info.upper) store_.set_bounds(k, info.lower, cap);
+            }
+        });
+    }
+
+private:
+    template <std::size_t... I, class Tuple>
+    void build(std::index_sequence<I...>, Tuple&& opts) {
+        rng random(options_.seed);
+        layers_ = layer_tuple(typename Layers::template layer<Scalar>(
+            std::get<I>(opts), sizes_[I], sizes_[I + 1])...);
+        (std::get<I>(layers_).declare(store_, I, random), ...);
+        max_width_ = *std::max_element(sizes_.begin(), sizes_.end());
+    }
+
+    template <class F>
+    void for_each_layer(F&& f) {
+        std::apply([&](auto&... layer) { (f(layer), ...); }, layers_);
+    }
+
+    auto& last() const { return std::get<depth - 1>(layers_); }
+
+    template <class Loss>
+    static constexpr void check_loss() {
+        static_assert(loss_policy<Loss>,
+                      "network: Loss is not a loss policy: it needs `static constexpr "
+                      "record_kind reads`, evaluate(record, T, n, label, grad, scale) and "
+                      "scores(record, T, n, out) (see spikegrad/concepts.hpp)");
+        static_assert(Loss::reads != record_kind::membrane || !spiking_output,
+                      "network: this loss reads the membrane, so the last layer must be a "
+                      "non-spiking readout (dense<readout>)");
+        static_assert(Loss::reads != record_kind::spikes || spiking_output,
+                      "network: this loss reads output spikes, so the last layer must spike "
+                      "(e.g. dense<lif>)");
+    }
+
+    auto view(std::vector<Scalar>& flat, const std::string& name) {
+        const auto& info = store_.info(store_.find(name));
+        return xt::adapt(flat.data() + info.offset, info.size, xt::no_ownership(), info.shape);
+    }
+
+    void check_input(const event_batch& batch, const char* what) const {
+        if (batch.n_units != n_inputs())
+            raise<shape_error>(what, ": input has ", batch.n_units, " units but layer 0 expects ",
+                               n_inputs());
+        if (batch.n_steps == 0) raise<shape_error>(what, ": input has zero steps");
+        batch.validate(std::string(what) + ": input");
+    }
+
+    void check_labels(const event_batch& batch, const char* what) const {
+        if (batch.labels.size() != batch.n_samples)
+            raise<data_error>(what, ": the batch has ", batch.labels.size(), " labels for ",
+                              batch.n_samples, " samples");
+        for (std::size_t b = 0; b < batch.n_samples; ++b)
+            if (batch.labels[b] < 0 || static_cast<std::size_t>(batch.labels[b]) >= n_outputs())
+                raise<data_error>(what, ": sample ", b, ": label ", batch.labels[b],
+                                  " outside [0, ", n_outputs(), ") (the network has ",
+                                  n_outputs(), " outputs)");
+    }
+
+    step_stats summarise(const std::vector<Scalar>& losses, const std::vector<char>& hits,
+                         const char* what) const {
+        step_stats stats;
+        for (std::size_t b = 0; b < losses.size(); ++b) {
+            if (!std::isfinite(losses[b]))
+                raise<numeric_error>(what, ": sample ", b, ": loss is ",
+                                     static_cast<double>(losses[b]));
+            stats.loss_sum += static_cast<double>(losses[b]);
+            stats.correct += hits[b] ? 1 : 0;
+        }
+        stats.samples = losses.size();
+        return stats;
+    }
+
+    void prepare(bool for_backward) const {
+        const Scalar* values = store_.flat().data();
+        std::size_t k = 0;
+        std::apply(
+            [&](auto&... layer) {
+                ((layer.prepare(values, options_.dt_ms, for_backward && k++ > 0)), ...);
+            },
+            layers_);
+    }
+
+    /// Runs f(b, workspace) for every sample, split statically over the threads; returns how
+    /// many workspaces were used. With `gradients`, each used workspace's grads start at zero.
+    template <class F>
+    int for_each_sample(const event_batch& batch, F&& f, bool gradients = false) const {
+        const std::size_t B = batch.n_samples;
+        const int count = static_cast<int>(
+            std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(threads()), B)));
+        auto& spaces = workspaces_.value;
+        if (spaces.size() < static_cast<std::size_t>(count)) spaces.resize(count);
+        const std::size_t T = batch.n_steps;
+        for (int k = 0; k < count; ++k) {
+            auto& ws = spaces[k];
+            const std::size_t wide = T * max_width_;
+            ws.current.resize(wide);
+            ws.g_a.resize(wide);
+            ws.g_b.resize(wide);
+            ws.g_spikes.resize(wide);
+            ws.work.resize(max_work());
+            ws.record.resize(T * n_outputs());
+            ws.g_record.resize(T * n_outputs());
+            ws.scores.resize(n_outputs());
+            if (gradients) ws.grads.assign(store_.size(), Scalar(0));
+        }
+        std::exception_ptr failure;
+#if SPIKEGRAD_HAS_OPENMP
+#pragma omp parallel for schedule(static) num_threads(count)
+        for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(B); ++b) {
+            try {
+                f(static_cast<std::size_t>(b), spaces[omp_get_thread_num()]);
+            } catch (...) {
+#pragma omp critical(spikegrad_failure)
+                if (!failure) failure = std::current_exception();
+            }
+        }
+#else
+        for (std::size_t b = 0; b < B; ++b) f(b, spaces[0]);
+#endif
+        if (failure) std::rethrow_exception(failure);
+        return count;
+    }
+
+    void reduce_gradients(int used) {
+        auto& spaces = workspaces_.value;
+        std::copy(spaces[0].grads.begin(), spaces[0].grads.end(), gradients_.begin());
+        for (int k = 1; k < used; ++k)
+            simd::add_row(gradients_.size(), spaces[k].grads.data(), gradients_.data());
+    }
+
+    std::size_t max_work() const {
+        std::size_t w = 1;
+        std::apply([&](const auto&... layer) { ((w = std::max(w, layer.work_size())), ...); },
+                   layers_);
+        return w;
+    }
+
+    template <std::size_t I>
+    void forward_layer(event_view<float> input, std::size_t T, workspace& ws,
+                       sample_tape& kept) const {
+        const Scalar* values = store_.flat().data();
+        if constexpr (I == 0)
+            std::get<0>(layers_).forward(input, T, kept[0], ws.current.data(), ws.work.data(),
+                                         values);
+        else
+            std::get<I>(layers_).forward(std::get<I - 1>(layers_).output(kept[I - 1]), T,
+                                         kept[I], ws.current.data(), ws.work.data(), values);
+    }
+
+    void forward_sample(event_view<float> input, std::size_t T, workspace& ws,
+                        sample_tape& kept) const {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (forward_layer<I>(input, T, ws, kept), ...);
+        }(std::make_index_sequence<depth>{});
+    }
+
+    template <std::size_t I>
+    void backward_layer(event_view<float> input, std::size_t T, workspace& ws,
+                        const sample_tape& kept, const Scalar* g_out, bool flip) const {
+        const Scalar* values = store_.flat().data();
+        const auto& layer = std::get<I>(layers_);
+        if constexpr (I == 0) {
+            layer.backward(input, kept[0], T, g_out, ws.g_spikes.data(), ws.current.data(),
+                           ws.work.data(), values, ws.grads.data(), static_cast<Scalar*>(nullptr));
+        } else {
+            Scalar* g_in = flip ? ws.g_b.data() : ws.g_a.data();
+            layer.backward(std::get<I - 1>(layers_).output(kept[I - 1]), kept[I], T, g_out,
+                           ws.g_spikes.data(), ws.current.data(), ws.work.data(), values,
+                           ws.grads.data(), g_in);
+            backward_layer<I - 1>(input, T, ws, kept, g_in, !flip);
+        }
+    }
+
+    void backward_sample(event_view<float> input, std::size_t T, workspace& ws,
+                         const sample_tape& kept, const Scalar* g_record) const {
+        backward_layer<depth - 1>(input, T, ws, kept, g_record, false);
+    }
+
+    std::vector<std::size_t> sizes_;
+    network_options options_;
+    parameter_store<Scalar> store_;
+    std::vector<Scalar> gradients_;
+    mutable layer_tuple layers_;
+    std::size_t max_width_ = 0;
+    mutable detail::scratch<std::vector<workspace>> workspaces_;
+};
+
+/// The float network, the common case.
+template <class... Layers>
+using network = basic_network<float, Layers...>;
+
+}  // namespace spikegrad

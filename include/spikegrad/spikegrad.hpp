@@ -1,0 +1,35 @@
+// spikegrad: the umbrella header of the core engine (xtensor + xsimd only; no HDF5, no MPI,
+// no I/O). Data modules (data/...) and file formats (io/...) are separate opt-in headers.
+#pragma once
+
+#include "config.hpp"
+#include "concepts.hpp"
+
+#include "core/error.hpp"
+#include "core/events.hpp"
+#include "core/random.hpp"
+#include "core/tensor.hpp"
+
+#include "surrogate/any.hpp"
+#include "surrogate/arctan.hpp"
+#include "surrogate/boxcar.hpp"
+#include "surrogate/fast_sigmoid.hpp"
+#include "surrogate/sigmoid.hpp"
+#include "surrogate/slayer_exponential.hpp"
+#include "surrogate/straight_through.hpp"
+#include "surrogate/triangle.hpp"
+
+#include "neuron/lif.hpp"
+#include "neuron/readout.hpp"
+
+#include "delay/axonal.hpp"
+#include "delay/none.hpp"
+
+#include "synapse/dense.hpp"
+
+#include "loss/count.hpp"
+#include "loss/cross_entropy.hpp"
+#include "loss/spike_rate.hpp"
+#include "loss/spikemax.hpp"
+
+#include "network/network.hpp"

@@ -1,0 +1,95 @@
+// BPTT against central finite differences, in double precision. With the test-only smooth
+// spike the whole forward pass is differentiable, so every gradient must match; with the real
+// Heaviside only the readout/loss path is differentiable, and it must match there.
+#include "../support/finite_differences.hpp"
+#include "../support/smooth_spike.hpp"
+
+#include <spikegrad/spikegrad.hpp>
+
+#include <doctest/doctest.h>
+
+using namespace spikegrad;
+using spikegrad::testing::check_gradients;
+using spikegrad::testing::random_batch;
+using spikegrad::testing::smooth_spike;
+
+namespace {
+
+const auto everything = [](const parameter_info&) { return true; };
+
+lif::params smooth_lif(reset_mode reset, tau_training tau) {
+    return {.tau_ms = 8.f, .theta = 1.f, .reset = reset, .detach_reset = false, .train_tau = tau,
+            .tau_min_ms = 1.f, .tau_max_ms = 100.f};
+}
+
+}  // namespace
+
+TEST_CASE("every gradient of a 2-hidden-layer LIF network equals central differences") {
+    using net_t = basic_network<double, dense<lif, smooth_spike>, dense<lif, smooth_spike>,
+                                dense<readout, smooth_spike>>;
+    for (auto reset : {reset_mode::subtract, reset_mode::zero}) {
+        CAPTURE(static_cast<int>(reset));
+        net_t net({6, 8, 7, 3}, {.dt_ms = 1.0, .seed = 11},
+                  {.neuron = smooth_lif(reset, tau_training::per_neuron), .init_scale = 2.f},
+                  {.neuron = smooth_lif(reset, tau_training::shared), .init_scale = 2.f},
+                  {.neuron = {.tau_ms = 6.f, .train_tau = tau_training::shared}});
+        const auto batch = random_batch(4, 25, 6, 3, 0.2, 5);
+        const auto result =
+            check_gradients(net, batch, final_membrane_cross_entropy{}, everything, 1e-6);
+        CHECK(result.checked == net.parameters().size());
+        CHECK_MESSAGE(result.failed == 0, "worst " << result.worst_name << " "
+                                                   << result.worst_relative);
+    }
+}
+
+TEST_CASE("gradients of spike-count losses on a spiking output equal central differences") {
+    using net_t = basic_network<double, dense<lif, smooth_spike>, dense<lif, smooth_spike>,
+                                dense<lif, smooth_spike>>;
+    net_t net({5, 7, 6, 4}, {.seed = 3},
+              {.neuron = smooth_lif(reset_mode::subtract, tau_training::fixed), .init_scale = 2.f},
+              {.neuron = smooth_lif(reset_mode::subtract, tau_training::fixed), .init_scale = 2.f},
+              {.neuron = smooth_lif(reset_mode::subtract, tau_training::shared), .init_scale = 2.f});
+    const auto batch = random_batch(3, 30, 5, 4, 0.25, 9);
+    SUBCASE("spike_rate") {
+        const auto r = check_gradients(net, batch, spike_rate{}, everything, 1e-6);
+        CHECK(r.failed == 0);
+    }
+    SUBCASE("count_mse") {
+        const auto r = check_gradients(net, batch, count_mse{}, everything, 1e-6);
+        CHECK(r.failed == 0);
+    }
+    SUBCASE("count_cross_entropy") {
+        const auto r = check_gradients(net, batch, count_cross_entropy{}, everything, 1e-6);
+        CHECK(r.failed == 0);
+    }
+    SUBCASE("spikemax softmax form with a sliding window") {
+        const auto r = check_gradients(
+            net, batch, spikemax{.kind = spikemax::form::softmax, .window = 10, .scale = 4.f},
+            everything, 1e-6);
+        CHECK(r.failed == 0);
+    }
+}
+
+TEST_CASE("the readout and loss path matches central differences with the real Heaviside") {
+    using net_t = basic_network<double, dense<lif>, dense<lif>, dense<readout>>;
+    net_t net({8, 12, 10, 3}, {.seed = 4}, {.init_scale = 3.f}, {.init_scale = 3.f},
+              {.neuron = {.tau_ms = 10.f, .train_tau = tau_training::per_neuron}});
+    const auto batch = random_batch(5, 40, 8, 3, 0.3, 2);
+    const auto readout_only = [](const parameter_info& info) {
+        return info.name.rfind("layer2.", 0) == 0;
+    };
+    // Small steps: hidden spikes do not move, but the max-membrane argmax may switch step.
+    // Rounding then limits the quotient to ~1e-11, hence the floor of 1e-4.
+    SUBCASE("final-step membrane cross-entropy") {
+        const auto r = check_gradients(net, batch, final_membrane_cross_entropy{}, readout_only,
+                                       1e-6, 1e-5, 1e-4);
+        CHECK(r.checked == 10 * 3 + 3 + 3);
+        CHECK(r.failed == 0);
+    }
+    SUBCASE("max-over-time membrane cross-entropy") {
+        const auto r = check_gradients(net, batch, max_membrane_cross_entropy{}, readout_only,
+                                       1e-6, 1e-5, 1e-4);
+        CHECK(r.checked == 10 * 3 + 3 + 3);
+        CHECK(r.failed == 0);
+    }
+}
