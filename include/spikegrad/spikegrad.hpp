@@ -1,5 +1,5 @@
-// spikegrad: the umbrella header of the core engine (xtensor + xsimd only; no HDF5, no MPI,
-// no I/O). Data modules (data/...) and file formats (io/...) are separate opt-in headers.
+// spikegrad: the umbrella header of the core engine and its trainer (xtensor + xsimd only; no
+// HDF5, no MPI). Data modules (data/...) and file formats (io/npy, csv, svg) are opt-in headers.
 #pragma once
 
 #include "config.hpp"
@@ -33,3 +33,9 @@
 #include "loss/spikemax.hpp"
 
 #include "network/network.hpp"
+
+#include "train/checkpoint.hpp"
+#include "train/metrics.hpp"
+#include "train/optimizer.hpp"
+#include "train/progress.hpp"
+#include "train/trainer.hpp"

@@ -1,0 +1,223 @@
+// spikegrad: checkpoints. A binary file holding the architecture string, the parameter table
+// (names, kinds, shapes, bounds), the values and, optionally, the optimiser state, closed by
+// a 64-bit FNV-1a checksum. Written to a temporary file and renamed; a file of another
+// architecture, a truncated or a corrupted file raises io_error naming the file and the cause.
+#pragma once
+
+#include "../core/error.hpp"
+#include "../io/file.hpp"
+#include "../network/parameters.hpp"
+#include "optimizer.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace spikegrad {
+
+namespace detail {
+
+inline constexpr char checkpoint_magic[8] = {'S', 'P', 'K', 'G', 'R', 'A', 'D', '1'};
+
+class checkpoint_writer {
+public:
+    template <class T>
+        requires std::is_trivially_copyable_v<T>
+    void put(const T& x) {
+        bytes(&x, sizeof x);
+    }
+    void put(const std::string& s) {
+        put(static_cast<std::uint64_t>(s.size()));
+        bytes(s.data(), s.size());
+    }
+    template <class T>
+    void put_array(const T* data, std::size_t n) {
+        put(static_cast<std::uint64_t>(n));
+        bytes(data, n * sizeof(T));
+    }
+    void bytes(const void* data, std::size_t n) {
+        const auto* p = static_cast<const char*>(data);
+        buffer_.append(p, n);
+    }
+    std::string finish() {
+        std::uint64_t hash = fnv1a(buffer_);
+        bytes(&hash, sizeof hash);
+        return std::move(buffer_);
+    }
+    static std::uint64_t fnv1a(const std::string& data, std::size_t n = std::string::npos) {
+        std::uint64_t h = 1469598103934665603ull;
+        const std::size_t end = n == std::string::npos ? data.size() : n;
+        for (std::size_t k = 0; k < end; ++k) {
+            h ^= static_cast<unsigned char>(data[k]);
+            h *= 1099511628211ull;
+        }
+        return h;
+    }
+
+private:
+    std::string buffer_;
+};
+
+class checkpoint_reader {
+public:
+    checkpoint_reader(std::string data, std::string path) : data_(std::move(data)), path_(std::move(path)) {}
+
+    template <class T>
+        requires std::is_trivially_copyable_v<T>
+    T get(const char* what) {
+        T x;
+        bytes(&x, sizeof x, what);
+        return x;
+    }
+    std::string get_string(const char* what) {
+        const auto n = get<std::uint64_t>(what);
+        need(n, what);
+        std::string s = data_.substr(at_, n);
+        at_ += n;
+        return s;
+    }
+    template <class T>
+    std::vector<T> get_array(const char* what) {
+        const auto n = get<std::uint64_t>(what);
+        if (n > data_.size()) fail("truncated file (", what, " claims ", n, " elements)");
+        std::vector<T> out(n);
+        bytes(out.data(), n * sizeof(T), what);
+        return out;
+    }
+    void bytes(void* out, std::size_t n, const char* what) {
+        need(n, what);
+        std::memcpy(out, data_.data() + at_, n);
+        at_ += n;
+    }
+    template <class... Parts>
+    [[noreturn]] void fail(const Parts&... parts) const {
+        raise<io_error>("checkpoint ", path_, ": ", parts...);
+    }
+    std::size_t position() const { return at_; }
+    const std::string& data() const { return data_; }
+
+private:
+    void need(std::size_t n, const char* what) const {
+        if (at_ + n > data_.size())
+            fail("truncated file: ", what, " needs ", n, " bytes at offset ", at_, " of ",
+                 data_.size());
+    }
+
+    std::string data_;
+    std::string path_;
+    std::size_t at_ = 0;
+};
+
+}  // namespace detail
+
+/// Writes the network's parameters (and the optimiser's state, when given) to `path`.
+template <class Net, class Rule = adam>
+void save_checkpoint(const std::string& path, const Net& net,
+                     const optimizer<Rule, typename Net::scalar_type>* opt = nullptr) {
+    using S = typename Net::scalar_type;
+    detail::checkpoint_writer w;
+    w.bytes(detail::checkpoint_magic, sizeof detail::checkpoint_magic);
+    w.put(static_cast<std::uint32_t>(1));  // format version
+    w.put(static_cast<std::uint32_t>(sizeof(S)));
+    w.put(net.architecture());
+    const auto& store = net.parameters();
+    w.put(static_cast<std::uint64_t>(store.count()));
+    for (const auto& info : store.infos()) {
+        w.put(info.name);
+        w.put(static_cast<std::uint32_t>(info.kind));
+        w.put_array(info.shape.data(), info.shape.size());
+        w.put(info.lower);
+        w.put(info.upper);
+        w.put_array(store.flat().data() + info.offset, info.size);
+    }
+    w.put(static_cast<std::uint8_t>(opt ? 1 : 0));
+    if (opt) {
+        w.put(std::string(Rule::name));
+        w.put(static_cast<std::uint64_t>(opt->steps()));
+        w.put(opt->learning_rate_scale());
+        for (const auto& slot : opt->slots()) w.put_array(slot.data(), slot.size());
+    }
+    const std::string content = w.finish();
+    io::write_atomically(path, [&](std::ofstream& out) {
+        out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    });
+}
+
+/// Reads a checkpoint written by save_checkpoint into `net` (and `opt`, when given and the
+/// file holds optimiser state of the same rule). The network must have the same architecture.
+template <class Net, class Rule = adam>
+void load_checkpoint(const std::string& path, Net& net,
+                     optimizer<Rule, typename Net::scalar_type>* opt = nullptr) {
+    using S = typename Net::scalar_type;
+    detail::checkpoint_reader r(io::read_file(path), path);
+    const std::string& data = r.data();
+    if (data.size() < sizeof detail::checkpoint_magic + 8 ||
+        std::memcmp(data.data(), detail::checkpoint_magic, sizeof detail::checkpoint_magic) != 0)
+        r.fail("not a spikegrad checkpoint (bad magic)");
+    const std::size_t body = data.size() - sizeof(std::uint64_t);
+    std::uint64_t stored_hash = 0;
+    std::memcpy(&stored_hash, data.data() + body, sizeof stored_hash);
+    char magic[sizeof detail::checkpoint_magic];
+    r.bytes(magic, sizeof magic, "magic");
+    const auto version = r.get<std::uint32_t>("version");
+    if (version != 1) r.fail("format version ", version, " is not supported (expected 1)");
+    const auto scalar_bytes = r.get<std::uint32_t>("scalar size");
+    if (scalar_bytes != sizeof(S))
+        r.fail("holds ", scalar_bytes == 4 ? "float" : "double", " parameters, the network uses ",
+               sizeof(S) == 4 ? "float" : "double");
+    const std::string architecture = r.get_string("architecture");
+    if (architecture != net.architecture())
+        r.fail("architecture mismatch: file has ", architecture, ", network is ",
+               net.architecture());
+    auto& store = net.parameters();
+    const auto count = r.get<std::uint64_t>("parameter count");
+    if (count != store.count())
+        r.fail("holds ", count, " parameters, the network has ", store.count());
+    std::vector<S> values(store.size());
+    std::vector<std::pair<double, double>> bounds;
+    for (std::size_t p = 0; p < count; ++p) {
+        const auto& info = store.info(p);
+        const std::string name = r.get_string("parameter name");
+        if (name != info.name) r.fail("parameter ", p, " is '", name, "', expected '", info.name, "'");
+        r.get<std::uint32_t>("parameter kind");
+        const auto shape = r.get_array<std::size_t>("parameter shape");
+        if (shape != info.shape) r.fail("parameter '", name, "' has another shape than the network's");
+        const auto lower = r.get<double>("lower bound");
+        const auto upper = r.get<double>("upper bound");
+        bounds.emplace_back(lower, upper);
+        const auto v = r.get_array<S>("parameter values");
+        if (v.size() != info.size) r.fail("parameter '", name, "' has ", v.size(), " values");
+        std::copy(v.begin(), v.end(), values.begin() + static_cast<std::ptrdiff_t>(info.offset));
+    }
+    const bool has_optimizer = r.get<std::uint8_t>("optimizer flag") != 0;
+    std::string rule;
+    std::uint64_t steps = 0;
+    double scale = 1;
+    std::vector<std::vector<S>> slots;
+    if (has_optimizer) {
+        rule = r.get_string("optimizer name");
+        steps = r.get<std::uint64_t>("optimizer steps");
+        scale = r.get<double>("learning-rate scale");
+        const std::size_t slot_count = rule == "sgd" ? 1 : 2;
+        for (std::size_t s = 0; s < slot_count; ++s) slots.push_back(r.get_array<S>("optimizer state"));
+    }
+    if (r.position() != body) r.fail("unexpected ", body - r.position(), " bytes before the checksum");
+    if (detail::checkpoint_writer::fnv1a(data, body) != stored_hash)
+        r.fail("checksum mismatch (the file is corrupted)");
+    if (opt) {
+        if (!has_optimizer) r.fail("holds no optimiser state");
+        if (rule != Rule::name) r.fail("optimiser state is ", rule, ", not ", Rule::name);
+        for (std::size_t s = 0; s < Rule::slots; ++s) {
+            if (slots[s].size() != store.size()) r.fail("optimiser state has the wrong size");
+            opt->slots()[s] = slots[s];
+        }
+        opt->set_steps(steps, scale);
+    }
+    // Everything checked: commit.
+    store.flat() = std::move(values);
+    for (std::size_t p = 0; p < count; ++p) store.set_bounds(p, bounds[p].first, bounds[p].second);
+}
+
+}  // namespace spikegrad

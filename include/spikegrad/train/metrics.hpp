@@ -1,0 +1,66 @@
+// spikegrad: what training records: one row per epoch (loss, accuracy, learning rate, time)
+// for the training and validation sets, writable as CSV for plotting; and a confusion matrix.
+#pragma once
+
+#include "../core/error.hpp"
+#include "../io/file.hpp"
+
+#include <cstddef>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace spikegrad {
+
+struct epoch_record {
+    std::size_t epoch = 0;
+    double train_loss = 0, train_accuracy = 0;
+    double validation_loss = 0, validation_accuracy = 0;
+    double learning_rate_scale = 1;
+    double seconds = 0;
+    double samples_per_second = 0;
+    bool best = false;
+};
+
+struct training_history {
+    std::vector<epoch_record> epochs;
+    std::size_t best_epoch = 0;
+    double best_validation_loss = 0;
+    bool stopped_early = false;
+
+    /// One row per epoch: epoch,train_loss,train_accuracy,validation_loss,... (atomic write).
+    void write_csv(const std::string& path) const {
+        std::string text =
+            "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,"
+            "learning_rate_scale,seconds,samples_per_second,best\n";
+        char line[256];
+        for (const auto& e : epochs) {
+            std::snprintf(line, sizeof line, "%zu,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%d\n",
+                          e.epoch, e.train_loss, e.train_accuracy, e.validation_loss,
+                          e.validation_accuracy, e.learning_rate_scale, e.seconds,
+                          e.samples_per_second, e.best ? 1 : 0);
+            text += line;
+        }
+        io::write_atomically(path, [&](std::ofstream& out) { out << text; }, false);
+    }
+};
+
+/// counts[true][predicted] over a set of predictions.
+inline std::vector<std::vector<std::size_t>> confusion_matrix(
+    const std::vector<int>& predictions, const std::vector<std::int32_t>& labels,
+    std::size_t classes) {
+    if (predictions.size() != labels.size())
+        raise<shape_error>("confusion_matrix: ", predictions.size(), " predictions for ",
+                           labels.size(), " labels");
+    std::vector<std::vector<std::size_t>> counts(classes, std::vector<std::size_t>(classes, 0));
+    for (std::size_t k = 0; k < labels.size(); ++k) {
+        const auto y = static_cast<std::size_t>(labels[k]);
+        const auto p = static_cast<std::size_t>(predictions[k]);
+        if (y >= classes || p >= classes)
+            raise<data_error>("confusion_matrix: sample ", k, " has class outside [0, ", classes, ")");
+        ++counts[y][p];
+    }
+    return counts;
+}
+
+}  // namespace spikegrad

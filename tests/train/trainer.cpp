@@ -1,0 +1,148 @@
+// The trainer learns a task that only spike timing separates, keeps the best model, stops
+// early, and reports bad input with typed errors.
+#include "../support/finite_differences.hpp"
+
+#include <spikegrad/spikegrad.hpp>
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+using namespace spikegrad;
+
+namespace {
+
+/// Two inputs fire once each; class 0: input 0 first, class 1: input 1 first. Every sample
+/// has exactly one spike per input, so counts carry no information.
+event_batch order_task(std::size_t samples, std::uint64_t seed) {
+    rng random(seed);
+    event_batch batch(40, 2, 2);
+    for (std::size_t b = 0; b < samples; ++b) {
+        const auto label = static_cast<std::int32_t>(b % 2);
+        const auto first = static_cast<std::uint32_t>(random.integer(2, 15));
+        const auto second = first + static_cast<std::uint32_t>(random.integer(4, 15));
+        const std::vector<std::uint32_t> steps{first, second};
+        const std::vector<std::uint32_t> units{label == 0 ? 0u : 1u, label == 0 ? 1u : 0u};
+        batch.add_sample(steps, units, {}, label);
+    }
+    return batch;
+}
+
+using order_net = network<dense<lif>, dense<readout>>;
+
+order_net make_order_net(std::uint64_t seed) {
+    return order_net({2, 8, 2}, {.dt_ms = 1.0, .seed = seed, .threads = 1},
+                     {.neuron = {.tau_ms = 10.f, .theta = 0.5f}, .init_scale = 2.f},
+                     {.neuron = {.tau_ms = 10.f}});
+}
+
+}  // namespace
+
+TEST_CASE("a small network learns a task that only spike order separates, to 100%") {
+    const auto train = order_task(64, 1);
+    const auto test = order_task(64, 2);
+    // Sanity of the task: every sample has one spike of each input.
+    for (std::size_t b = 0; b < train.n_samples; ++b) CHECK(train.sample(b).n_events() == 2);
+    auto net = make_order_net(3);
+    trainer<order_net, final_membrane_cross_entropy, adam> fit(
+        net, {.lr = 0.02, .epochs = 60, .batch = 16, .seed = 5, .progress = progress_mode::quiet});
+    const auto before = fit.evaluate(test).accuracy();
+    const auto history = fit.run(train, test);
+    const auto after = fit.evaluate(test);
+    MESSAGE("accuracy before " << before << ", after " << after.accuracy() << " (best epoch "
+                               << history.best_epoch << ")");
+    CHECK(after.accuracy() == doctest::Approx(1.0));
+}
+
+TEST_CASE("keep_best restores the parameters of the epoch with the lowest validation loss") {
+    const auto train = order_task(32, 7);
+    const auto validation = order_task(32, 8);
+    auto net = make_order_net(4);
+    trainer<order_net, final_membrane_cross_entropy, adam> fit(
+        net, {.lr = 0.05, .epochs = 12, .batch = 8, .seed = 1, .progress = progress_mode::quiet});
+    const auto history = fit.run(train, validation);
+    REQUIRE(history.best_epoch >= 1);
+    double lowest = INFINITY;
+    for (const auto& e : history.epochs) lowest = std::min(lowest, e.validation_loss);
+    CHECK(history.best_validation_loss == doctest::Approx(lowest));
+    // The restored network reproduces the best epoch's validation loss.
+    CHECK(fit.evaluate(validation).loss() == doctest::Approx(lowest).epsilon(1e-6));
+}
+
+TEST_CASE("early stopping ends training after `patience` epochs without improvement") {
+    const auto train = order_task(16, 9);
+    auto net = make_order_net(5);
+    // A learning rate of zero never improves on the first epoch.
+    trainer<order_net, final_membrane_cross_entropy, sgd> fit(
+        net, {.lr = 1e-12, .epochs = 50, .batch = 8, .patience = 3,
+              .progress = progress_mode::quiet});
+    const auto history = fit.run(train, order_task(16, 10));
+    CHECK(history.stopped_early);
+    CHECK(history.epochs.size() <= 1 + 3 + 1);
+}
+
+TEST_CASE("training on a fixed seed and thread count is bit-identical run to run") {
+    const auto train = spikegrad::testing::random_batch(48, 30, 10, 3, 0.1, 3);
+    auto run_once = [&](int threads) {
+        network<dense<lif>, dense<lif>, dense<readout>> net(
+            {10, 16, 12, 3}, {.seed = 9, .threads = threads}, {.init_scale = 3.f},
+            {.init_scale = 3.f}, {});
+        trainer<decltype(net), final_membrane_cross_entropy, adam> fit(
+            net, {.lr = 0.01, .epochs = 3, .batch = 16, .seed = 2, .progress = progress_mode::quiet});
+        fit.run(train);
+        return net.parameters().flat();
+    };
+    const auto a = run_once(2), b = run_once(2);
+    CHECK(a == b);
+    const auto serial_a = run_once(1), serial_b = run_once(1);
+    CHECK(serial_a == serial_b);
+}
+
+TEST_CASE("bad input raises the documented typed errors") {
+    auto net = make_order_net(1);
+    SUBCASE("layer sizes that do not chain") {
+        CHECK_THROWS_AS((order_net({2, 8}, {})), shape_error);
+        CHECK_THROWS_WITH_AS((order_net({2, 8, 3, 4}, {})),
+                             doctest::Contains("4 sizes given for 2 layers"), shape_error);
+    }
+    SUBCASE("input with another number of units than the first layer") {
+        event_batch wrong(10, 3, 2);
+        wrong.add_sample(std::vector<std::uint32_t>{1}, std::vector<std::uint32_t>{0}, {}, 0);
+        CHECK_THROWS_WITH_AS(net.forward(wrong), doctest::Contains("layer 0 expects 2"),
+                             shape_error);
+    }
+    SUBCASE("an input index outside the layer") {
+        event_batch batch(10, 2, 2);
+        batch.add_sample(std::vector<std::uint32_t>{1}, std::vector<std::uint32_t>{0}, {}, 0);
+        batch.units[0] = 5;
+        CHECK_THROWS_WITH_AS(net.forward(batch), doctest::Contains("unit 5 >= n_units 2"),
+                             data_error);
+    }
+    SUBCASE("a label outside the classes") {
+        event_batch batch(10, 2, 0);
+        batch.add_sample(std::vector<std::uint32_t>{1}, std::vector<std::uint32_t>{0}, {}, 7);
+        CHECK_THROWS_WITH_AS(net.train_step(batch, final_membrane_cross_entropy{}),
+                             doctest::Contains("label 7 outside [0, 2)"), data_error);
+    }
+    SUBCASE("NaN in the inputs") {
+        event_batch batch(10, 2, 2);
+        batch.add_sample(std::vector<std::uint32_t>{1}, std::vector<std::uint32_t>{0},
+                         std::vector<float>{NAN}, 0);
+        CHECK_THROWS_WITH_AS(net.forward(batch), doctest::Contains("not finite"), numeric_error);
+    }
+    SUBCASE("a NaN loss during training") {
+        net.parameter("layer1.bias")(0) = NAN;
+        trainer<order_net, final_membrane_cross_entropy, adam> fit(
+            net, {.epochs = 1, .batch = 4, .progress = progress_mode::quiet});
+        CHECK_THROWS_WITH_AS(fit.run(order_task(8, 1)),
+                             doctest::Contains("epoch 1, batch 1: train_step: sample 0: loss is nan"),
+                             numeric_error);
+    }
+    SUBCASE("a NaN gradient during training") {
+        net.parameter("layer0.weight")(0, 0) = NAN;
+        trainer<order_net, final_membrane_cross_entropy, adam> fit(
+            net, {.epochs = 1, .batch = 4, .progress = progress_mode::quiet});
+        CHECK_THROWS_WITH_AS(fit.run(order_task(8, 1)), doctest::Contains("not finite"),
+                             numeric_error);
+    }
+}
