@@ -11,8 +11,8 @@
 namespace spikegrad {
 
 struct count_mse {
-    float correct_rate = 0.8f;
-    float incorrect_rate = 0.2f;
+    double correct_rate = 0.8;
+    double incorrect_rate = 0.2;
 
     static constexpr record_kind reads = record_kind::spikes;
     static constexpr const char* name = "mse_count";

@@ -11,8 +11,8 @@
 namespace spikegrad {
 
 struct spike_rate {
-    float true_rate = 0.2f;
-    float false_rate = 0.02f;
+    double true_rate = 0.2;
+    double false_rate = 0.02;
 
     static constexpr record_kind reads = record_kind::spikes;
     static constexpr const char* name = "spike_rate";

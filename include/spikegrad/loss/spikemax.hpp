@@ -19,7 +19,7 @@ struct spikemax {
     /// Window width in steps; 0 means one window over the whole record.
     std::size_t window = 0;
     /// Softmax form only: logits are scale * N_i / W (spike rates times scale).
-    float scale = 1.f;
+    double scale = 1.0;
 
     static constexpr record_kind reads = record_kind::spikes;
     static constexpr const char* name = "spikemax";

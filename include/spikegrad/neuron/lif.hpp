@@ -15,14 +15,14 @@ enum class reset_mode { subtract, zero };
 
 struct lif {
     struct params {
-        float tau_ms = 20.f;
+        double tau_ms = 20.0;
         float theta = 1.f;
         reset_mode reset = reset_mode::subtract;
         /// The reset term carries no gradient (snnTorch's and SLAYER's default); false keeps it.
         bool detach_reset = true;
         tau_training train_tau = tau_training::fixed;
-        float tau_min_ms = 1.f;
-        float tau_max_ms = 1000.f;
+        double tau_min_ms = 1.0;
+        double tau_max_ms = 1000.0;
     };
 
     static constexpr bool spiking = true;

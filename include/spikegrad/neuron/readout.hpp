@@ -12,10 +12,10 @@ namespace spikegrad {
 
 struct readout {
     struct params {
-        float tau_ms = 20.f;
+        double tau_ms = 20.0;
         tau_training train_tau = tau_training::fixed;
-        float tau_min_ms = 1.f;
-        float tau_max_ms = 1000.f;
+        double tau_min_ms = 1.0;
+        double tau_max_ms = 1000.0;
     };
 
     static constexpr bool spiking = false;

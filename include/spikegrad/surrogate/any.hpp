@@ -61,12 +61,12 @@ struct any_surrogate {
 inline any_surrogate parse_surrogate(const std::string& text) {
     const auto colon = text.find(':');
     const std::string name = text.substr(0, colon);
-    float param = 0;
+    double param = 0;
     const bool has_param = colon != std::string::npos;
     if (has_param) {
         const std::string value = text.substr(colon + 1);
         char* end = nullptr;
-        param = std::strtof(value.c_str(), &end);
+        param = std::strtod(value.c_str(), &end);
         if (value.empty() || *end != '\0' || !(param > 0))
             raise<option_error>("surrogate '", text, "': parameter '", value,
                                 "' is not a positive number");

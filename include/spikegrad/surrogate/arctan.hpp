@@ -10,7 +10,7 @@
 namespace spikegrad {
 
 struct arctan {
-    float alpha = 2.f;
+    double alpha = 2.0;
 
     static constexpr bool binary = true;
     static constexpr const char* name = "arctan";

@@ -7,7 +7,7 @@
 namespace spikegrad {
 
 struct boxcar {
-    float width = 1.f;
+    double width = 1.0;
 
     static constexpr bool binary = true;
     static constexpr const char* name = "boxcar";

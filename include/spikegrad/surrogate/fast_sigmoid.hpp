@@ -9,7 +9,7 @@
 namespace spikegrad {
 
 struct fast_sigmoid {
-    float alpha = 100.f;
+    double alpha = 100.0;
 
     static constexpr bool binary = true;
     static constexpr const char* name = "fast_sigmoid";

@@ -9,7 +9,7 @@
 namespace spikegrad {
 
 struct sigmoid {
-    float slope = 25.f;
+    double slope = 25.0;
 
     static constexpr bool binary = true;
     static constexpr const char* name = "sigmoid";

@@ -11,9 +11,9 @@ namespace spikegrad {
 
 struct slayer_exponential {
     /// The neuron's threshold the kernel is scaled by (keep equal to the neuron's theta).
-    float theta = 10.f;
-    float tau_rho = 0.1f;
-    float scale_rho = 0.1f;
+    double theta = 10.0;
+    double tau_rho = 0.1;
+    double scale_rho = 0.1;
 
     static constexpr bool binary = true;
     static constexpr const char* name = "slayer_exponential";

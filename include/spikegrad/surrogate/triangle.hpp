@@ -7,8 +7,8 @@
 namespace spikegrad {
 
 struct triangle {
-    float gamma = 0.3f;
-    float width = 1.f;
+    double gamma = 0.3;
+    double width = 1.0;
 
     static constexpr bool binary = true;
     static constexpr const char* name = "triangle";

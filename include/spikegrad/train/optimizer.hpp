@@ -19,9 +19,9 @@ namespace spikegrad {
 /// SGD with optional (Nesterov) momentum and L2 weight decay.
 struct sgd {
     struct params {
-        float momentum = 0.f;
+        double momentum = 0.0;
         bool nesterov = false;
-        float weight_decay = 0.f;
+        double weight_decay = 0.0;
     };
     static constexpr std::size_t slots = 1;
     static constexpr const char* name = "sgd";
@@ -44,10 +44,10 @@ struct sgd {
 /// Adam (Kingma and Ba 2015) with bias correction.
 struct adam {
     struct params {
-        float beta1 = 0.9f;
-        float beta2 = 0.999f;
-        float eps = 1e-8f;
-        float weight_decay = 0.f;
+        double beta1 = 0.9;
+        double beta2 = 0.999;
+        double eps = 1e-8;
+        double weight_decay = 0.0;
     };
     static constexpr std::size_t slots = 2;
     static constexpr const char* name = "adam";
@@ -75,10 +75,10 @@ struct adam {
 /// (beta1 m_hat + (1 - beta1) g / (1 - beta1^t)).
 struct nadam {
     struct params {
-        float beta1 = 0.9f;
-        float beta2 = 0.999f;
-        float eps = 1e-8f;
-        float weight_decay = 0.f;
+        double beta1 = 0.9;
+        double beta2 = 0.999;
+        double eps = 1e-8;
+        double weight_decay = 0.0;
     };
     static constexpr std::size_t slots = 2;
     static constexpr const char* name = "nadam";
