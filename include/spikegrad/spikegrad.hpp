@@ -19,8 +19,10 @@
 #include "surrogate/straight_through.hpp"
 #include "surrogate/triangle.hpp"
 
+#include "neuron/cuba_lif.hpp"
 #include "neuron/lif.hpp"
 #include "neuron/readout.hpp"
+#include "neuron/srm_alpha.hpp"
 
 #include "delay/axonal.hpp"
 #include "delay/none.hpp"

@@ -24,14 +24,14 @@ struct gradient_check {
 /// `select`, against the five-point central difference (error O(step^4)).
 /// relative error = |g - fd| / max(|g|, |fd|, floor). The quotient's rounding error is about
 /// 18 eps |L| / (12 step) (1.5e-13 at step 1e-3 for L ~ 1), so gradients below `floor`
-/// (default 1e-6, times |L| when the loss exceeds 1) are compared with the absolute
-/// tolerance tolerance * floor.
+/// (default 1e-6 at step 1e-3, scaled by |L| when the loss exceeds 1 and by 1e-3 / step, as
+/// the rounding error is) are compared with the absolute tolerance tolerance * floor.
 template <class Net, class Loss, class Select>
 gradient_check check_gradients(Net& net, const event_batch& batch, const Loss& loss,
                                Select&& select, double tolerance, double step = 1e-3,
                                double floor = 1e-6) {
     const double base = net.train_step(batch, loss).loss();
-    floor *= std::max(1.0, std::abs(base));
+    floor *= std::max(1.0, std::abs(base)) * 1e-3 / step;
     const std::vector<double> analytic(net.gradients().begin(), net.gradients().end());
     auto& values = net.parameters().flat();
     gradient_check result;

@@ -27,8 +27,9 @@ class leak {
 public:
     leak() = default;
     leak(double tau_ms, tau_training training, double tau_min_ms, double tau_max_ms,
-         const char* what)
-        : tau_ms_(tau_ms), training_(training), tau_min_(tau_min_ms), tau_max_(tau_max_ms) {
+         std::size_t n, const char* what)
+        : tau_ms_(tau_ms), training_(training), tau_min_(tau_min_ms), tau_max_(tau_max_ms),
+          n_(n), beta_(n, Scalar(0)) {
         if (!(tau_ms > 0) || !std::isfinite(tau_ms))
             raise<option_error>(what, ": tau_ms ", tau_ms, " must be a positive number");
         if (training != tau_training::fixed && !(tau_min_ms > 0 && tau_min_ms <= tau_ms &&
@@ -38,11 +39,9 @@ public:
     }
 
     /// Registers the trainable tau (if any) as "<prefix>.tau" and sets its initial value.
-    void declare(parameter_store<Scalar>& store, const std::string& prefix, std::size_t n) {
-        n_ = n;
-        beta_.assign(n, Scalar(0));
+    void declare(parameter_store<Scalar>& store, const std::string& prefix) {
         if (training_ == tau_training::fixed) return;
-        const std::size_t count = training_ == tau_training::shared ? 1 : n;
+        const std::size_t count = training_ == tau_training::shared ? 1 : n_;
         param_ = store.add(prefix + ".tau", parameter_kind::time_constant, {count}, tau_min_,
                            tau_max_);
         for (auto& tau : store.values(param_)) tau = static_cast<Scalar>(tau_ms_);

@@ -28,10 +28,10 @@ struct readout {
 
         model() = default;
         model(const params& p, std::size_t n)
-            : p_(p), n_(n), leak_(p.tau_ms, p.train_tau, p.tau_min_ms, p.tau_max_ms, "readout") {}
+            : p_(p), n_(n), leak_(p.tau_ms, p.train_tau, p.tau_min_ms, p.tau_max_ms, n, "readout") {}
 
         void declare(parameter_store<S>& store, const std::string& prefix) {
-            leak_.declare(store, prefix, n_);
+            leak_.declare(store, prefix);
         }
         void prepare(const S* values, double dt_ms) { leak_.prepare(values, dt_ms); }
         S theta() const { return S(0); }
