@@ -1,0 +1,100 @@
+// Each loss against its formula evaluated by hand on crafted records.
+#include <spikegrad/spikegrad.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+using namespace spikegrad;
+
+namespace {
+
+// A spike record [T = 4, n = 3]: counts (2, 0, 3).
+const std::vector<double> spikes = {1, 0, 1,  //
+                                    0, 0, 1,  //
+                                    1, 0, 0,  //
+                                    0, 0, 1};
+
+}  // namespace
+
+TEST_CASE("spikemax gradient equals (p - y) / N with N = max(1, count)") {
+    std::vector<double> grad(12);
+    const double loss = spikemax{}.evaluate(spikes.data(), 4, 3, 2, grad.data(), 1.0);
+    // N = (2, 1, 3) after the clamp, p = N / 6.
+    CHECK(loss == doctest::Approx(-std::log(3.0 / 6.0)));
+    const double expected[3] = {(2.0 / 6) / 2, (1.0 / 6) / 1, (3.0 / 6 - 1) / 3};
+    for (std::size_t t = 0; t < 4; ++t)
+        for (std::size_t i = 0; i < 3; ++i) CHECK(grad[t * 3 + i] == doctest::Approx(expected[i]));
+}
+
+TEST_CASE("spikemax with a window as long as the record equals spikemax without one") {
+    std::vector<double> a(12), b(12);
+    const double la = spikemax{}.evaluate(spikes.data(), 4, 3, 0, a.data(), 0.5);
+    const double lb = spikemax{.window = 4}.evaluate(spikes.data(), 4, 3, 0, b.data(), 0.5);
+    CHECK(la == doctest::Approx(lb));
+    for (std::size_t k = 0; k < 12; ++k) CHECK(a[k] == doctest::Approx(b[k]));
+}
+
+TEST_CASE("spikemax with a sliding window averages the windows' losses") {
+    // Window 2 over T = 4: windows [0,1], [1,2], [2,3] with counts (1,0,2), (1,0,1), (1,0,1).
+    std::vector<double> grad(12);
+    const double loss = spikemax{.window = 2}.evaluate(spikes.data(), 4, 3, 0, grad.data(), 1.0);
+    const double expected = (-std::log(1.0 / 4) - std::log(1.0 / 3) - std::log(1.0 / 3)) / 3;
+    CHECK(loss == doctest::Approx(expected));
+    // Step 0 lies only in window 0: dL/ds_0[0] = (p_0 - 1) / N_0 / 3 with p_0 = 1/4, N_0 = 1.
+    CHECK(grad[0] == doctest::Approx((0.25 - 1) / 1 / 3));
+}
+
+TEST_CASE("spike_rate is 1/2 sum (N - N_target)^2 / T with targets 0.2 T and 0.02 T") {
+    std::vector<double> grad(12);
+    const double loss = spike_rate{}.evaluate(spikes.data(), 4, 3, 1, grad.data(), 1.0);
+    const double targets[3] = {0.08, 0.8, 0.08}, counts[3] = {2, 0, 3};
+    double expected = 0;
+    for (int i = 0; i < 3; ++i) expected += 0.5 * std::pow(counts[i] - targets[i], 2) / 4;
+    CHECK(loss == doctest::Approx(expected));
+    for (int i = 0; i < 3; ++i) CHECK(grad[3 + i] == doctest::Approx((counts[i] - targets[i]) / 4));
+}
+
+TEST_CASE("count MSE is mean_i (N_i - target_i)^2") {
+    std::vector<double> grad(12);
+    const double loss = count_mse{.correct_rate = 0.5, .incorrect_rate = 0.25}.evaluate(
+        spikes.data(), 4, 3, 0, grad.data(), 1.0);
+    CHECK(loss == doctest::Approx((0.0 + 1.0 + 4.0) / 3));
+    CHECK(grad[1] == doctest::Approx(2 * (0 - 1.0) / 3));
+}
+
+TEST_CASE("cross-entropy on counts, final membrane and max membrane use the right logits") {
+    std::vector<double> grad(12);
+    const double lc = count_cross_entropy{}.evaluate(spikes.data(), 4, 3, 2, grad.data(), 1.0);
+    const double z = std::exp(2.0) + std::exp(0.0) + std::exp(3.0);
+    CHECK(lc == doctest::Approx(std::log(z) - 3));
+    CHECK(grad[5] == doctest::Approx(std::exp(3.0) / z - 1));
+    // Membrane record: final step (0.5, -1, 2); max over time (3, 1, 2).
+    const std::vector<double> v = {3, 1, 0, 0, 0, 1, 0.5, -1, 2};
+    const double lf = final_membrane_cross_entropy{}.evaluate(v.data(), 3, 3, 0, grad.data(), 1.0);
+    const double zf = std::exp(0.5) + std::exp(-1.0) + std::exp(2.0);
+    CHECK(lf == doctest::Approx(std::log(zf) - 0.5));
+    for (std::size_t k = 0; k < 6; ++k) CHECK(grad[k] == 0.0);
+    const double lm = max_membrane_cross_entropy{}.evaluate(v.data(), 3, 3, 1, grad.data(), 1.0);
+    const double zm = std::exp(3.0) + std::exp(1.0) + std::exp(2.0);
+    CHECK(lm == doctest::Approx(std::log(zm) - 1));
+    CHECK(grad[0] == doctest::Approx(std::exp(3.0) / zm));      // t = 0 holds max of unit 0
+    CHECK(grad[1] == doctest::Approx(std::exp(1.0) / zm - 1));  // and of unit 1
+    CHECK(grad[8] == doctest::Approx(std::exp(2.0) / zm));      // t = 2 holds max of unit 2
+}
+
+TEST_CASE("evaluate_loss averages over the batch, predicts by argmax and rejects bad labels") {
+    tensor<double, 3> record({2, 4, 3});
+    std::copy(spikes.begin(), spikes.end(), record.begin());
+    std::copy(spikes.begin(), spikes.end(), record.begin() + 12);
+    const std::vector<std::int32_t> labels = {2, 0};
+    const auto result = evaluate_loss(spikemax{}, record, std::span<const std::int32_t>(labels));
+    CHECK(result.value == doctest::Approx((-std::log(0.5) - std::log(2.0 / 6)) / 2));
+    CHECK(result.predictions == std::vector<int>{2, 2});
+    CHECK(result.correct == 1);
+    CHECK(result.gradient(0, 0, 0) == doctest::Approx((2.0 / 6) / 2 / 2));
+    const std::vector<std::int32_t> bad = {2, 3};
+    CHECK_THROWS_WITH_AS(evaluate_loss(spikemax{}, record, std::span<const std::int32_t>(bad)),
+                         doctest::Contains("label 3 outside [0, 3)"), data_error);
+}
