@@ -65,7 +65,7 @@ TEST_CASE("uniform, normal and poisson have the right mean and variance (5 sigma
     }
 }
 
-TEST_CASE("below(n) is uniform over [0, n) (chi-square, 9 degrees of freedom)") {
+TEST_CASE("below(n) is uniform over 0..n-1 (chi-square, 9 degrees of freedom)") {
     rng r(5);
     std::vector<int> counts(10, 0);
     const int n = 100000;

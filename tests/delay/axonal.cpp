@@ -33,7 +33,7 @@ std::vector<std::tuple<std::size_t, std::uint32_t, float>> events_of(const event
 TEST_CASE("with integer delays the output is the spike train shifted by exactly d steps") {
     for (auto mode : {axonal_delay::mode::interpolate, axonal_delay::mode::shift}) {
         delayed_net net({6, 5, 2}, {.seed = 1},
-                        {.delay = {.max_steps = 10.f, .forward = mode}, .init_scale = 4.f}, {});
+                        {.delay = {.max_steps = 10., .forward = mode}, .init_scale = 4.}, {});
         const std::vector<float> delays = {0, 1, 3, 7, 10};
         for (std::size_t j = 0; j < 5; ++j) net.parameter("layer0.delay")(j) = delays[j];
         const auto batch = random_batch(3, 20, 6, 2, 0.3, 8);
@@ -55,7 +55,7 @@ TEST_CASE("with integer delays the output is the spike train shifted by exactly 
 }
 
 TEST_CASE("a fractional delay splits each spike between floor(d) and floor(d) + 1") {
-    delayed_net net({3, 2, 2}, {.seed = 2}, {.delay = {.max_steps = 8.f}, .init_scale = 5.f}, {});
+    delayed_net net({3, 2, 2}, {.seed = 2}, {.delay = {.max_steps = 8.}, .init_scale = 5.}, {});
     net.parameter("layer0.delay")(0) = 2.25f;
     net.parameter("layer0.delay")(1) = 0.5f;
     const auto batch = random_batch(1, 12, 3, 2, 0.5, 3);
@@ -80,14 +80,14 @@ TEST_CASE("delay gradients of a 2-hidden-layer network equal central differences
                                 dense<lif, smooth_spike, axonal_delay>, dense<readout>>;
     // Delays start in (k + 0.2, k + 0.8) so that the difference steps never cross an integer,
     // where the interpolated forward pass has a kink.
-    auto hidden = [](float low) {
+    auto hidden = [](double low) {
         typename dense<lif, smooth_spike, axonal_delay>::options o;
         o.neuron = {.tau_ms = 8.0, .detach_reset = false};
-        o.delay = {.max_steps = 9.f, .init_low = low, .init_high = low + 0.6f};
-        o.init_scale = 2.5f;
+        o.delay = {.max_steps = 9., .init_low = low, .init_high = low + 0.6};
+        o.init_scale = 2.5;
         return o;
     };
-    net_t net({6, 8, 7, 3}, {.seed = 5}, hidden(1.2f), hidden(3.2f), {});
+    net_t net({6, 8, 7, 3}, {.seed = 5}, hidden(1.2), hidden(3.2), {});
     for (auto& d : net.parameter("layer0.delay")) d = std::floor(d) + 0.2 + 0.6 * (d - std::floor(d));
     const auto batch = random_batch(4, 30, 6, 3, 0.2, 6);
     const auto all = [](const parameter_info&) { return true; };
@@ -100,7 +100,7 @@ TEST_CASE("delay gradients of a 2-hidden-layer network equal central differences
 }
 
 TEST_CASE("a delay pushed outside its bounds by the optimiser is clamped") {
-    delayed_net net({4, 3, 2}, {.seed = 3}, {.delay = {.max_steps = 5.f}}, {});
+    delayed_net net({4, 3, 2}, {.seed = 3}, {.delay = {.max_steps = 5.}}, {});
     optimizer<sgd> opt(net.parameters(), 1.0);
     std::vector<float> grads(net.parameters().size(), 0.f);
     const auto& info = net.parameters().info(net.parameters().find("layer0.delay"));
@@ -112,7 +112,7 @@ TEST_CASE("a delay pushed outside its bounds by the optimiser is clamped") {
 }
 
 TEST_CASE("a NaN delay raises the engine's NaN error during training") {
-    delayed_net net({4, 3, 2}, {.seed = 3}, {.delay = {.max_steps = 5.f}}, {});
+    delayed_net net({4, 3, 2}, {.seed = 3}, {.delay = {.max_steps = 5.}}, {});
     net.parameter("layer0.delay")(2) = NAN;
     trainer<delayed_net, final_membrane_cross_entropy, adam> fit(
         net, {.epochs = 1, .batch = 4, .progress = progress_mode::quiet});
@@ -123,7 +123,7 @@ TEST_CASE("a NaN delay raises the engine's NaN error during training") {
 TEST_CASE("the adaptive cap grows by one when the 85th-percentile delay nears it") {
     using net_t = network<dense<lif, fast_sigmoid, axonal_delay>, dense<readout>>;
     net_t net({4, 20, 2}, {.seed = 3},
-              {.delay = {.max_steps = 10.f, .adaptive_cap = true, .adaptive_after_epoch = 2}}, {});
+              {.delay = {.max_steps = 10., .adaptive_cap = true, .adaptive_after_epoch = 2}}, {});
     auto d = net.parameter("layer0.delay");
     for (std::size_t j = 0; j < 20; ++j) d(j) = 1.f;
     const auto k = net.parameters().find("layer0.delay");
@@ -164,10 +164,10 @@ double lead_accuracy(std::uint64_t seed) {
     using net_t = network<relay, detector>;
     typename relay::options r;
     r.neuron = {.tau_ms = 1.0, .theta = 0.5};
-    if constexpr (Delay::enabled) r.delay = {.max_steps = 12.f};
+    if constexpr (Delay::enabled) r.delay = {.max_steps = 12.};
     net_t net({2, 4, 2}, {.seed = seed, .threads = 1}, r,
               {.neuron = {.tau_ms = 1.0, .theta = 1.0}, .surrogate = {.alpha = 5.0},
-               .init_scale = 1.f});
+               .init_scale = 1.});
     // The relays copy their input; training learns the delays and the detectors' weights.
     net.parameter("layer0.weight") = xt::xtensor<float, 2>{{1.f, 1.f, 0.f, 0.f}, {0.f, 0.f, 1.f, 1.f}};
     trainer<net_t, spikemax, adam> fit(

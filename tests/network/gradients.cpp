@@ -18,7 +18,7 @@ namespace {
 const auto everything = [](const parameter_info&) { return true; };
 
 lif::params smooth_lif(reset_mode reset, tau_training tau) {
-    return {.tau_ms = 8.f, .theta = 1.f, .reset = reset, .detach_reset = false, .train_tau = tau,
+    return {.tau_ms = 8.f, .theta = 1., .reset = reset, .detach_reset = false, .train_tau = tau,
             .tau_min_ms = 1.f, .tau_max_ms = 100.f};
 }
 
@@ -30,8 +30,8 @@ TEST_CASE("every gradient of a 2-hidden-layer LIF network equals central differe
     for (auto reset : {reset_mode::subtract, reset_mode::zero}) {
         CAPTURE(static_cast<int>(reset));
         net_t net({6, 8, 7, 3}, {.dt_ms = 1.0, .seed = 11},
-                  {.neuron = smooth_lif(reset, tau_training::per_neuron), .init_scale = 2.f},
-                  {.neuron = smooth_lif(reset, tau_training::shared), .init_scale = 2.f},
+                  {.neuron = smooth_lif(reset, tau_training::per_neuron), .init_scale = 2.},
+                  {.neuron = smooth_lif(reset, tau_training::shared), .init_scale = 2.},
                   {.neuron = {.tau_ms = 6.f, .train_tau = tau_training::shared}});
         const auto batch = random_batch(4, 25, 6, 3, 0.2, 5);
         const auto result =
@@ -46,9 +46,9 @@ TEST_CASE("gradients of spike-count losses on a spiking output equal central dif
     using net_t = basic_network<double, dense<lif, smooth_spike>, dense<lif, smooth_spike>,
                                 dense<lif, smooth_spike>>;
     net_t net({5, 7, 6, 4}, {.seed = 3},
-              {.neuron = smooth_lif(reset_mode::subtract, tau_training::fixed), .init_scale = 2.f},
-              {.neuron = smooth_lif(reset_mode::subtract, tau_training::fixed), .init_scale = 2.f},
-              {.neuron = smooth_lif(reset_mode::subtract, tau_training::shared), .init_scale = 2.f});
+              {.neuron = smooth_lif(reset_mode::subtract, tau_training::fixed), .init_scale = 2.},
+              {.neuron = smooth_lif(reset_mode::subtract, tau_training::fixed), .init_scale = 2.},
+              {.neuron = smooth_lif(reset_mode::subtract, tau_training::shared), .init_scale = 2.});
     const auto batch = random_batch(3, 30, 5, 4, 0.25, 9);
     SUBCASE("spike_rate") {
         const auto r = check_gradients(net, batch, spike_rate{}, everything, 1e-6);
@@ -72,7 +72,7 @@ TEST_CASE("gradients of spike-count losses on a spiking output equal central dif
 
 TEST_CASE("the readout and loss path matches central differences with the real Heaviside") {
     using net_t = basic_network<double, dense<lif>, dense<lif>, dense<readout>>;
-    net_t net({8, 12, 10, 3}, {.seed = 4}, {.init_scale = 3.f}, {.init_scale = 3.f},
+    net_t net({8, 12, 10, 3}, {.seed = 4}, {.init_scale = 3.}, {.init_scale = 3.},
               {.neuron = {.tau_ms = 10.f, .train_tau = tau_training::per_neuron}});
     const auto batch = random_batch(5, 40, 8, 3, 0.3, 2);
     const auto readout_only = [](const parameter_info& info) {

@@ -30,7 +30,7 @@ std::vector<double> run(Model& model, std::vector<double> current, std::size_t n
 
 }  // namespace
 
-TEST_CASE("LIF with a constant current follows v[t] = I (1 - beta^(t+1)) / (1 - beta) to the first spike") {
+TEST_CASE("LIF with a constant current follows v(t) = I (1 - beta^(t+1)) / (1 - beta) to the first spike") {
     const double tau = 10, beta = std::exp(-1.0 / tau), I = 0.3, theta = 1;
     lif::model<double> m({.tau_ms = tau, .theta = theta}, 1);
     const auto v = run(m, std::vector<double>(40, I), 1);
@@ -115,10 +115,10 @@ TEST_CASE("gradients of CUBA-LIF and SRM-alpha networks equal central difference
                 {.neuron = {.tau_syn_ms = 4.0, .membrane = {.tau_ms = 9.0, .detach_reset = false,
                                                             .train_tau = tau_training::per_neuron,
                                                             .tau_max_ms = 50.0}},
-                 .init_scale = 3.f},
+                 .init_scale = 3.},
                 {.neuron = {.tau_syn_ms = 2.0, .membrane = {.reset = reset_mode::zero,
                                                             .detach_reset = false}},
-                 .init_scale = 3.f},
+                 .init_scale = 3.},
                 {});
         // The synaptic filter amplifies currents ~30x, so the loss is strongly curved: a
         // smaller step keeps the O(step^4) truncation of the difference quotient below 1e-6.
@@ -132,10 +132,10 @@ TEST_CASE("gradients of CUBA-LIF and SRM-alpha networks equal central difference
             net({5, 7, 6, 3}, {.seed = 3},
                 {.neuron = {.theta = 1.0, .tau_sr_ms = 1.5, .tau_ref_ms = 2.0,
                             .detach_refractory = false},
-                 .init_scale = 3.f},
+                 .init_scale = 3.},
                 {.neuron = {.theta = 1.0, .tau_sr_ms = 1.0, .tau_ref_ms = 1.0,
                             .detach_refractory = false},
-                 .init_scale = 3.f},
+                 .init_scale = 3.},
                 {});
         const auto r = check_gradients(net, batch, final_membrane_cross_entropy{}, all, 1e-6);
         CHECK(r.failed == 0);

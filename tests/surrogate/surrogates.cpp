@@ -96,7 +96,7 @@ TEST_CASE("straight-through passes the gradient unchanged") {
     check_closed_form(straight_through{}, [](double) { return 1.0; });
 }
 
-TEST_CASE("parse_surrogate reads name[:param] and rejects unknown names and bad parameters") {
+TEST_CASE("parse_surrogate reads name:param and rejects unknown names and bad parameters") {
     const auto s = parse_surrogate("fast_sigmoid:25");
     CHECK(s.grad(0.1) == doctest::Approx(1 / std::pow(25 * 0.1 + 1, 2)));
     CHECK(parse_surrogate("arctan").grad(0.2) == doctest::Approx(arctan{}.grad(0.2)));

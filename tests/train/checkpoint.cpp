@@ -17,9 +17,9 @@ using net_t = network<dense<lif, fast_sigmoid, axonal_delay>, dense<lif>, dense<
 
 net_t make(std::uint64_t seed) {
     return net_t({6, 10, 8, 3}, {.seed = seed},
-                 {.neuron = {.train_tau = tau_training::per_neuron}, .delay = {.max_steps = 5.f},
-                  .init_scale = 3.f},
-                 {.init_scale = 3.f}, {});
+                 {.neuron = {.train_tau = tau_training::per_neuron}, .delay = {.max_steps = 5.},
+                  .init_scale = 3.},
+                 {.init_scale = 3.}, {});
 }
 
 fs::path scratch_file(const char* name) {

@@ -32,7 +32,7 @@ using order_net = network<dense<lif>, dense<readout>>;
 
 order_net make_order_net(std::uint64_t seed) {
     return order_net({2, 8, 2}, {.dt_ms = 1.0, .seed = seed, .threads = 1},
-                     {.neuron = {.tau_ms = 10.f, .theta = 0.5f}, .init_scale = 2.f},
+                     {.neuron = {.tau_ms = 10.f, .theta = 0.5}, .init_scale = 2.},
                      {.neuron = {.tau_ms = 10.f}});
 }
 
@@ -45,7 +45,7 @@ TEST_CASE("a small network learns a task that only spike order separates, to 100
     for (std::size_t b = 0; b < train.n_samples; ++b) CHECK(train.sample(b).n_events() == 2);
     auto net = make_order_net(3);
     trainer<order_net, final_membrane_cross_entropy, adam> fit(
-        net, {.lr = 0.02, .epochs = 60, .batch = 16, .seed = 5, .progress = progress_mode::quiet});
+        net, {.lr = 0.02, .epochs = 150, .batch = 16, .seed = 5, .progress = progress_mode::quiet});
     const auto before = fit.evaluate(test).accuracy();
     const auto history = fit.run(train, test);
     const auto after = fit.evaluate(test);
@@ -85,8 +85,8 @@ TEST_CASE("training on a fixed seed and thread count is bit-identical run to run
     const auto train = spikegrad::testing::random_batch(48, 30, 10, 3, 0.1, 3);
     auto run_once = [&](int threads) {
         network<dense<lif>, dense<lif>, dense<readout>> net(
-            {10, 16, 12, 3}, {.seed = 9, .threads = threads}, {.init_scale = 3.f},
-            {.init_scale = 3.f}, {});
+            {10, 16, 12, 3}, {.seed = 9, .threads = threads}, {.init_scale = 3.},
+            {.init_scale = 3.}, {});
         trainer<decltype(net), final_membrane_cross_entropy, adam> fit(
             net, {.lr = 0.01, .epochs = 3, .batch = 16, .seed = 2, .progress = progress_mode::quiet});
         fit.run(train);

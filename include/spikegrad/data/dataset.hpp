@@ -137,6 +137,19 @@ public:
         d.labels.push_back(label);
     }
 
+    /// Reserves room for `samples` more samples and `events` more events, so that a reader
+    /// that knows (a bound on) the sizes fills the storage without reallocating: a vector
+    /// that grows by doubling briefly holds its old and new buffers, which would break the
+    /// SHD reader's memory bound. Reserved pages that are never written are never resident.
+    void reserve(std::size_t samples, std::size_t events) {
+        own_storage();
+        storage& d = *std::const_pointer_cast<storage>(data_);
+        d.offsets.reserve(d.offsets.size() + samples);
+        d.labels.reserve(d.labels.size() + samples);
+        d.times.reserve(d.times.size() + events);
+        d.units.reserve(d.units.size() + events);
+    }
+
     /// The samples at `indices` (in that order), sharing this dataset's storage.
     spike_dataset subset(std::span<const std::size_t> indices) const {
         spike_dataset out = *this;

@@ -27,17 +27,17 @@ struct axonal_delay {
 
     struct params {
         /// Upper bound of every delay, in steps (the released SHD code: 64; synthetic: 15).
-        float max_steps = 64.f;
+        double max_steps = 64.0;
         /// Initial delays ~ U[init_low, init_high) steps (the code: U[0, 1)).
-        float init_low = 0.f;
-        float init_high = 1.f;
+        double init_low = 0.0;
+        double init_high = 1.0;
         mode forward = mode::interpolate;
         /// [variant] the released code's adaptive cap: from epoch `adaptive_after_epoch` on,
         /// the layer's cap grows by 1 step whenever the 85th-percentile delay exceeds cap - 5.
         bool adaptive_cap = false;
         std::size_t adaptive_after_epoch = 250;
-        float adaptive_percentile = 0.85f;
-        float adaptive_margin = 5.f;
+        double adaptive_percentile = 0.85;
+        double adaptive_margin = 5.0;
     };
 
     static constexpr bool enabled = true;

@@ -16,7 +16,7 @@ enum class reset_mode { subtract, zero };
 struct lif {
     struct params {
         double tau_ms = 20.0;
-        float theta = 1.f;
+        double theta = 1.0;
         reset_mode reset = reset_mode::subtract;
         /// The reset term carries no gradient (snnTorch's and SLAYER's default); false keeps it.
         bool detach_reset = true;

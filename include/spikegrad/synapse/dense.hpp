@@ -49,7 +49,7 @@ struct dense {
         typename Delay::params delay{};
         bool bias = true;
         /// Weights start ~ U(-s / sqrt(n_in), s / sqrt(n_in)) with s = init_scale; biases at 0.
-        float init_scale = 1.f;
+        double init_scale = 1.0;
     };
 
     template <class S>

@@ -1,0 +1,1060 @@
+// spikegrad: reading and writing the Spiking Heidelberg Digits / Spiking Speech Commands files
+// (Cramer, Stradmann, Schemmel, Zenke 2020, IEEE TNNLS; https://zenkelab.org/datasets/) with the
+// HDF5 C API: /spikes/times, /spikes/units (one variable-length row per sample), /labels, /extra.
+#pragma once
+
+#include "../core/error.hpp"
+#include "dataset.hpp"
+#include "split.hpp"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+namespace spikegrad {
+
+/// What the reader does with a sample whose spike times decrease somewhere.
+enum class unsorted_times {
+    /// Raise data_error naming the file, sample and event (default: the published conversion
+    /// emits spikes in time order, so an unsorted row comes from some other, suspect, tool).
+    reject,
+    /// Sort the sample by (time, unit) and report it through shd_read_options::warning.
+    sort,
+};
+
+/// Element type of /spikes/times in a written file.
+enum class shd_time_type {
+    /// IEEE single precision: our in-memory type, so writing then reading is lossless.
+    float32,
+    /// IEEE half precision in h5py's layout (reads as numpy float16); ~0.5 ms resolution at 1 s.
+    float16,
+};
+
+struct shd_read_options {
+    /// Input channels; 0 means the root attribute "n_units" when the file has one, else 700
+    /// (the cochlea model of SHD and SSC). Units >= n_units raise data_error.
+    std::size_t n_units = 0;
+    /// Classes; 0 means the number of names in /extra/keys when present, else max label + 1.
+    std::size_t n_classes = 0;
+    /// Nominal sample length in seconds (SPEC section 6: 100 bins over 1.4 s).
+    double duration_s = 1.4;
+    unsorted_times on_unsorted = unsorted_times::reject;
+    /// Samples read per HDF5 call: bounds the transient memory of the variable-length rows.
+    std::size_t chunk_samples = 256;
+    /// Read /extra (speaker, keys, meta_info); keys become the class names either way.
+    bool read_extra = true;
+    /// Called after every chunk with (samples done, samples in the file); quiet when empty.
+    std::function<void(std::size_t done, std::size_t total)> progress{};
+    /// Receives messages about sorted samples and skipped /extra entries; quiet when empty.
+    std::function<void(const std::string& message)> warning{};
+};
+
+struct shd_write_options {
+    shd_time_type time_type = shd_time_type::float32;
+    /// Write the dataset's class names as /extra/keys (in the string kind of extra's keys when
+    /// it has some, replacing them), so that reading gives the same class names back; false
+    /// writes extra's keys, if any, unchanged.
+    bool write_class_names = true;
+    std::size_t chunk_samples = 256;
+    /// Called after every chunk written; an exception thrown here aborts the write cleanly.
+    std::function<void(std::size_t done, std::size_t total)> progress{};
+};
+
+/// Stored element type of an /extra dataset, so that it is written back as it was read.
+enum class shd_element {
+    int8,
+    uint8,
+    int16,
+    uint16,
+    int32,
+    uint32,
+    int64,
+    uint64,
+    float16,
+    float32,
+    float64,
+    string,
+};
+
+/// One dataset under /extra: numbers (exact for integers up to 2^53 and every float32/64)
+/// or strings, with its shape (empty shape: a scalar).
+struct shd_extra_dataset {
+    std::string name;  // path below /extra, e.g. "speaker" or "meta_info/gender"
+    shd_element type = shd_element::float64;
+    std::vector<std::size_t> shape;
+    std::vector<double> numbers;
+    std::vector<std::string> strings;
+    /// Strings: 0 for variable-length (h5py's str), else the fixed size in bytes (numpy 'S').
+    std::size_t string_size = 0;
+    bool utf8 = true;
+
+    std::size_t size() const {
+        return type == shd_element::string ? strings.size() : numbers.size();
+    }
+
+    static shd_extra_dataset numeric(std::string name, shd_element type,
+                                     std::vector<double> values) {
+        shd_extra_dataset d;
+        d.name = std::move(name);
+        d.type = type;
+        d.shape = {values.size()};
+        d.numbers = std::move(values);
+        return d;
+    }
+
+    static shd_extra_dataset text(std::string name, std::vector<std::string> values) {
+        shd_extra_dataset d;
+        d.name = std::move(name);
+        d.type = shd_element::string;
+        d.shape = {values.size()};
+        d.strings = std::move(values);
+        return d;
+    }
+
+    bool operator==(const shd_extra_dataset&) const = default;
+};
+
+/// Everything under /extra. In the public files: speaker (one id per sample), keys (the class
+/// names) and meta_info/{gender, age, body_height} (one entry per speaker).
+struct shd_extra {
+    std::vector<shd_extra_dataset> datasets;
+
+    bool empty() const { return datasets.empty(); }
+
+    const shd_extra_dataset* find(std::string_view name) const {
+        for (const auto& d : datasets)
+            if (d.name == name) return &d;
+        return nullptr;
+    }
+
+    /// Adds or replaces the dataset of the same name.
+    void set(shd_extra_dataset dataset) {
+        for (auto& d : datasets)
+            if (d.name == dataset.name) {
+                d = std::move(dataset);
+                return;
+            }
+        datasets.push_back(std::move(dataset));
+    }
+
+    /// Speaker id per sample (empty when the file has no /extra/speaker).
+    std::vector<std::int64_t> speaker() const {
+        std::vector<std::int64_t> out;
+        if (const auto* d = find("speaker"); d && d->type != shd_element::string)
+            for (double x : d->numbers) out.push_back(static_cast<std::int64_t>(x));
+        return out;
+    }
+
+    /// Class names from /extra/keys (empty when absent).
+    std::vector<std::string> keys() const {
+        if (const auto* d = find("keys"); d && d->type == shd_element::string) return d->strings;
+        return {};
+    }
+
+    /// The per-sample fields (speaker) at `indices`; per-speaker and per-class fields as they
+    /// are. `n_samples` is the size of the dataset the indices refer to.
+    shd_extra select_samples(std::span<const std::size_t> indices, std::size_t n_samples) const {
+        shd_extra out = *this;
+        for (auto& d : out.datasets) {
+            if (d.name != "speaker" || d.shape.size() != 1 || d.shape[0] != n_samples) continue;
+            auto pick = [&](auto& values) {
+                std::remove_reference_t<decltype(values)> chosen;
+                chosen.reserve(indices.size());
+                for (std::size_t i : indices) chosen.push_back(values.at(i));
+                values = std::move(chosen);
+            };
+            if (d.type == shd_element::string)
+                pick(d.strings);
+            else
+                pick(d.numbers);
+            d.shape[0] = indices.size();
+        }
+        return out;
+    }
+
+    bool operator==(const shd_extra&) const = default;
+};
+
+/// A file's content: the spikes (times in seconds) and the /extra fields beside them.
+struct shd_file {
+    spike_dataset data;
+    shd_extra extra;
+
+    /// Samples at `indices` with their speakers.
+    shd_file subset(std::span<const std::size_t> indices) const {
+        return {data.subset(indices), extra.select_samples(indices, data.size())};
+    }
+};
+
+namespace detail::h5 {
+
+/// Owns one HDF5 identifier and closes it with the matching H5?close.
+class handle {
+public:
+    using closer = herr_t (*)(hid_t);
+    handle() = default;
+    handle(hid_t id, closer close) : id_(id), close_(close) {}
+    handle(const handle&) = delete;
+    handle& operator=(const handle&) = delete;
+    handle(handle&& other) noexcept : id_(std::exchange(other.id_, -1)), close_(other.close_) {}
+    handle& operator=(handle&& other) noexcept {
+        if (this != &other) {
+            reset();
+            id_ = std::exchange(other.id_, -1);
+            close_ = other.close_;
+        }
+        return *this;
+    }
+    ~handle() { reset(); }
+
+    hid_t get() const { return id_; }
+    bool valid() const { return id_ >= 0; }
+    void reset() {
+        if (id_ >= 0 && close_) close_(id_);
+        id_ = -1;
+    }
+    /// Closes now and says whether HDF5 succeeded (a file's close flushes it).
+    bool close() {
+        const herr_t status = id_ >= 0 && close_ ? close_(id_) : 0;
+        id_ = -1;
+        return status >= 0;
+    }
+
+private:
+    hid_t id_ = -1;
+    closer close_ = nullptr;
+};
+
+/// Turns off HDF5's printing of its error stack for the lifetime of the object: failures
+/// become our typed exceptions, and the library stays quiet.
+class quiet_errors {
+public:
+    quiet_errors() {
+        H5Eget_auto2(H5E_DEFAULT, &function_, &data_);
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    }
+    ~quiet_errors() { H5Eset_auto2(H5E_DEFAULT, function_, data_); }
+    quiet_errors(const quiet_errors&) = delete;
+    quiet_errors& operator=(const quiet_errors&) = delete;
+
+private:
+    H5E_auto2_t function_ = nullptr;
+    void* data_ = nullptr;
+};
+
+inline herr_t collect_error(unsigned, const H5E_error2_t* entry, void* data) {
+    auto* out = static_cast<std::vector<std::string>*>(data);
+    if (entry->desc && *entry->desc) out->emplace_back(entry->desc);
+    return 0;
+}
+
+/// The outermost and innermost descriptions of HDF5's current error stack (then cleared).
+inline std::string last_error() {
+    std::vector<std::string> messages;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &messages);
+    H5Eclear2(H5E_DEFAULT);
+    if (messages.empty()) return "no HDF5 message";
+    if (messages.size() == 1) return messages.front();
+    return messages.front() + " (" + messages.back() + ")";
+}
+
+/// IEEE half (binary16) bits of a float, rounded to nearest, ties to even. Done here rather
+/// than by HDF5: HDF5 1.10's soft float conversion drops the carry when rounding up across a
+/// power of two (0.0156249 became 0.0078125 instead of 0.015625), unsorting sorted times.
+inline std::uint16_t float_to_half(float value) {
+    std::uint32_t x = 0;
+    std::memcpy(&x, &value, sizeof x);
+    const auto sign = static_cast<std::uint16_t>((x >> 16) & 0x8000u);
+    const std::uint32_t magnitude = x & 0x7fffffffu;
+    if (magnitude > 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7e00u);   // NaN
+    if (magnitude >= 0x47800000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // >= 2^16
+    std::uint32_t half = 0, rest = 0, halfway = 0;
+    if (magnitude < 0x38800000u) {  // below 2^-14: a subnormal half (or zero)
+        const std::uint32_t exponent = magnitude >> 23;
+        if (exponent < 102) return sign;  // below 2^-25: rounds to zero
+        const std::uint32_t mantissa = (magnitude & 0x7fffffu) | 0x800000u;
+        const std::uint32_t shift = 126 - exponent;  // 14 .. 24
+        half = mantissa >> shift;
+        rest = mantissa & ((1u << shift) - 1u);
+        halfway = 1u << (shift - 1u);
+    } else {  // rebias the exponent (127 - 15) and drop 13 mantissa bits
+        half = (magnitude - 0x38000000u) >> 13;
+        rest = magnitude & 0x1fffu;
+        halfway = 0x1000u;
+    }
+    // A carry out of the mantissa correctly increments the exponent (up to infinity).
+    if (rest > halfway || (rest == halfway && (half & 1u))) ++half;
+    return static_cast<std::uint16_t>(sign | half);
+}
+
+inline float half_to_float(std::uint16_t bits) {
+    const std::uint32_t sign = static_cast<std::uint32_t>(bits & 0x8000u) << 16;
+    const std::uint32_t exponent = (bits >> 10) & 0x1fu, mantissa = bits & 0x3ffu;
+    std::uint32_t x = 0;
+    if (exponent == 0) {
+        const float value = std::ldexp(static_cast<float>(mantissa), -24);
+        return sign ? -value : value;
+    }
+    if (exponent == 31)
+        x = sign | 0x7f800000u | (mantissa << 13);
+    else
+        x = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    float value = 0;
+    std::memcpy(&value, &x, sizeof value);
+    return value;
+}
+
+/// Whether every component of a relative path exists (H5Lexists fails on a missing parent).
+inline bool exists(hid_t location, const std::string& path) {
+    std::size_t slash = 0;
+    while (true) {
+        slash = path.find('/', slash + 1);
+        const std::string prefix = path.substr(0, slash);
+        if (H5Lexists(location, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+        if (slash == std::string::npos) return true;
+    }
+}
+
+/// Frees the variable-length rows HDF5 allocated during a read, whatever happens after it.
+class vlen_rows {
+public:
+    vlen_rows(hid_t memory_type, std::size_t n) : type_(memory_type), rows_(n, hvl_t{0, nullptr}) {
+        const hsize_t count = n;
+        space_ = handle(H5Screate_simple(1, &count, nullptr), H5Sclose);
+    }
+    vlen_rows(const vlen_rows&) = delete;
+    vlen_rows& operator=(const vlen_rows&) = delete;
+    ~vlen_rows() {
+        if (space_.valid() && !rows_.empty()) {
+#if H5_VERSION_GE(1, 12, 0)
+            H5Treclaim(type_, space_.get(), H5P_DEFAULT, rows_.data());
+#else
+            H5Dvlen_reclaim(type_, space_.get(), H5P_DEFAULT, rows_.data());
+#endif
+        }
+    }
+    hid_t space() const { return space_.get(); }
+    hvl_t* data() { return rows_.data(); }
+    const hvl_t& operator[](std::size_t i) const { return rows_[i]; }
+
+private:
+    hid_t type_;
+    std::vector<hvl_t> rows_;
+    handle space_;
+};
+
+/// The file type of an element, as h5py writes it (little-endian; float16 as h5py builds it).
+inline handle file_type(shd_element element) {
+    auto copy = [](hid_t type) { return handle(H5Tcopy(type), H5Tclose); };
+    switch (element) {
+        case shd_element::int8:
+            return copy(H5T_STD_I8LE);
+        case shd_element::uint8:
+            return copy(H5T_STD_U8LE);
+        case shd_element::int16:
+            return copy(H5T_STD_I16LE);
+        case shd_element::uint16:
+            return copy(H5T_STD_U16LE);
+        case shd_element::int32:
+            return copy(H5T_STD_I32LE);
+        case shd_element::uint32:
+            return copy(H5T_STD_U32LE);
+        case shd_element::int64:
+            return copy(H5T_STD_I64LE);
+        case shd_element::uint64:
+            return copy(H5T_STD_U64LE);
+        case shd_element::float32:
+            return copy(H5T_IEEE_F32LE);
+        case shd_element::float64:
+            return copy(H5T_IEEE_F64LE);
+        case shd_element::float16: {
+            // h5py's recipe: sign bit 15, exponent bits 10-14 (bias 15), mantissa bits 0-9.
+            handle type = copy(H5T_IEEE_F32LE);
+            if (H5Tset_fields(type.get(), 15, 10, 5, 0, 10) < 0 || H5Tset_size(type.get(), 2) < 0 ||
+                H5Tset_ebias(type.get(), 15) < 0)
+                raise<io_error>("shd: cannot build the float16 type: ", last_error());
+            return type;
+        }
+        case shd_element::string:
+            return copy(H5T_C_S1);
+    }
+    return copy(H5T_IEEE_F64LE);
+}
+
+/// Whether a stored float type is little-endian IEEE half precision as h5py writes it (then we
+/// convert the bits ourselves, see float_to_half).
+inline bool is_ieee_half(hid_t type) {
+    if (H5Tget_class(type) != H5T_FLOAT || H5Tget_size(type) != 2) return false;
+    handle half = file_type(shd_element::float16);
+    return H5Tequal(type, half.get()) > 0;
+}
+
+/// The element of a stored type, or false for types /extra does not carry (compound, enum...).
+inline bool element_of(hid_t type, shd_element& out) {
+    const H5T_class_t kind = H5Tget_class(type);
+    const std::size_t size = H5Tget_size(type);
+    if (kind == H5T_INTEGER) {
+        const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+        switch (size) {
+            case 1:
+                out = is_signed ? shd_element::int8 : shd_element::uint8;
+                return true;
+            case 2:
+                out = is_signed ? shd_element::int16 : shd_element::uint16;
+                return true;
+            case 4:
+                out = is_signed ? shd_element::int32 : shd_element::uint32;
+                return true;
+            case 8:
+                out = is_signed ? shd_element::int64 : shd_element::uint64;
+                return true;
+            default:
+                return false;
+        }
+    }
+    if (kind == H5T_FLOAT) {
+        switch (size) {
+            case 2:
+                out = shd_element::float16;
+                return true;
+            case 4:
+                out = shd_element::float32;
+                return true;
+            case 8:
+                out = shd_element::float64;
+                return true;
+            default:
+                return false;
+        }
+    }
+    if (kind == H5T_STRING) {
+        out = shd_element::string;
+        return true;
+    }
+    return false;
+}
+
+inline std::vector<hsize_t> dims_of(hid_t dataset) {
+    handle space(H5Dget_space(dataset), H5Sclose);
+    const int rank = space.valid() ? H5Sget_simple_extent_ndims(space.get()) : -1;
+    if (rank < 0) return {};
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    return dims;
+}
+
+/// Reads one /extra dataset; false (with a reason) when its type is not carried.
+inline bool read_extra_dataset(hid_t dataset, const std::string& name, shd_extra_dataset& out,
+                               std::string& reason) {
+    handle type(H5Dget_type(dataset), H5Tclose);
+    shd_element element{};
+    if (!type.valid() || !element_of(type.get(), element)) {
+        reason = "its element type is neither a number nor a string";
+        return false;
+    }
+    handle space(H5Dget_space(dataset), H5Sclose);
+    if (H5Sget_simple_extent_type(space.get()) == H5S_NULL) {
+        reason = "it has a null dataspace";
+        return false;
+    }
+    const auto dims = dims_of(dataset);
+    std::size_t n = 1;
+    out.name = name;
+    out.type = element;
+    out.shape.assign(dims.begin(), dims.end());
+    for (hsize_t d : dims) n *= static_cast<std::size_t>(d);
+    if (element != shd_element::string) {
+        out.numbers.assign(n, 0.0);
+        if (n > 0 && is_ieee_half(type.get())) {
+            std::vector<std::uint16_t> bits(n);
+            if (H5Dread(dataset, type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, bits.data()) < 0) {
+                reason = "reading it failed: " + last_error();
+                return false;
+            }
+            for (std::size_t k = 0; k < n; ++k) out.numbers[k] = half_to_float(bits[k]);
+        } else if (n > 0 && H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                    out.numbers.data()) < 0) {
+            reason = "reading it failed: " + last_error();
+            return false;
+        }
+        return true;
+    }
+    out.utf8 = H5Tget_cset(type.get()) == H5T_CSET_UTF8;
+    handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_cset(memory.get(), out.utf8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII);
+    out.strings.clear();
+    if (H5Tis_variable_str(type.get()) > 0) {
+        out.string_size = 0;
+        H5Tset_size(memory.get(), H5T_VARIABLE);
+        std::vector<char*> pointers(n, nullptr);
+        if (n > 0) {
+            const herr_t status =
+                H5Dread(dataset, memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data());
+            for (char* p : pointers) out.strings.emplace_back(p ? p : "");
+#if H5_VERSION_GE(1, 12, 0)
+            H5Treclaim(memory.get(), space.get(), H5P_DEFAULT, pointers.data());
+#else
+            H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, pointers.data());
+#endif
+            if (status < 0) {
+                reason = "reading it failed: " + last_error();
+                return false;
+            }
+        }
+        return true;
+    }
+    const std::size_t size = H5Tget_size(type.get());
+    out.string_size = size;
+    H5Tset_size(memory.get(), size);
+    H5Tset_strpad(memory.get(), H5T_STR_NULLPAD);
+    std::vector<char> buffer(n * size, '\0');
+    if (n > 0 && H5Dread(dataset, memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) < 0) {
+        reason = "reading it failed: " + last_error();
+        return false;
+    }
+    const bool space_padded = H5Tget_strpad(type.get()) == H5T_STR_SPACEPAD;
+    for (std::size_t k = 0; k < n; ++k) {
+        std::string s(buffer.data() + k * size, size);
+        s.resize(std::strlen(s.c_str()));
+        if (space_padded) s.erase(s.find_last_not_of(' ') + 1);
+        out.strings.push_back(std::move(s));
+    }
+    return true;
+}
+
+/// Walks a group of /extra in name order, reading every dataset it can carry.
+inline void read_extra_group(hid_t group, const std::string& prefix, const std::string& path,
+                             shd_extra& extra, const shd_read_options& options) {
+    H5G_info_t info{};
+    if (H5Gget_info(group, &info) < 0)
+        raise<io_error>("shd: ", path, ": cannot list /extra/", prefix, ": ", last_error());
+    for (hsize_t k = 0; k < info.nlinks; ++k) {
+        const ssize_t length =
+            H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, k, nullptr, 0, H5P_DEFAULT);
+        if (length < 0) raise<io_error>("shd: ", path, ": cannot list /extra: ", last_error());
+        std::string name(static_cast<std::size_t>(length) + 1, '\0');
+        H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, k, name.data(), name.size(),
+                           H5P_DEFAULT);
+        name.resize(static_cast<std::size_t>(length));
+        const std::string full = prefix.empty() ? name : prefix + "/" + name;
+        handle object(H5Oopen(group, name.c_str(), H5P_DEFAULT), H5Oclose);
+        if (!object.valid()) {
+            if (options.warning)
+                options.warning("shd: " + path + ": /extra/" + full + " skipped: cannot open it");
+            H5Eclear2(H5E_DEFAULT);
+            continue;
+        }
+        const H5I_type_t kind = H5Iget_type(object.get());
+        if (kind == H5I_GROUP) {
+            read_extra_group(object.get(), full, path, extra, options);
+        } else if (kind == H5I_DATASET) {
+            shd_extra_dataset dataset;
+            std::string reason;
+            if (read_extra_dataset(object.get(), full, dataset, reason))
+                extra.datasets.push_back(std::move(dataset));
+            else if (options.warning)
+                options.warning("shd: " + path + ": /extra/" + full + " skipped: " + reason);
+        }
+    }
+}
+
+inline void write_extra_dataset(hid_t file, hid_t link_list, const shd_extra_dataset& d,
+                                const std::string& path) {
+    const std::string where = "extra/" + d.name;
+    std::size_t n = 1;
+    for (std::size_t s : d.shape) n *= s;
+    if (n != d.size())
+        raise<shape_error>("shd: ", path, ": /", where, " has shape of ", n, " elements but ",
+                           d.size(), " values");
+    std::vector<hsize_t> dims(d.shape.begin(), d.shape.end());
+    handle space(dims.empty()
+                     ? H5Screate(H5S_SCALAR)
+                     : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                 H5Sclose);
+    handle type = file_type(d.type);
+    handle memory;
+    std::vector<const char*> pointers;
+    std::vector<char> fixed;
+    std::vector<std::uint16_t> halves;
+    const void* buffer = d.numbers.data();
+    if (d.type == shd_element::string) {
+        H5Tset_cset(type.get(), d.utf8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII);
+        memory = handle(H5Tcopy(H5T_C_S1), H5Tclose);
+        H5Tset_cset(memory.get(), d.utf8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII);
+        if (d.string_size == 0) {
+            H5Tset_size(type.get(), H5T_VARIABLE);
+            H5Tset_size(memory.get(), H5T_VARIABLE);
+            for (const auto& s : d.strings) pointers.push_back(s.c_str());
+            buffer = pointers.data();
+        } else {
+            // numpy 'S' strings: fixed size, zero padded, no terminator needed.
+            H5Tset_size(type.get(), d.string_size);
+            H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
+            H5Tset_size(memory.get(), d.string_size);
+            H5Tset_strpad(memory.get(), H5T_STR_NULLPAD);
+            fixed.assign(n * d.string_size, '\0');
+            for (std::size_t k = 0; k < n; ++k) {
+                if (d.strings[k].size() > d.string_size)
+                    raise<data_error>("shd: ", path, ": /", where, "[", k, "] is longer than ",
+                                      d.string_size, " bytes");
+                std::memcpy(fixed.data() + k * d.string_size, d.strings[k].data(),
+                            d.strings[k].size());
+            }
+            buffer = fixed.data();
+        }
+    } else if (d.type == shd_element::float16) {
+        halves.resize(n);
+        for (std::size_t k = 0; k < n; ++k)
+            halves[k] = float_to_half(static_cast<float>(d.numbers[k]));
+        memory = file_type(shd_element::float16);
+        buffer = halves.data();
+    } else {
+        memory = handle(H5Tcopy(H5T_NATIVE_DOUBLE), H5Tclose);
+    }
+    handle dataset(H5Dcreate2(file, where.c_str(), type.get(), space.get(), link_list, H5P_DEFAULT,
+                              H5P_DEFAULT),
+                   H5Dclose);
+    if (!dataset.valid() ||
+        (n > 0 && H5Dwrite(dataset.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer) < 0))
+        raise<io_error>("shd: ", path, ": cannot write /", where, ": ", last_error());
+}
+
+/// Opens a required dataset; io_error naming the file and the path when it is missing.
+inline handle open_dataset(hid_t file, const std::string& name, const std::string& path) {
+    if (!exists(file, name)) raise<io_error>("shd: ", path, ": missing dataset /", name);
+    handle dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!dataset.valid())
+        raise<io_error>("shd: ", path, ": /", name, " is not a dataset: ", last_error());
+    return dataset;
+}
+
+/// Number of rows of a rank-1 dataset; io_error for any other rank.
+inline std::size_t rows_of(hid_t dataset, const std::string& name, const std::string& path) {
+    const auto dims = dims_of(dataset);
+    if (dims.size() != 1)
+        raise<io_error>("shd: ", path, ": /", name, " has rank ", dims.size(), ", expected 1");
+    return static_cast<std::size_t>(dims[0]);
+}
+
+/// Checks that a dataset holds variable-length rows of `base` class; returns the base size.
+inline std::size_t check_vlen(hid_t dataset, H5T_class_t base, const char* expected,
+                              const std::string& name, const std::string& path) {
+    handle type(H5Dget_type(dataset), H5Tclose);
+    if (H5Tget_class(type.get()) != H5T_VLEN)
+        raise<io_error>("shd: ", path, ": /", name, " is not variable-length, expected ", expected);
+    handle super(H5Tget_super(type.get()), H5Tclose);
+    if (H5Tget_class(super.get()) != base)
+        raise<io_error>("shd: ", path, ": /", name, " has the wrong element type, expected ",
+                        expected);
+    return H5Tget_size(super.get());
+}
+
+}  // namespace detail::h5
+
+/// Reads an SHD/SSC file. Every failure raises a typed error naming the file and, for bad
+/// content, the sample and the field:
+///   io_error   - missing or unreadable file, not HDF5, truncated; a missing /spikes/times,
+///                /spikes/units or /labels; wrong types or ranks; different sample counts;
+///   data_error - a sample whose times and units differ in length, a unit >= n_units, a
+///                negative or NaN time, decreasing times (unless on_unsorted = sort), a label
+///                outside [0, n_classes) (n_classes: the option, else the number of
+///                /extra/keys, else max label + 1).
+/// Memory: the rows are read `chunk_samples` at a time into HDF5's buffers, copied into the
+/// dataset's storage (reserved once from a bound given by the file size) and freed at once.
+inline shd_file read_shd(const std::string& path, const shd_read_options& options = {}) {
+    namespace fs = std::filesystem;
+    using detail::h5::handle;
+    using detail::h5::last_error;
+    detail::h5::quiet_errors quiet;
+    if (options.chunk_samples == 0) raise<option_error>("read_shd: chunk_samples must be > 0");
+    if (!(options.duration_s > 0)) raise<option_error>("read_shd: duration_s must be > 0");
+    std::error_code ec;
+    if (!fs::exists(path, ec)) raise<io_error>("shd: ", path, ": no such file");
+    if (!fs::is_regular_file(path, ec)) raise<io_error>("shd: ", path, ": not a regular file");
+    const auto file_bytes = static_cast<std::size_t>(fs::file_size(path, ec));
+
+    handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    if (!file.valid())
+        raise<io_error>("shd: ", path, ": not an HDF5 file, or truncated (HDF5: ", last_error(),
+                        ")");
+    handle times = detail::h5::open_dataset(file.get(), "spikes/times", path);
+    handle units = detail::h5::open_dataset(file.get(), "spikes/units", path);
+    handle labels_set = detail::h5::open_dataset(file.get(), "labels", path);
+    const std::size_t time_bytes = detail::h5::check_vlen(
+        times.get(), H5T_FLOAT, "variable-length float", "spikes/times", path);
+    bool half_times = false;
+    {
+        handle type(H5Dget_type(times.get()), H5Tclose);
+        handle base(H5Tget_super(type.get()), H5Tclose);
+        half_times = detail::h5::is_ieee_half(base.get());
+    }
+    const std::size_t unit_bytes = detail::h5::check_vlen(
+        units.get(), H5T_INTEGER, "variable-length integer", "spikes/units", path);
+    {
+        handle type(H5Dget_type(labels_set.get()), H5Tclose);
+        if (H5Tget_class(type.get()) != H5T_INTEGER)
+            raise<io_error>("shd: ", path, ": /labels is not an integer dataset");
+    }
+    const std::size_t n = detail::h5::rows_of(times.get(), "spikes/times", path);
+    const std::size_t n_unit_rows = detail::h5::rows_of(units.get(), "spikes/units", path);
+    const std::size_t n_labels = detail::h5::rows_of(labels_set.get(), "labels", path);
+    if (n_unit_rows != n || n_labels != n)
+        raise<io_error>("shd: ", path, ": /spikes/times has ", n, " samples, /spikes/units ",
+                        n_unit_rows, ", /labels ", n_labels);
+
+    std::size_t n_units = options.n_units;
+    if (n_units == 0) {
+        n_units = 700;
+        if (H5Aexists(file.get(), "n_units") > 0) {
+            handle attribute(H5Aopen(file.get(), "n_units", H5P_DEFAULT), H5Aclose);
+            std::uint64_t value = 0;
+            if (!attribute.valid() || H5Aread(attribute.get(), H5T_NATIVE_UINT64, &value) < 0 ||
+                value == 0)
+                raise<io_error>("shd: ", path, ": unreadable root attribute n_units");
+            n_units = static_cast<std::size_t>(value);
+        }
+    }
+
+    shd_file out;
+    if (options.read_extra && detail::h5::exists(file.get(), "extra")) {
+        handle group(H5Gopen2(file.get(), "extra", H5P_DEFAULT), H5Gclose);
+        if (group.valid()) detail::h5::read_extra_group(group.get(), "", path, out.extra, options);
+    } else if (detail::h5::exists(file.get(), "extra/keys")) {
+        handle keys(H5Dopen2(file.get(), "extra/keys", H5P_DEFAULT), H5Dclose);
+        shd_extra_dataset names;
+        std::string reason;
+        if (keys.valid() && detail::h5::read_extra_dataset(keys.get(), "keys", names, reason))
+            out.extra.datasets.push_back(std::move(names));
+    }
+
+    std::vector<std::int64_t> labels(n);
+    if (n > 0 && H5Dread(labels_set.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                         labels.data()) < 0)
+        raise<io_error>("shd: ", path, ": cannot read /labels: ", last_error());
+
+    std::vector<std::string> names = out.extra.keys();
+    std::size_t n_classes = options.n_classes;
+    if (n_classes == 0) {
+        n_classes = names.size();
+        if (names.empty())
+            for (std::int64_t label : labels)
+                n_classes = std::max(
+                    n_classes, static_cast<std::size_t>(std::max<std::int64_t>(label, 0)) + 1);
+    } else if (!names.empty() && names.size() != n_classes) {
+        // An explicit class count wins over keys that do not fit it (the keys stay in extra).
+        if (options.warning)
+            options.warning("shd: " + path + ": /extra/keys holds " + std::to_string(names.size()) +
+                            " names for n_classes " + std::to_string(n_classes) +
+                            "; classes are named by number");
+        names.clear();
+    }
+    for (std::size_t s = 0; s < n; ++s)
+        if (labels[s] < 0 || static_cast<std::size_t>(labels[s]) >= n_classes)
+            raise<data_error>("shd: ", path, ": sample ", s, ": label ", labels[s], " outside [0, ",
+                              n_classes, ") in /labels");
+    if (names.empty())
+        for (std::size_t c = 0; c < n_classes; ++c) names.push_back(std::to_string(c));
+
+    out.data = spike_dataset(n_units, options.duration_s, time_unit::seconds, std::move(names));
+    // Every event takes at least time_bytes + unit_bytes in the file, so this bounds the number
+    // of events; the reserved pages that stay unused are never touched, hence never resident.
+    out.data.reserve(n, file_bytes / std::max<std::size_t>(time_bytes + unit_bytes, 1));
+
+    handle half_type = detail::h5::file_type(shd_element::float16);
+    handle time_type(H5Tvlen_create(half_times ? half_type.get() : H5T_NATIVE_FLOAT), H5Tclose);
+    handle unit_type(H5Tvlen_create(H5T_NATIVE_INT64), H5Tclose);
+    std::vector<std::uint32_t> sample_units;
+    std::vector<float> sample_times;
+    for (std::size_t first = 0; first < n; first += options.chunk_samples) {
+        const std::size_t count = std::min(options.chunk_samples, n - first);
+        const hsize_t start = first, size = count;
+        detail::h5::vlen_rows time_rows(time_type.get(), count);
+        detail::h5::vlen_rows unit_rows(unit_type.get(), count);
+        auto read_rows = [&](const handle& dataset, detail::h5::vlen_rows& rows, hid_t type,
+                             const char* name) {
+            handle space(H5Dget_space(dataset.get()), H5Sclose);
+            if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &start, nullptr, &size, nullptr) <
+                    0 ||
+                H5Dread(dataset.get(), type, rows.space(), space.get(), H5P_DEFAULT, rows.data()) <
+                    0)
+                raise<io_error>("shd: ", path, ": samples ", first, "-", first + count - 1,
+                                ": cannot read /", name,
+                                " (truncated or corrupt file?): ", last_error());
+        };
+        read_rows(times, time_rows, time_type.get(), "spikes/times");
+        read_rows(units, unit_rows, unit_type.get(), "spikes/units");
+        for (std::size_t k = 0; k < count; ++k) {
+            const std::size_t s = first + k;
+            const std::size_t length = time_rows[k].len;
+            if (unit_rows[k].len != length)
+                raise<data_error>("shd: ", path, ": sample ", s, ": ", length,
+                                  " times in /spikes/times but ", unit_rows[k].len,
+                                  " units in /spikes/units");
+            const auto* t = static_cast<const float*>(time_rows[k].p);
+            if (half_times) {
+                const auto* bits = static_cast<const std::uint16_t*>(time_rows[k].p);
+                sample_times.resize(length);
+                for (std::size_t e = 0; e < length; ++e)
+                    sample_times[e] = detail::h5::half_to_float(bits[e]);
+                t = sample_times.data();
+            }
+            const auto* u = static_cast<const std::int64_t*>(unit_rows[k].p);
+            sample_units.resize(length);
+            bool sorted = true;
+            for (std::size_t e = 0; e < length; ++e) {
+                if (std::isnan(t[e]))
+                    raise<data_error>("shd: ", path, ": sample ", s, ": event ", e,
+                                      ": time is NaN in /spikes/times");
+                if (!std::isfinite(t[e]) || t[e] < 0)
+                    raise<data_error>("shd: ", path, ": sample ", s, ": event ", e, ": time ", t[e],
+                                      " is negative or infinite in /spikes/times");
+                if (u[e] < 0 || static_cast<std::uint64_t>(u[e]) >= n_units)
+                    raise<data_error>("shd: ", path, ": sample ", s, ": event ", e, ": unit ", u[e],
+                                      " >= n_units ", n_units, " in /spikes/units");
+                sample_units[e] = static_cast<std::uint32_t>(u[e]);
+                if (e > 0 && t[e] < t[e - 1]) {
+                    if (options.on_unsorted == unsorted_times::reject)
+                        raise<data_error>("shd: ", path, ": sample ", s, ": event ", e, ": time ",
+                                          t[e], " < ", t[e - 1],
+                                          " of the event before (unsorted) in /spikes/times");
+                    sorted = false;
+                }
+            }
+            if (!sorted && options.warning)
+                options.warning("shd: " + path + ": sample " + std::to_string(s) +
+                                ": unsorted times in /spikes/times, sorted by (time, unit)");
+            if (sorted) {
+                // Equal times (common once rounded to float16) must list their units in order;
+                // sorting those runs here is far cheaper than add_sample's full re-sort.
+                for (std::size_t a = 0, b = 0; a < length; a = b) {
+                    for (b = a + 1; b < length && t[b] == t[a];) ++b;
+                    if (b - a > 1)
+                        std::sort(sample_units.begin() + static_cast<std::ptrdiff_t>(a),
+                                  sample_units.begin() + static_cast<std::ptrdiff_t>(b));
+                }
+            }
+            out.data.add_sample(std::span<const float>(t, length), sample_units,
+                                static_cast<std::int32_t>(labels[s]));
+        }
+        if (options.progress) options.progress(first + count, n);
+    }
+    return out;
+}
+
+/// Writes `data` (times in seconds or milliseconds) and `extra` in the SHD layout:
+/// /spikes/times vlen float32 (or float16), /spikes/units vlen uint16, /labels uint16,
+/// /extra/... as given (with /extra/keys holding the class names, see shd_write_options), a
+/// root attribute n_units only when n_units != 700. The file is built under a temporary name
+/// beside `path` and renamed over it at the end: on any failure (including an exception from
+/// the progress callback) the temporary is removed and an existing `path` is left untouched.
+inline void write_shd(const std::string& path, const spike_dataset& data,
+                      const shd_extra& extra = {}, const shd_write_options& options = {}) {
+    namespace fs = std::filesystem;
+    using detail::h5::handle;
+    using detail::h5::last_error;
+    detail::h5::quiet_errors quiet;
+    if (options.chunk_samples == 0) raise<option_error>("write_shd: chunk_samples must be > 0");
+    double scale = 1.0;
+    if (data.unit() == time_unit::milliseconds)
+        scale = 1e-3;
+    else if (data.unit() == time_unit::steps)
+        raise<option_error>("shd: ", path,
+                            ": times are in steps; the files hold seconds "
+                            "(convert with with_time_unit(time_unit::seconds, dt_s))");
+    if (data.n_units() > 65536)
+        raise<data_error>("shd: ", path, ": n_units ", data.n_units(),
+                          " does not fit the uint16 /spikes/units");
+    if (data.n_classes() > 65536)
+        raise<data_error>("shd: ", path, ": ", data.n_classes(),
+                          " classes do not fit the uint16 /labels");
+    const std::size_t n = data.size();
+    if (const auto* speaker = extra.find("speaker");
+        speaker && (speaker->shape.size() != 1 || speaker->shape[0] != n))
+        raise<shape_error>("shd: ", path, ": /extra/speaker has ", speaker->size(), " entries for ",
+                           n, " samples");
+
+    const fs::path target(path);
+    std::error_code ec;
+    if (target.has_parent_path() && !fs::is_directory(target.parent_path(), ec))
+        raise<io_error>("shd: ", path, ": folder ", target.parent_path().string(),
+                        " does not exist");
+    const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+    try {
+        {
+            handle file(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
+                        H5Fclose);
+            if (!file.valid())
+                raise<io_error>("shd: ", path, ": cannot create ", temporary, ": ", last_error());
+            handle link_list(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+            H5Pset_create_intermediate_group(link_list.get(), 1);
+            const hsize_t rows = n;
+            handle space(H5Screate_simple(1, &rows, nullptr), H5Sclose);
+
+            handle time_base = detail::h5::file_type(options.time_type == shd_time_type::float16
+                                                         ? shd_element::float16
+                                                         : shd_element::float32);
+            handle time_file_type(H5Tvlen_create(time_base.get()), H5Tclose);
+            handle unit_file_type(H5Tvlen_create(H5T_STD_U16LE), H5Tclose);
+            const bool half = options.time_type == shd_time_type::float16;
+            handle time_memory(H5Tvlen_create(half ? time_base.get() : H5T_NATIVE_FLOAT), H5Tclose);
+            handle unit_memory(H5Tvlen_create(H5T_NATIVE_UINT32), H5Tclose);
+            handle times(H5Dcreate2(file.get(), "spikes/times", time_file_type.get(), space.get(),
+                                    link_list.get(), H5P_DEFAULT, H5P_DEFAULT),
+                         H5Dclose);
+            handle units(H5Dcreate2(file.get(), "spikes/units", unit_file_type.get(), space.get(),
+                                    link_list.get(), H5P_DEFAULT, H5P_DEFAULT),
+                         H5Dclose);
+            if (!times.valid() || !units.valid())
+                raise<io_error>("shd: ", path, ": cannot create /spikes: ", last_error());
+
+            std::vector<hvl_t> time_rows, unit_rows;
+            std::vector<float> scaled;
+            std::vector<std::uint16_t> halves;
+            for (std::size_t first = 0; first < n; first += options.chunk_samples) {
+                const std::size_t count = std::min(options.chunk_samples, n - first);
+                time_rows.assign(count, hvl_t{0, nullptr});
+                unit_rows.assign(count, hvl_t{0, nullptr});
+                if (scale != 1.0 || half) {
+                    std::size_t total = 0;
+                    for (std::size_t k = 0; k < count; ++k) total += data.sample(first + k).size();
+                    if (scale != 1.0) scaled.resize(total);
+                    if (half) halves.resize(total);
+                }
+                std::size_t offset = 0;
+                for (std::size_t k = 0; k < count; ++k) {
+                    const auto sample = data.sample(first + k);
+                    const float* t = sample.times.data();
+                    void* row = const_cast<float*>(t);  // HDF5 only reads it, during H5Dwrite
+                    if (scale != 1.0) {
+                        for (std::size_t e = 0; e < sample.size(); ++e)
+                            scaled[offset + e] = static_cast<float>(sample.times[e] * scale);
+                        t = scaled.data() + offset;
+                        row = scaled.data() + offset;
+                    }
+                    if (half) {
+                        for (std::size_t e = 0; e < sample.size(); ++e)
+                            halves[offset + e] = detail::h5::float_to_half(t[e]);
+                        row = halves.data() + offset;
+                    }
+                    offset += sample.size();
+                    time_rows[k] = hvl_t{sample.size(), row};
+                    unit_rows[k] =
+                        hvl_t{sample.size(), const_cast<std::uint32_t*>(sample.units.data())};
+                }
+                const hsize_t start = first, size = count;
+                handle memory_space(H5Screate_simple(1, &size, nullptr), H5Sclose);
+                handle file_space(H5Dget_space(times.get()), H5Sclose);
+                H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &size,
+                                    nullptr);
+                if (H5Dwrite(times.get(), time_memory.get(), memory_space.get(), file_space.get(),
+                             H5P_DEFAULT, time_rows.data()) < 0 ||
+                    H5Dwrite(units.get(), unit_memory.get(), memory_space.get(), file_space.get(),
+                             H5P_DEFAULT, unit_rows.data()) < 0)
+                    raise<io_error>("shd: ", path, ": samples ", first, "-", first + count - 1,
+                                    ": write failed: ", last_error());
+                if (options.progress) options.progress(first + count, n);
+            }
+
+            const std::vector<std::int32_t> labels = data.labels();
+            handle labels_set(H5Dcreate2(file.get(), "labels", H5T_STD_U16LE, space.get(),
+                                         H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                              H5Dclose);
+            if (!labels_set.valid() ||
+                (n > 0 && H5Dwrite(labels_set.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL,
+                                   H5P_DEFAULT, labels.data()) < 0))
+                raise<io_error>("shd: ", path, ": cannot write /labels: ", last_error());
+
+            for (const auto& dataset : extra.datasets)
+                if (!(options.write_class_names && dataset.name == "keys"))
+                    detail::h5::write_extra_dataset(file.get(), link_list.get(), dataset, path);
+            if (options.write_class_names && data.n_classes() > 0) {
+                // The dataset's class names are the keys, in the string kind of extra's keys.
+                shd_extra_dataset keys = shd_extra_dataset::text("keys", data.class_names());
+                if (const auto* old = extra.find("keys"); old && old->type == shd_element::string) {
+                    keys.utf8 = old->utf8;
+                    keys.string_size = old->string_size;
+                    for (const auto& name : keys.strings)
+                        if (keys.string_size > 0)
+                            keys.string_size = std::max(keys.string_size, name.size());
+                }
+                detail::h5::write_extra_dataset(file.get(), link_list.get(), keys, path);
+            }
+
+            if (data.n_units() != 700) {
+                const std::uint32_t value = static_cast<std::uint32_t>(data.n_units());
+                handle scalar(H5Screate(H5S_SCALAR), H5Sclose);
+                handle attribute(H5Acreate2(file.get(), "n_units", H5T_STD_U32LE, scalar.get(),
+                                            H5P_DEFAULT, H5P_DEFAULT),
+                                 H5Aclose);
+                if (!attribute.valid() || H5Awrite(attribute.get(), H5T_NATIVE_UINT32, &value) < 0)
+                    raise<io_error>("shd: ", path,
+                                    ": cannot write attribute n_units: ", last_error());
+            }
+            labels_set.reset();
+            times.reset();
+            units.reset();
+            if (!file.close())
+                raise<io_error>("shd: ", path, ": closing (flushing) failed: ", last_error());
+        }
+        fs::rename(temporary, target, ec);
+        if (ec) raise<io_error>("shd: ", path, ": cannot rename ", temporary, ": ", ec.message());
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(temporary, ignored);
+        throw;
+    }
+}
+
+inline void write_shd(const std::string& path, const shd_file& file,
+                      const shd_write_options& options = {}) {
+    write_shd(path, file.data, file.extra, options);
+}
+
+/// The splits of one corpus as one file content (e.g. shd_train + shd_test, the builder's
+/// input): samples in order, speakers concatenated when every part has them, the other /extra
+/// fields (keys, meta_info) from the first part.
+inline shd_file merge_shd(std::span<const shd_file> parts) {
+    shd_file out;
+    std::vector<spike_dataset> datasets;
+    for (const auto& part : parts) datasets.push_back(part.data);
+    out.data = merge_splits(datasets);
+    if (parts.empty()) return out;
+    out.extra = parts.front().extra;
+    bool all_speakers = true;
+    std::vector<double> speakers;
+    for (const auto& part : parts) {
+        const auto* s = part.extra.find("speaker");
+        if (!s || s->type == shd_element::string || s->size() != part.data.size()) {
+            all_speakers = false;
+            break;
+        }
+        speakers.insert(speakers.end(), s->numbers.begin(), s->numbers.end());
+    }
+    for (auto it = out.extra.datasets.begin(); it != out.extra.datasets.end(); ++it) {
+        if (it->name != "speaker") continue;
+        if (!all_speakers) {
+            out.extra.datasets.erase(it);
+        } else {
+            it->numbers = std::move(speakers);
+            it->shape = {it->numbers.size()};
+        }
+        break;
+    }
+    return out;
+}
+
+}  // namespace spikegrad
