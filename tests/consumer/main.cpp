@@ -1,10 +1,23 @@
-// Builds against an installed spikegrad and runs one forward pass.
+// Builds against an installed spikegrad, trains a few steps and checks that it learns.
 #include <spikegrad/spikegrad.hpp>
 
 #include <cstdio>
 
 int main() {
     using namespace spikegrad;
-    spike_dataset_placeholder_check();
-    return 0;
+    using net_t = network<dense<lif>, dense<readout>>;
+    net_t net({4, 8, 2}, {.seed = 1}, {.init_scale = 3.0}, {});
+    event_batch batch(20, 4, 2);
+    for (std::int32_t b = 0; b < 8; ++b) {
+        const std::uint32_t unit = b % 2 == 0 ? 0u : 3u;
+        batch.add_sample(std::vector<std::uint32_t>{2, 5, 9}, std::vector<std::uint32_t>{unit, unit, unit},
+                         {}, b % 2);
+    }
+    trainer<net_t, final_membrane_cross_entropy, adam> fit(
+        net, {.lr = 0.05, .epochs = 30, .batch = 8, .progress = progress_mode::quiet});
+    const double before = fit.evaluate(batch).loss();
+    fit.run(batch);
+    const double after = fit.evaluate(batch).loss();
+    std::printf("consumer: spikegrad %s, loss %.4f -> %.4f\n", SPIKEGRAD_VERSION_STRING, before, after);
+    return after < before ? 0 : 1;
 }
