@@ -14,6 +14,7 @@
 #include "surrogate/arctan.hpp"
 #include "surrogate/boxcar.hpp"
 #include "surrogate/fast_sigmoid.hpp"
+#include "surrogate/rectifier.hpp"
 #include "surrogate/sigmoid.hpp"
 #include "surrogate/slayer_exponential.hpp"
 #include "surrogate/straight_through.hpp"
