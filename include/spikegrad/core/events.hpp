@@ -10,7 +10,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <numeric>
 #include <span>
 #include <string>
 #include <vector>
@@ -73,18 +72,31 @@ struct event_batch {
         if (!event_values.empty() && values.empty() && !units.empty())
             raise<shape_error>("event_batch: sample ", n_samples,
                                ": values given but earlier samples are binary");
+        // Counting sort by step (O(events + steps)), then each step's events by unit, so that
+        // repeats of a (step, unit) are adjacent and collapse (binary) or add up (values).
+        for (std::size_t e = 0; e < event_steps.size(); ++e)
+            if (event_steps[e] >= n_steps)
+                raise<data_error>("event_batch: sample ", n_samples, ": step ", event_steps[e],
+                                  " >= n_steps ", n_steps);
+        std::vector<std::size_t> start(n_steps + 1, 0);
+        for (auto step : event_steps) ++start[step + 1];
+        for (std::size_t t = 0; t < n_steps; ++t) start[t + 1] += start[t];
         std::vector<std::size_t> order(event_units.size());
-        std::iota(order.begin(), order.end(), std::size_t(0));
-        std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-            return event_steps[a] != event_steps[b] ? event_steps[a] < event_steps[b]
-                                                    : event_units[a] < event_units[b];
-        });
+        {
+            std::vector<std::size_t> cursor(start.begin(), start.end() - 1);
+            for (std::size_t e = 0; e < event_steps.size(); ++e) order[cursor[event_steps[e]]++] = e;
+        }
         const bool weighted = !event_values.empty() || !values.empty();
-        std::size_t k = 0;
         for (std::size_t step = 0; step < n_steps; ++step) {
-            while (k < order.size() && event_steps[order[k]] == step) {
-                const std::uint32_t unit = event_units[order[k]];
-                const float value = event_values.empty() ? 1.f : event_values[order[k]];
+            const auto first = order.begin() + static_cast<std::ptrdiff_t>(start[step]);
+            const auto last = order.begin() + static_cast<std::ptrdiff_t>(start[step + 1]);
+            if (last - first > 1)
+                std::stable_sort(first, last, [&](std::size_t a, std::size_t b) {
+                    return event_units[a] < event_units[b];
+                });
+            for (auto it = first; it != last; ++it) {
+                const std::uint32_t unit = event_units[*it];
+                const float value = event_values.empty() ? 1.f : event_values[*it];
                 const bool repeat = units.size() > offsets.back() && units.back() == unit;
                 if (repeat) {
                     if (weighted) values.back() += value;
@@ -92,13 +104,9 @@ struct event_batch {
                     units.push_back(unit);
                     if (weighted) values.push_back(value);
                 }
-                ++k;
             }
             offsets.push_back(units.size());
         }
-        if (k != order.size())
-            raise<data_error>("event_batch: sample ", n_samples, ": step ",
-                              event_steps[order[k]], " >= n_steps ", n_steps);
         if (label >= 0 && labels.size() != n_samples)
             raise<shape_error>("event_batch: sample ", n_samples,
                                " has a label but earlier samples have none");
