@@ -17,9 +17,10 @@ using plain_net = network<dense<lif>, dense<readout>>;
 using delay_net = network<dense<lif, fast_sigmoid, axonal_delay>, dense<readout>>;
 
 struct settings {
-    std::size_t hidden = 3, epochs = 40, batch = 32;
-    double lr = 2e-3, tau_lr = 0.05, delay_lr = 0.05, tau_ms = 50, readout_tau_ms = 500,
-           max_delay = 15;
+    // Defaults for a fast, stable run; --paper switches to the paper's settings.
+    std::size_t hidden = 3, epochs = 60, batch = 16;
+    double lr = 2e-3, tau_lr = 0.05, delay_lr = 0.05, tau_ms = 20, readout_tau_ms = 500,
+           max_delay = 15, init_scale = 1;
     int threads = 0;
 };
 
@@ -29,6 +30,7 @@ outcome train_one(const settings& o, const splits& data, std::uint64_t seed) {
     typename std::tuple_element_t<0, typename Net::layer_specs>::options h;
     h.neuron = {.tau_ms = o.tau_ms, .train_tau = tau_training::shared, .tau_min_ms = 10,
                 .tau_max_ms = 100};
+    h.init_scale = o.init_scale;
     if constexpr (std::tuple_element_t<0, typename Net::layer_specs>::delayed)
         h.delay = {.max_steps = o.max_delay};
     Net net({data.train.n_units, o.hidden, data.train.n_classes},
@@ -62,12 +64,16 @@ int main(int argc, char** argv) {
     app.add_option("--delay-lr", o.delay_lr, "learning rate of the delays")->capture_default_str();
     app.add_option("--tau-ms", o.tau_ms, "initial hidden tau (learned in [10, 100] ms)")->capture_default_str();
     app.add_option("--max-delay", o.max_delay, "largest delay, steps")->capture_default_str();
+    app.add_option("--init-scale", o.init_scale, "hidden weights ~ U(+-s / sqrt(60))")->capture_default_str();
     app.add_option("--threads", o.threads, "threads (0: all cores)")->capture_default_str();
-    app.add_flag("--paper", paper, "the paper's settings: 500 samples per class, 300 epochs, lr 1e-3, 5 seeds");
+    app.add_flag("--paper", paper,
+                 "the paper's settings: 500 samples per class, 300 epochs, batch 32, lr 1e-3, tau 50 ms, 5 seeds");
     CLI11_PARSE(app, argc, argv);
     if (paper) {
         per_class = 500;
         o.epochs = 300;
+        o.batch = 32;
+        o.tau_ms = 50;
         o.lr = 1e-3;
         seeds = std::max<std::size_t>(seeds, 5);
     }
@@ -88,11 +94,14 @@ int main(int argc, char** argv) {
         record["tau_ms"] = o.tau_ms;
         record["readout_tau_ms"] = o.readout_tau_ms;
         record["max_delay_steps"] = o.max_delay;
+        record["init_scale"] = o.init_scale;
         record["split"] = "shuffled, train [0, 0.6), validation [0.6, 0.75), test [0.75, 0.9)";
         record.save(out);
         std::printf("coincidence_task: %zu lambdas x %zu seeds x {SGD, SGD-delay}, %zu samples per "
-                    "class, %zu epochs%s (paper: 500 per class, 300 epochs; --paper)\n",
-                    lambdas.size(), seeds, per_class, o.epochs, paper ? " [paper settings]" : "");
+                    "class, %zu epochs, batch %zu, initial tau %.0f ms%s\n", lambdas.size(), seeds,
+                    per_class, o.epochs, o.batch, o.tau_ms,
+                    paper ? " [paper settings]"
+                          : " (paper: 500 per class, 300 epochs, batch 32, tau 50 ms; --paper)");
         std::fflush(stdout);
 
         io::csv_writer results({"model", "lambda", "seed", "test_accuracy", "validation_accuracy",
