@@ -27,6 +27,7 @@
 
 #include "delay/axonal.hpp"
 #include "delay/none.hpp"
+#include "delay/rounding.hpp"
 
 #include "synapse/dense.hpp"
 

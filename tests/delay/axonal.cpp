@@ -155,7 +155,7 @@ event_batch lead_task(std::size_t samples, std::uint64_t seed, std::uint32_t k =
 }
 
 template <class Delay>
-double lead_accuracy(std::uint64_t seed) {
+double lead_accuracy(std::uint64_t seed, rounding_report* rounding = nullptr) {
     // inputs -> 4 relay neurons (two per input, each with its own delay) -> 2 coincidence
     // detectors, one per class (spiking, Spikemax). Detector A needs input 0 delayed by k,
     // detector B needs input 1 delayed by k: one relay per (input, detector) pair.
@@ -177,6 +177,8 @@ double lead_accuracy(std::uint64_t seed) {
     if constexpr (Delay::enabled) {
         const auto d = net.parameter("layer0.delay");
         MESSAGE("learned delays " << d(0) << " " << d(1) << " " << d(2) << " " << d(3));
+        if (rounding)
+            *rounding = rounded_delay_accuracy(net, lead_task(200, seed + 200), spikemax{});
     }
     return fit.evaluate(lead_task(200, seed + 200)).accuracy();
 }
@@ -184,9 +186,91 @@ double lead_accuracy(std::uint64_t seed) {
 }  // namespace
 
 TEST_CASE("a task that only a delay can solve is solved with delays and not without") {
-    const double with = lead_accuracy<axonal_delay>(1);
+    rounding_report rounding;
+    const double with = lead_accuracy<axonal_delay>(1, &rounding);
     const double without = lead_accuracy<no_delay>(1);
     MESSAGE("accuracy with delays " << with << ", without " << without);
     CHECK(with == doctest::Approx(1.0));
     CHECK(without <= 0.75);
+    // Rounded to whole steps (integer-delay hardware) the model still solves the task far
+    // better than without delays; what rounding costs is what the report is for.
+    MESSAGE("accuracy with delays rounded to whole steps " << rounding.rounded_accuracy);
+    CHECK(rounding.accuracy == doctest::Approx(with));
+    CHECK(rounding.largest_change <= 0.5);
+    CHECK(rounding.rounded_accuracy >= without + 0.3);
+}
+
+TEST_CASE("rounded delays are whole steps, and the rounded copy's report is its own evaluation") {
+    delayed_net net({6, 5, 2}, {.seed = 4}, {.delay = {.max_steps = 10.0}, .init_scale = 4.0}, {});
+    const std::vector<float> delays = {0.2f, 1.5f, 2.49f, 7.51f, 9.9f};
+    for (std::size_t j = 0; j < 5; ++j) net.parameter("layer0.delay")(j) = delays[j];
+    const auto exported = round_delays(net);
+    REQUIRE(exported.size() == 1);
+    CHECK(exported[0].parameter == "layer0.delay");
+    CHECK(exported[0].steps == std::vector<std::int64_t>{0, 2, 2, 8, 10});
+    CHECK(exported[0].largest_change == doctest::Approx(0.5));
+    const auto rounded = with_rounded_delays(net);
+    CHECK(net.parameter("layer0.delay")(1) == 1.5f);  // the original is untouched
+    const auto batch = random_batch(8, 25, 6, 2, 0.3, 5);
+    const auto report = rounded_delay_accuracy(net, batch, final_membrane_cross_entropy{});
+    CHECK(report.loss == doctest::Approx(net.evaluate(batch, final_membrane_cross_entropy{}).loss()));
+    CHECK(report.rounded_loss ==
+          doctest::Approx(rounded.evaluate(batch, final_membrane_cross_entropy{}).loss()));
+    // With whole-step delays the interpolated forward pass equals SLAYER's integer shift.
+    delayed_net shifted({6, 5, 2}, {.seed = 4},
+                        {.delay = {.max_steps = 10.0, .forward = axonal_delay::mode::shift},
+                         .init_scale = 4.0}, {});
+    shifted.parameters().flat() = rounded.parameters().flat();
+    CHECK(shifted.forward(batch) == rounded.forward(batch));
+}
+
+TEST_CASE_TEMPLATE("the delay's backward pass equals its formula for narrow and spread delays", S,
+                   float, double) {
+    // Batches of neurons whose whole steps are equal, within two steps, or spread out take
+    // different vector paths (row loads, blends, gathers); all must give
+    // g_x[t, j] = (1 - phi) g_y[t + k, j] + phi g_y[t + k + 1, j] (zero past T) and
+    // dL/dd_j = sum over spikes at t of g_y[t + k + 1, j] - g_y[t + k, j].
+    constexpr std::size_t W = xsimd::batch<S>::size;
+    const std::size_t n = 4 * W + 3, T = 30;
+    rng random(11);
+    axonal_delay::model<S> delay({.max_steps = 40.}, n);
+    parameter_store<S> store;
+    delay.declare(store, "layer0", random);
+    S* d = store.flat().data() + store.info(delay.parameter_index()).offset;
+    for (std::size_t j = 0; j < n; ++j) {
+        const std::size_t group = j / W;
+        const double u = random.uniform();
+        d[j] = S(group == 0   ? 2 + 0.9 * u               // one whole step
+                 : group == 1 ? 5 + 2.9 * u               // within two steps
+                 : group == 2 ? 39.5 * u                  // spread: gathers
+                 : group == 3 ? (j % 2 ? 29.25 : 28.5)    // at the end of the sequence
+                              : 40 * u);                  // the scalar tail
+    }
+    delay.prepare(store.flat().data());
+    event_train<S> spikes;
+    spikes.clear();
+    for (std::size_t t = 0; t < T; ++t) {
+        for (std::size_t j = 0; j < n; ++j)
+            if (random.uniform() < 0.2) spikes.units.push_back(static_cast<std::uint32_t>(j));
+        spikes.offsets.push_back(spikes.units.size());
+    }
+    std::vector<S> g_y(T * n), g_x(T * n, S(-7)), grads(store.size(), S(0));
+    for (auto& g : g_y) g = S(random.uniform(-1, 1));
+    delay.backward(spikes, g_y.data(), T, g_x.data(), grads.data());
+    auto at = [&](std::size_t t, std::size_t j) { return t < T ? g_y[t * n + j] : S(0); };
+    std::vector<S> dd(n, S(0));
+    for (std::size_t t = 0; t < T; ++t)
+        for (std::size_t j = 0; j < n; ++j) {
+            const auto k = static_cast<std::size_t>(std::floor(d[j]));
+            const S phi = d[j] - S(k);
+            CHECK(g_x[t * n + j] ==
+                  doctest::Approx((1 - phi) * at(t + k, j) + phi * at(t + k + 1, j)).epsilon(1e-6));
+        }
+    for (std::size_t t = 0; t < T; ++t)
+        for (std::size_t e = spikes.offsets[t]; e < spikes.offsets[t + 1]; ++e) {
+            const std::size_t j = spikes.units[e];
+            const auto k = static_cast<std::size_t>(std::floor(d[j]));
+            dd[j] += at(t + k + 1, j) - at(t + k, j);
+        }
+    for (std::size_t j = 0; j < n; ++j) CHECK(grads[j + (d - store.flat().data())] == doctest::Approx(dd[j]).epsilon(1e-6));
 }
