@@ -19,6 +19,7 @@
 #include "surrogate/slayer_exponential.hpp"
 #include "surrogate/straight_through.hpp"
 #include "surrogate/triangle.hpp"
+#include "surrogate/windowed.hpp"
 
 #include "neuron/cuba_lif.hpp"
 #include "neuron/lif.hpp"

@@ -93,3 +93,79 @@ TEST_CASE("the readout and loss path matches central differences with the real H
         CHECK(r.failed == 0);
     }
 }
+
+namespace {
+
+/// A surrogate with its support() hidden: the engine cannot tell where its gradient is zero,
+/// so it computes every input gradient (the dense reference of the sparse path).
+template <class Surrogate>
+struct hide_support {
+    Surrogate inner{};
+    static constexpr bool binary = Surrogate::binary;
+    static constexpr const char* name = "hide_support";
+    template <class V>
+    V spike(const V& x) const {
+        return inner.spike(x);
+    }
+    template <class V>
+    V grad(const V& x) const {
+        return inner.grad(x);
+    }
+};
+
+/// Loss and every gradient of one train_step of a and of b agree (to rounding: the skipped
+/// input gradients are dot products instead of a matrix product).
+template <class A, class B>
+void check_same_gradients(A& a, B& b, const event_batch& batch) {
+    REQUIRE(a.parameters().flat() == b.parameters().flat());
+    const auto sa = a.train_step(batch, max_membrane_cross_entropy{});
+    const auto sb = b.train_step(batch, max_membrane_cross_entropy{});
+    CHECK(sa.loss() == sb.loss());
+    double largest = 0;
+    for (double g : b.gradients()) largest = std::max(largest, std::abs(g));
+    REQUIRE(largest > 0);
+    std::size_t different = 0;
+    for (std::size_t k = 0; k < a.gradients().size(); ++k)
+        if (std::abs(a.gradients()[k] - b.gradients()[k]) > 1e-12 * largest) ++different;
+    CHECK(different == 0);
+}
+
+}  // namespace
+
+TEST_CASE("with a sparse gradient threshold, skipping input gradients changes no gradient") {
+    // Perez-Nieves and Goodman's threshold cuts the surrogate to |v - theta| <= threshold and
+    // lets the layer above compute input gradients only there: the gradients must equal the
+    // dense computation with the cut surrogate. So must those of a surrogate of finite
+    // support (boxcar), which takes the sparse path by itself.
+    const lif::params neuron{.tau_ms = 8., .theta = 1.};
+    const auto batch = random_batch(5, 40, 10, 3, 0.3, 13);
+    for (const double threshold : {0.05, 0.3, 2.0}) {
+        CAPTURE(threshold);
+        using sparse_t = basic_network<double, dense<lif>, dense<lif>, dense<readout>>;
+        using cut = hide_support<windowed<fast_sigmoid>>;
+        using dense_t = basic_network<double, dense<lif, cut>, dense<lif, cut>, dense<readout>>;
+        sparse_t sparse(
+            {10, 24, 19, 3}, {.seed = 12},
+            {.neuron = neuron, .init_scale = 3., .sparse_gradient_threshold = threshold},
+            {.neuron = neuron, .init_scale = 3., .sparse_gradient_threshold = threshold}, {});
+        const cut surrogate{{.window = threshold}};
+        dense_t reference({10, 24, 19, 3}, {.seed = 12},
+                          {.neuron = neuron, .surrogate = surrogate, .init_scale = 3.},
+                          {.neuron = neuron, .surrogate = surrogate, .init_scale = 3.}, {});
+        CHECK(sparse.layer<0>().sparse_output_gradient());
+        CHECK(!reference.layer<0>().sparse_output_gradient());
+        check_same_gradients(sparse, reference, batch);
+    }
+    using box_t = basic_network<double, dense<lif, boxcar>, dense<lif, boxcar>, dense<readout>>;
+    using box_dense_t = basic_network<double, dense<lif, hide_support<boxcar>>,
+                                      dense<lif, hide_support<boxcar>>, dense<readout>>;
+    box_t box({10, 24, 19, 3}, {.seed = 12},
+              {.neuron = neuron, .surrogate = {.width = 0.6}, .init_scale = 3.},
+              {.neuron = neuron, .surrogate = {.width = 0.6}, .init_scale = 3.}, {});
+    box_dense_t box_reference(
+        {10, 24, 19, 3}, {.seed = 12},
+        {.neuron = neuron, .surrogate = {{.width = 0.6}}, .init_scale = 3.},
+        {.neuron = neuron, .surrogate = {{.width = 0.6}}, .init_scale = 3.}, {});
+    CHECK(box.layer<0>().sparse_output_gradient());
+    check_same_gradients(box, box_reference, batch);
+}

@@ -50,6 +50,25 @@ S cross_entropy(const S* z, std::size_t n, int label, S* dz, S scale) {
     return loss;
 }
 
+/// Losses on output spike counts against per-class targets: L = weight sum_i (N_i - N*_i)^2
+/// with N* = true_target for the label and false_target otherwise; dL/ds_i[t] is constant in t.
+template <class S>
+S target_count_loss(const S* record, std::size_t T, std::size_t n, int label, S* grad, S scale,
+                    double true_target, double false_target, double weight) {
+    std::vector<S> counts(n);
+    count_rows(record, 0, T, n, counts.data());
+    S loss = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const S error = counts[i] - S(static_cast<int>(i) == label ? true_target : false_target);
+        loss += S(weight) * error * error;
+        counts[i] = scale * S(2 * weight) * error;  // now dL/ds_i[t]
+    }
+    if (grad)
+        for (std::size_t t = 0; t < T; ++t)
+            for (std::size_t i = 0; i < n; ++i) grad[t * n + i] = counts[i];
+    return loss;
+}
+
 }  // namespace detail
 
 /// Index of the largest score (the first one on ties).

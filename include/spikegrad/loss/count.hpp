@@ -6,7 +6,6 @@
 #include "common.hpp"
 
 #include <cstddef>
-#include <vector>
 
 namespace spikegrad {
 
@@ -19,19 +18,9 @@ struct count_mse {
 
     template <class S>
     S evaluate(const S* record, std::size_t T, std::size_t n, int label, S* grad, S scale) const {
-        std::vector<S> counts(n);
-        detail::count_rows(record, 0, T, n, counts.data());
-        S loss = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const S rate = static_cast<int>(i) == label ? S(correct_rate) : S(incorrect_rate);
-            const S error = counts[i] - rate * static_cast<S>(T);
-            loss += error * error / static_cast<S>(n);
-            counts[i] = scale * S(2) * error / static_cast<S>(n);
-        }
-        if (grad)
-            for (std::size_t t = 0; t < T; ++t)
-                for (std::size_t i = 0; i < n; ++i) grad[t * n + i] = counts[i];
-        return loss;
+        const double steps = static_cast<double>(T);
+        return detail::target_count_loss(record, T, n, label, grad, scale, correct_rate * steps,
+                                         incorrect_rate * steps, 1.0 / static_cast<double>(n));
     }
     template <class S>
     void scores(const S* record, std::size_t T, std::size_t n, S* out) const {

@@ -6,7 +6,6 @@
 #include "common.hpp"
 
 #include <cstddef>
-#include <vector>
 
 namespace spikegrad {
 
@@ -19,20 +18,9 @@ struct spike_rate {
 
     template <class S>
     S evaluate(const S* record, std::size_t T, std::size_t n, int label, S* grad, S scale) const {
-        std::vector<S> counts(n);
-        detail::count_rows(record, 0, T, n, counts.data());
-        const S steps = static_cast<S>(T);
-        S loss = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const S target = (static_cast<int>(i) == label ? S(true_rate) : S(false_rate)) * steps;
-            const S error = counts[i] - target;
-            loss += S(0.5) * error * error / steps;
-            counts[i] = scale * error / steps;  // now dL/ds_i[t]
-        }
-        if (grad)
-            for (std::size_t t = 0; t < T; ++t)
-                for (std::size_t i = 0; i < n; ++i) grad[t * n + i] = counts[i];
-        return loss;
+        const double steps = static_cast<double>(T);
+        return detail::target_count_loss(record, T, n, label, grad, scale, true_rate * steps,
+                                         false_rate * steps, 0.5 / steps);
     }
     template <class S>
     void scores(const S* record, std::size_t T, std::size_t n, S* out) const {

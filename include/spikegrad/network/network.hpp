@@ -12,6 +12,7 @@
 #include "../core/random.hpp"
 #include "../core/tensor.hpp"
 #include "../loss/common.hpp"
+#include "../simd/kernels.hpp"
 #include "parameters.hpp"
 #include "trace.hpp"
 
@@ -69,6 +70,38 @@ struct scratch {
     scratch& operator=(scratch&&) noexcept = default;
 };
 
+/// The invariants of event_batch::validate that cost O(samples x steps): sizes, ordered
+/// offsets, labels. The per-event ones are sample_looks_valid's, checked by the thread that
+/// runs the sample, on events it is about to read anyway. (validate, which walks every event
+/// with a test per event and names the first bad one, runs only when these fail.)
+inline bool shape_looks_valid(const event_batch& batch) {
+    const auto& offsets = batch.offsets;
+    if (offsets.size() != batch.n_samples * batch.n_steps + 1 || offsets.front() != 0 ||
+        offsets.back() != batch.units.size())
+        return false;
+    if (!batch.values.empty() && batch.values.size() != batch.units.size()) return false;
+    if (!batch.labels.empty() && batch.labels.size() != batch.n_samples) return false;
+    bool ordered = true;
+    for (std::size_t r = 0; r + 1 < offsets.size(); ++r) ordered &= offsets[r] <= offsets[r + 1];
+    bool labels = true;
+    if (batch.n_classes > 0)
+        for (const std::int32_t label : batch.labels)
+            labels &= label >= 0 && static_cast<std::size_t>(label) < batch.n_classes;
+    return ordered && labels;
+}
+
+/// Every event of sample b names a unit < n_units and carries a finite value.
+inline bool sample_looks_valid(const event_batch& batch, std::size_t b) {
+    const std::size_t first = batch.offsets[b * batch.n_steps];
+    const std::size_t last = batch.offsets[(b + 1) * batch.n_steps];
+    std::uint32_t top = 0;
+    for (std::size_t e = first; e < last; ++e) top = std::max(top, batch.units[e]);
+    bool finite = true;
+    if (!batch.values.empty())
+        for (std::size_t e = first; e < last; ++e) finite &= std::isfinite(batch.values[e]);
+    return finite && (first == last || top < batch.n_units);
+}
+
 }  // namespace detail
 
 template <class Scalar, class... Layers>
@@ -104,6 +137,7 @@ private:
         std::vector<Scalar> current, g_a, g_b, g_spikes, work, record, g_record, scores;
         sample_tape tape;
         std::vector<Scalar> grads;
+        std::vector<std::uint32_t> active;  // sparse input gradients: indices of a step
     };
 
 public:
@@ -173,7 +207,7 @@ public:
         for_each_sample(batch, [&](std::size_t b, workspace& ws) {
             forward_sample(batch.sample(b), T, ws, ws.tape);
             last().write_record(ws.tape[depth - 1], T, record.data() + b * T * n);
-        });
+        }, false, "forward");
         return record;
     }
 
@@ -187,7 +221,7 @@ public:
         for_each_sample(batch, [&](std::size_t b, workspace& ws) {
             forward_sample(batch.sample(b), T, ws, kept[b]);
             last().write_record(kept[b][depth - 1], T, record.data() + b * T * n);
-        });
+        }, false, "forward");
         return record;
     }
 
@@ -235,7 +269,7 @@ public:
                 hits[b] = argmax(ws.scores.data(), n) == batch.labels[b];
                 backward_sample(batch.sample(b), T, ws, ws.tape, ws.g_record.data());
             },
-            true);
+            true, "train_step");
         reduce_gradients(used);
         return summarise(losses, hits, "train_step");
     }
@@ -261,7 +295,7 @@ public:
             const int predicted = argmax(ws.scores.data(), n);
             hits[b] = predicted == batch.labels[b];
             if (predictions) (*predictions)[b] = predicted;
-        });
+        }, false, "evaluate");
         return summarise(losses, hits, "evaluate");
     }
 
@@ -292,7 +326,9 @@ private:
         layers_ = layer_tuple(typename Layers::template layer<Scalar>(
             std::get<I>(opts), sizes_[I], sizes_[I + 1])...);
         (std::get<I>(layers_).declare(store_, I, random), ...);
-        max_width_ = *std::max_element(sizes_.begin(), sizes_.end());
+        // Scratch rows hold layer outputs and the gradients sent back to hidden layers, never
+        // the network's input (events): its width does not count.
+        max_width_ = *std::max_element(sizes_.begin() + 1, sizes_.end());
     }
 
     template <class F>
@@ -326,7 +362,7 @@ private:
             raise<shape_error>(what, ": input has ", batch.n_units, " units but layer 0 expects ",
                                n_inputs());
         if (batch.n_steps == 0) raise<shape_error>(what, ": input has zero steps");
-        batch.validate(std::string(what) + ": input");
+        if (!detail::shape_looks_valid(batch)) batch.validate(std::string(what) + ": input");
     }
 
     void check_labels(const event_batch& batch, const char* what) const {
@@ -366,8 +402,10 @@ private:
 
     /// Runs f(b, workspace) for every sample, split statically over the threads; returns how
     /// many workspaces were used. With `gradients`, each used workspace's grads start at zero.
+    /// With `check` (the caller's name for messages), each sample's events are checked first.
     template <class F>
-    int for_each_sample(const event_batch& batch, F&& f, bool gradients = false) const {
+    int for_each_sample(const event_batch& batch, F&& f, bool gradients = false,
+                        const char* check = nullptr) const {
         const std::size_t B = batch.n_samples;
         const int count = static_cast<int>(
             std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(threads()), B)));
@@ -385,6 +423,7 @@ private:
             ws.record.resize(T * n_outputs());
             ws.g_record.resize(T * n_outputs());
             ws.scores.resize(n_outputs());
+            ws.active.resize(max_width_ + simd::compaction_slack);
             if (gradients) ws.grads.assign(store_.size(), Scalar(0));
         }
         std::exception_ptr failure;
@@ -392,6 +431,8 @@ private:
 #pragma omp parallel for schedule(static) num_threads(count)
         for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(B); ++b) {
             try {
+                if (check && !detail::sample_looks_valid(batch, static_cast<std::size_t>(b)))
+                    batch.validate(std::string(check) + ": input");
                 f(static_cast<std::size_t>(b), spaces[omp_get_thread_num()]);
             } catch (...) {
 #pragma omp critical(spikegrad_failure)
@@ -399,7 +440,11 @@ private:
             }
         }
 #else
-        for (std::size_t b = 0; b < B; ++b) f(b, spaces[0]);
+        for (std::size_t b = 0; b < B; ++b) {
+            if (check && !detail::sample_looks_valid(batch, b))
+                batch.validate(std::string(check) + ": input");
+            f(b, spaces[0]);
+        }
 #endif
         if (failure) std::rethrow_exception(failure);
         return count;
@@ -448,9 +493,18 @@ private:
                            ws.work.data(), values, ws.grads.data(), static_cast<Scalar*>(nullptr));
         } else {
             Scalar* g_in = flip ? ws.g_b.data() : ws.g_a.data();
-            layer.backward(std::get<I - 1>(layers_).output(kept[I - 1]), kept[I], T, g_out,
-                           ws.g_spikes.data(), ws.current.data(), ws.work.data(), values,
-                           ws.grads.data(), g_in);
+            const auto& below = std::get<I - 1>(layers_);
+            // Where the layer below cannot use an input gradient (its surrogate gradient is
+            // exactly 0 there), it is not computed.
+            const bool sparse = below.sparse_output_gradient();
+            layer.backward(below.output(kept[I - 1]), kept[I], T, g_out, ws.g_spikes.data(),
+                           ws.current.data(), ws.work.data(), values, ws.grads.data(),
+                           sparse ? static_cast<Scalar*>(nullptr) : g_in);
+            if (sparse)
+                layer.sparse_input_gradient(T, ws.current.data(), values,
+                                            below.membrane(kept[I - 1]), below.threshold(),
+                                            static_cast<Scalar>(below.gradient_window()), g_in,
+                                            ws.active.data());
             backward_layer<I - 1>(input, T, ws, kept, g_in, !flip);
         }
     }

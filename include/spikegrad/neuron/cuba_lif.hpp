@@ -20,6 +20,9 @@ struct cuba_lif {
     };
 
     static constexpr bool spiking = true;
+    /// dL/ds enters backward only as dL/ds * surrogate.grad(trace channel 0 - theta): where
+    /// that surrogate gradient is exactly 0, the layer above may skip the input gradient.
+    static constexpr bool gates_output_gradient = true;
     static constexpr const char* name = "cuba_lif";
 
     template <class S>

@@ -26,6 +26,9 @@ struct lif {
     };
 
     static constexpr bool spiking = true;
+    /// dL/ds enters backward only as dL/ds * surrogate.grad(trace channel 0 - theta): where
+    /// that surrogate gradient is exactly 0, the layer above may skip the input gradient.
+    static constexpr bool gates_output_gradient = true;
     static constexpr const char* name = "lif";
 
     template <class S>

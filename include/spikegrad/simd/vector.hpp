@@ -7,8 +7,10 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 namespace spikegrad::simd {
@@ -118,6 +120,78 @@ SPIKEGRAD_ALWAYS_INLINE scalar_of_t<V> reduce_add(const V& x) {
         return xsimd::hadd(x);
     else
         return x;
+}
+
+/// Lane i of a comparison result as bit i (a scalar bool gives bit 0): AVX-512 comparisons
+/// are mask registers already; SSE/AVX use movemask; other instruction sets go lane by lane.
+template <class T, class A>
+SPIKEGRAD_ALWAYS_INLINE std::uint64_t bitmask(const xsimd::batch_bool<T, A>& b) {
+    // Dispatch on the register's size, not its type: type traits on __m128 and friends make
+    // g++ warn that their attributes are ignored.
+    using R = typename xsimd::batch_bool<T, A>::register_type;
+    constexpr std::size_t bytes = sizeof(R);
+    if constexpr (bytes <= 8) {  // an AVX-512 mask register: one bit per lane already
+        return static_cast<std::uint64_t>(static_cast<R>(b));
+    }
+#if defined(__AVX__)
+    else if constexpr (bytes == 32 && std::is_same_v<T, float>) {
+        return static_cast<std::uint32_t>(_mm256_movemask_ps(b));
+    } else if constexpr (bytes == 32 && std::is_same_v<T, double>) {
+        return static_cast<std::uint32_t>(_mm256_movemask_pd(b));
+    }
+#endif
+#if defined(__SSE2__)
+    else if constexpr (bytes == 16 && std::is_same_v<T, float>) {
+        return static_cast<std::uint32_t>(_mm_movemask_ps(b));
+    } else if constexpr (bytes == 16 && std::is_same_v<T, double>) {
+        return static_cast<std::uint32_t>(_mm_movemask_pd(b));
+    }
+#endif
+    else {
+        bool lanes[xsimd::batch_bool<T, A>::size];
+        b.store_unaligned(lanes);
+        std::uint64_t bits = 0;
+        for (std::size_t i = 0; i < xsimd::batch_bool<T, A>::size; ++i)
+            bits |= std::uint64_t(lanes[i]) << i;
+        return bits;
+    }
+}
+SPIKEGRAD_ALWAYS_INLINE std::uint64_t bitmask(bool b) { return b ? 1 : 0; }
+
+/// Lanes i of base[min(offset[i] + shift, last)]: a gather whose indices are clamped into the
+/// array (AVX-512 / AVX2 gather instructions for float; lane by lane elsewhere).
+template <class V>
+SPIKEGRAD_ALWAYS_INLINE V gather_clamped(const scalar_of_t<V>* base, const std::int32_t* offset,
+                                         std::int32_t shift, std::int32_t last) {
+    using S = scalar_of_t<V>;
+    if constexpr (!is_batch_v<V>) {
+        return base[std::min(*offset + shift, last)];
+    }
+#if defined(__AVX512F__)
+    else if constexpr (std::is_same_v<S, float> && V::size == 16) {
+        // The masked forms: GCC 12 warns about the unmasked ones' undefined inputs.
+        const __m512i index = _mm512_mask_min_epi32(
+            _mm512_setzero_si512(), __mmask16(0xFFFF),
+            _mm512_add_epi32(_mm512_loadu_si512(offset), _mm512_set1_epi32(shift)),
+            _mm512_set1_epi32(last));
+        return V(_mm512_mask_i32gather_ps(_mm512_setzero_ps(), __mmask16(0xFFFF), index, base,
+                                          sizeof(float)));
+    }
+#endif
+#if defined(__AVX2__)
+    else if constexpr (std::is_same_v<S, float> && V::size == 8) {
+        const __m256i index = _mm256_min_epi32(
+            _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(offset)),
+                             _mm256_set1_epi32(shift)),
+            _mm256_set1_epi32(last));
+        return V(_mm256_i32gather_ps(base, index, sizeof(float)));
+    }
+#endif
+    else {
+        alignas(64) S lanes[V::size];
+        for (std::size_t i = 0; i < V::size; ++i) lanes[i] = base[std::min(offset[i] + shift, last)];
+        return V::load_aligned(lanes);
+    }
 }
 
 /// Tag telling a kernel which vector type to use for this chunk.

@@ -11,10 +11,13 @@
 #include "../network/trace.hpp"
 #include "../simd/kernels.hpp"
 #include "../surrogate/fast_sigmoid.hpp"
+#include "../surrogate/windowed.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -50,6 +53,11 @@ struct dense {
         bool bias = true;
         /// Weights start ~ U(-s / sqrt(n_in), s / sqrt(n_in)) with s = init_scale; biases at 0.
         double init_scale = 1.0;
+        /// [opt-in] Sparse spiking gradient descent (Perez-Nieves and Goodman 2021): in the
+        /// backward pass, neurons with |v - theta| > this pass no gradient (the surrogate is
+        /// cut to this window, see windowed<>), and the layer above skips computing their
+        /// input gradients. Infinity (the default) keeps the exact surrogate gradient.
+        double sparse_gradient_threshold = std::numeric_limits<double>::infinity();
     };
 
     template <class S>
@@ -67,6 +75,9 @@ struct dense {
                 raise<shape_error>("dense: sizes ", n_in, " -> ", n_out, " must be positive");
             if (!(o.init_scale >= 0) || !std::isfinite(o.init_scale))
                 raise<option_error>("dense: init_scale ", o.init_scale, " must be >= 0");
+            if (!(o.sparse_gradient_threshold >= 0))
+                raise<option_error>("dense: sparse_gradient_threshold ",
+                                    o.sparse_gradient_threshold, " must be >= 0");
         }
 
         std::size_t n_in() const { return n_in_; }
@@ -77,6 +88,30 @@ struct dense {
         std::size_t weight_index() const { return weight_; }
         std::size_t bias_index() const { return bias_; }
         std::size_t work_size() const { return neuron_.work_size(); }
+
+        /// |v - theta| beyond which this layer's surrogate gradient is exactly 0: the sparse
+        /// gradient threshold or the surrogate's own support, whichever is smaller.
+        double gradient_window() const {
+            double window = options_.sparse_gradient_threshold;
+            if constexpr (requires { options_.surrogate.support(); })
+                window = std::min(window, options_.surrogate.support());
+            return window;
+        }
+
+        /// Whether the layer above may compute this layer's input gradient only where
+        /// |v - theta| <= gradient_window() (elsewhere the neuron ignores it).
+        bool sparse_output_gradient() const {
+            if constexpr (spiking && !delayed && Surrogate::binary &&
+                          requires { Neuron::gates_output_gradient; }) {
+                if constexpr (Neuron::gates_output_gradient)
+                    return std::isfinite(gradient_window());
+            }
+            return false;
+        }
+
+        /// The thresholded membrane v[t, j] of a sample (channel 0 of its trace).
+        const S* membrane(const layer_tape<S>& tape) const { return tape.trace.data(); }
+        S threshold() const { return neuron_.theta(); }
 
         /// Registers "layer<index>.weight", ".bias" and the neuron's and delay's parameters.
         void declare(parameter_store<S>& store, std::size_t index, rng& random) {
@@ -107,19 +142,12 @@ struct dense {
         void forward(event_view<V> input, std::size_t T, layer_tape<S>& tape, S* current,
                      S* work, const S* values) const {
             const S* weights = values + weight_offset_;
+            const S* bias = options_.bias ? values + bias_offset_ : nullptr;
             for (std::size_t t = 0; t < T; ++t) {
-                S* row = current + t * n_out_;
-                if (options_.bias)
-                    std::copy(values + bias_offset_, values + bias_offset_ + n_out_, row);
-                else
-                    std::fill(row, row + n_out_, S(0));
-                for (std::size_t e = input.begin(t); e < input.end(t); ++e) {
-                    const S* w = weights + std::size_t(input.units[e]) * n_out_;
-                    if (input.values)
-                        simd::axpy(n_out_, static_cast<S>(input.values[e]), w, row);
-                    else
-                        simd::add_row(n_out_, w, row);
-                }
+                const std::size_t first = input.begin(t), count = input.end(t) - first;
+                simd::gather_rows(n_out_, weights, input.units + first, count, bias,
+                                  current + t * n_out_,
+                                  input.values ? input.values + first : nullptr);
             }
             tape.trace.resize(T * n_out_ * channels);
             neuron_.forward(current, T, options_.surrogate, tape.trace.data(), work);
@@ -163,24 +191,55 @@ struct dense {
                 delay_.backward(tape.spikes, g_out, T, g_spikes, grads);
                 g_neuron = g_spikes;
             }
-            neuron_.backward(tape.trace.data(), g_neuron, T, options_.surrogate, g_current,
-                             work, values, grads);
+            if (std::isfinite(options_.sparse_gradient_threshold))
+                neuron_.backward(tape.trace.data(), g_neuron, T,
+                                 windowed<Surrogate>{options_.surrogate,
+                                                     options_.sparse_gradient_threshold},
+                                 g_current, work, values, grads);
+            else
+                neuron_.backward(tape.trace.data(), g_neuron, T, options_.surrogate, g_current,
+                                 work, values, grads);
             if (options_.bias) {
                 S* db = grads + bias_offset_;
                 for (std::size_t t = 0; t < T; ++t) simd::add_row(n_out_, g_current + t * n_out_, db);
             }
             S* dw = grads + weight_offset_;
             for (std::size_t t = 0; t < T; ++t) {
-                const S* g = g_current + t * n_out_;
-                for (std::size_t e = input.begin(t); e < input.end(t); ++e) {
-                    S* row = dw + std::size_t(input.units[e]) * n_out_;
-                    if (input.values)
-                        simd::axpy(n_out_, static_cast<S>(input.values[e]), g, row);
-                    else
-                        simd::add_row(n_out_, g, row);
-                }
+                const std::size_t first = input.begin(t), count = input.end(t) - first;
+                if (count == 0) continue;
+                simd::scatter_rows(n_out_, g_current + t * n_out_, input.units + first, count, dw,
+                                   input.values ? input.values + first : nullptr);
             }
             if (g_in) simd::matmul(T, n_out_, n_in_, g_current, weights_t_.data(), g_in);
+        }
+
+        /// g_in[t, i] = sum_j g_current[t, j] W[i, j] where |v_in[t, i] - theta| <= window
+        /// (the layer below's gradient window), 0 or the full sum elsewhere: the input
+        /// gradient that a layer below with sparse_output_gradient() reads. Entries outside
+        /// the window are not needed; while they are more than a quarter of the total, each
+        /// needed one is a dot product with a row of W, else the whole matrix product is
+        /// cheaper. `active` is scratch for n_in + simd::compaction_slack indices.
+        void sparse_input_gradient(std::size_t T, const S* g_current, const S* values,
+                                   const S* v_in, S theta, S window, S* g_in,
+                                   std::uint32_t* active) const {
+            std::size_t needed = 0;
+            for (std::size_t t = 0; t < T; ++t)
+                needed += simd::count_within(n_in_, v_in + t * n_in_, theta, window);
+            if (4 * needed > T * n_in_) {
+                simd::matmul(T, n_out_, n_in_, g_current, weights_t_.data(), g_in);
+                return;
+            }
+            const S* weights = values + weight_offset_;
+            std::fill(g_in, g_in + T * n_in_, S(0));
+            for (std::size_t t = 0; t < T; ++t) {
+                const S* g = g_current + t * n_out_;
+                if (simd::all_zero(n_out_, g)) continue;
+                const std::size_t count =
+                    simd::indices_within(n_in_, v_in + t * n_in_, theta, window, active);
+                S* out = g_in + t * n_in_;
+                for (std::size_t k = 0; k < count; ++k)
+                    out[active[k]] = simd::dot(n_out_, g, weights + std::size_t(active[k]) * n_out_);
+            }
         }
 
     private:
@@ -190,10 +249,14 @@ struct dense {
             const auto& sg = options_.surrogate;
             for (std::size_t t = 0; t < T; ++t) {
                 const S* v = trace + t * n_out_;
-                for (std::size_t j = 0; j < n_out_; ++j) {
-                    if constexpr (Surrogate::binary) {
-                        if (v[j] >= theta) out.units.push_back(static_cast<std::uint32_t>(j));
-                    } else {
+                if constexpr (Surrogate::binary) {
+                    const std::size_t count = out.units.size();
+                    out.units.resize(count + n_out_ + simd::compaction_slack);
+                    const std::size_t found =
+                        simd::indices_at_least(n_out_, v, theta, out.units.data() + count);
+                    out.units.resize(count + found);
+                } else {
+                    for (std::size_t j = 0; j < n_out_; ++j) {
                         const S s = sg.spike(v[j] - theta);
                         if (s != S(0)) {
                             out.units.push_back(static_cast<std::uint32_t>(j));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "../core/error.hpp"
+#include "../config.hpp"
 #include "../network/parameters.hpp"
 
 #include <array>
@@ -41,14 +42,31 @@ struct sgd {
     }
 };
 
+/// The constants of Adam and Nadam.
+struct adaptive_moment_params {
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double eps = 1e-8;
+    double weight_decay = 0.0;
+};
+
+namespace detail {
+
+/// One step of Adam's first and second moments for element k; returns the decayed gradient.
+template <class S>
+SPIKEGRAD_ALWAYS_INLINE S update_moments(const adaptive_moment_params& p, S value, S grad, S& m,
+                                         S& v) {
+    const S g = grad + S(p.weight_decay) * value;
+    m = S(p.beta1) * m + S(1 - p.beta1) * g;
+    v = S(p.beta2) * v + S(1 - p.beta2) * g * g;
+    return g;
+}
+
+}  // namespace detail
+
 /// Adam (Kingma and Ba 2015) with bias correction.
 struct adam {
-    struct params {
-        double beta1 = 0.9;
-        double beta2 = 0.999;
-        double eps = 1e-8;
-        double weight_decay = 0.0;
-    };
+    using params = adaptive_moment_params;
     static constexpr std::size_t slots = 2;
     static constexpr const char* name = "adam";
 
@@ -57,14 +75,12 @@ struct adam {
                        std::array<S*, slots> state, std::size_t n) {
         S* m = state[0];
         S* v = state[1];
-        const double c1 = 1 - std::pow(double(p.beta1), double(step));
-        const double c2 = 1 - std::pow(double(p.beta2), double(step));
+        const double c1 = 1 - std::pow(p.beta1, double(step));
+        const double c2 = 1 - std::pow(p.beta2, double(step));
         const S step_size = S(lr / c1);
         const S root_c2 = S(std::sqrt(c2));
         for (std::size_t k = 0; k < n; ++k) {
-            const S g = grad[k] + S(p.weight_decay) * value[k];
-            m[k] = S(p.beta1) * m[k] + S(1 - p.beta1) * g;
-            v[k] = S(p.beta2) * v[k] + S(1 - p.beta2) * g * g;
+            detail::update_moments(p, value[k], grad[k], m[k], v[k]);
             value[k] -= step_size * m[k] / (std::sqrt(v[k]) / root_c2 + S(p.eps));
         }
     }
@@ -74,12 +90,7 @@ struct adam {
 /// used by the released SHD code: theta -= lr / (sqrt(v_hat) + eps) *
 /// (beta1 m_hat + (1 - beta1) g / (1 - beta1^t)).
 struct nadam {
-    struct params {
-        double beta1 = 0.9;
-        double beta2 = 0.999;
-        double eps = 1e-8;
-        double weight_decay = 0.0;
-    };
+    using params = adaptive_moment_params;
     static constexpr std::size_t slots = 2;
     static constexpr const char* name = "nadam";
 
@@ -88,16 +99,12 @@ struct nadam {
                        std::array<S*, slots> state, std::size_t n) {
         S* m = state[0];
         S* v = state[1];
-        const double c1 = 1 - std::pow(double(p.beta1), double(step));
-        const double c2 = 1 - std::pow(double(p.beta2), double(step));
+        const double c1 = 1 - std::pow(p.beta1, double(step));
+        const double c2 = 1 - std::pow(p.beta2, double(step));
         for (std::size_t k = 0; k < n; ++k) {
-            const S g = grad[k] + S(p.weight_decay) * value[k];
-            m[k] = S(p.beta1) * m[k] + S(1 - p.beta1) * g;
-            v[k] = S(p.beta2) * v[k] + S(1 - p.beta2) * g * g;
-            const S m_hat = m[k] / S(c1);
-            const S v_hat = v[k] / S(c2);
-            const S direction = S(p.beta1) * m_hat + S((1 - p.beta1) / c1) * g;
-            value[k] -= S(lr) * direction / (std::sqrt(v_hat) + S(p.eps));
+            const S g = detail::update_moments(p, value[k], grad[k], m[k], v[k]);
+            const S direction = S(p.beta1) * (m[k] / S(c1)) + S((1 - p.beta1) / c1) * g;
+            value[k] -= S(lr) * direction / (std::sqrt(v[k] / S(c2)) + S(p.eps));
         }
     }
 };
