@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """Runs an example program at a tiny size and checks what it wrote.
 
-Usage: check_run.py OUT_DIR --expect FILE[:col1,col2,...[:min_rows]] ... [--min-accuracy CSV:COLUMN:COL=VALUE[,COL=VALUE...]:THRESHOLD] -- PROGRAM ARGS...
+Usage: check_run.py OUT_DIR --expect FILE[:col1,col2,...[:min_rows]] ...
+                    [--min-accuracy CSV:COLUMN:COL=VALUE[,COL=VALUE...]:THRESHOLD]
+                    [--max-accuracy CSV:COLUMN:CONDITION:THRESHOLD]
+                    [--greater CSV:COLUMN_A:CONDITION_A:COLUMN_B:CONDITION_B:MARGIN] -- PROGRAM ARGS...
 
 Every expected file must exist; .csv files must parse with the csv module, have the listed
-columns and at least min_rows rows; .svg files must parse as XML with an <svg> root and
-contain no NaN/inf coordinates; .json files must parse; .npy files must load with NumPy.
+columns and at least min_rows rows (exactly N rows when written =N); .svg files must parse as
+XML with an <svg> root and contain no NaN/inf coordinates; .json files must parse; .npy files
+must load with NumPy. --min-accuracy / --max-accuracy bound the mean of COLUMN over the rows
+that match CONDITION; --greater requires mean(COLUMN_A | CONDITION_A) >= mean(COLUMN_B |
+CONDITION_B) + MARGIN (e.g. SGD-delay above SGD on the same runs).
 """
 import csv
 import json
@@ -30,7 +36,10 @@ def check_csv(path, columns, min_rows):
     for c in columns:
         if c and c not in header:
             fail(f"{path}: no column '{c}' (has {list(header)})")
-    if len(rows) < min_rows:
+    if isinstance(min_rows, str) and min_rows.startswith("="):
+        if len(rows) != int(min_rows[1:]):
+            fail(f"{path}: {len(rows)} rows, expected exactly {min_rows[1:]}")
+    elif len(rows) < int(min_rows):
         fail(f"{path}: {len(rows)} rows, expected at least {min_rows}")
     return rows
 
@@ -56,6 +65,16 @@ def matches(cell, value):
         return cell == value
 
 
+def mean_of(out, csv_name, column, condition):
+    """Mean of COLUMN over the rows of CSV that match every COL=VALUE of CONDITION."""
+    wanted = [c.split("=") for c in condition.split(",")]
+    rows = check_csv(os.path.join(out, csv_name), [column] + [k for k, _ in wanted], 1)
+    picked = [float(r[column]) for r in rows if all(matches(r[k], v) for k, v in wanted)]
+    if not picked:
+        fail(f"{csv_name}: no row with {condition}")
+    return sum(picked) / len(picked)
+
+
 def main():
     argv = sys.argv[1:]
     if "--" not in argv:
@@ -63,13 +82,17 @@ def main():
     split = argv.index("--")
     options, command = argv[:split], argv[split + 1:]
     out = options[0]
-    expects, accuracy_checks = [], []
+    expects, accuracy_checks, max_checks, greater_checks = [], [], [], []
     k = 1
     while k < len(options):
         if options[k] == "--expect":
             expects.append(options[k + 1])
         elif options[k] == "--min-accuracy":
             accuracy_checks.append(options[k + 1])
+        elif options[k] == "--max-accuracy":
+            max_checks.append(options[k + 1])
+        elif options[k] == "--greater":
+            greater_checks.append(options[k + 1])
         else:
             fail(f"unknown option {options[k]}")
         k += 2
@@ -85,7 +108,7 @@ def main():
             fail(f"{path} was not written")
         if path.endswith(".csv"):
             columns = parts[1].split(",") if len(parts) > 1 else []
-            check_csv(path, columns, int(parts[2]) if len(parts) > 2 else 1)
+            check_csv(path, columns, parts[2] if len(parts) > 2 else 1)
         elif path.endswith(".svg"):
             check_svg(path)
         elif path.endswith(".json"):
@@ -96,15 +119,25 @@ def main():
                 fail(f"{path}: non-finite values")
     for spec in accuracy_checks:
         csv_name, column, condition, threshold = spec.split(":")
-        wanted = [c.split("=") for c in condition.split(",")]
-        rows = check_csv(os.path.join(out, csv_name), [column] + [k for k, _ in wanted], 1)
-        picked = [float(r[column]) for r in rows if all(matches(r[k], v) for k, v in wanted)]
-        if not picked:
-            fail(f"{csv_name}: no row with {condition}")
-        mean = sum(picked) / len(picked)
+        mean = mean_of(out, csv_name, column, condition)
         if mean < float(threshold):
             fail(f"{csv_name}: mean {column} at {condition} is {mean:.3f} < {threshold}")
         print(f"check_run: mean {column} at {condition} = {mean:.3f} >= {threshold}")
+    for spec in max_checks:
+        csv_name, column, condition, threshold = spec.split(":")
+        mean = mean_of(out, csv_name, column, condition)
+        if mean > float(threshold):
+            fail(f"{csv_name}: mean {column} at {condition} is {mean:.3f} > {threshold}")
+        print(f"check_run: mean {column} at {condition} = {mean:.3f} <= {threshold}")
+    for spec in greater_checks:
+        csv_name, column_a, condition_a, column_b, condition_b, margin = spec.split(":")
+        a = mean_of(out, csv_name, column_a, condition_a)
+        b = mean_of(out, csv_name, column_b, condition_b)
+        if a < b + float(margin):
+            fail(f"{csv_name}: mean {column_a} at {condition_a} is {a:.3f}, not {margin} above "
+                 f"mean {column_b} at {condition_b} ({b:.3f})")
+        print(f"check_run: mean {column_a} at {condition_a} = {a:.3f} >= "
+              f"mean {column_b} at {condition_b} = {b:.3f} + {margin}")
     print(f"check_run: {command[0]} wrote every expected file")
 
 

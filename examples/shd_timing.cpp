@@ -1,0 +1,285 @@
+// shd_timing: spike timing on SHD/SSC (Yu, Sun, Goodman 2025, section 3; SPEC sections 5, 9, 11).
+// Reads SHD-layout files, merges their splits, builds the whole/part/norm variants (the norm
+// variant has identical per-neuron spike counts in every sample, so only timing is left),
+// and for every variant and random-replacement fraction f trains SGD (2 x 128 LIF, spiking
+// outputs, Spikemax), SGD-delay (learnable axonal delays after both hidden layers) and the
+// MLP on spike counts. Writes variants.json/.txt, results.csv, summary.csv, accuracy.npy,
+// accuracy_vs_f.svg, rasters.svg, settings.json and models/ into --out.
+#include "support/tasks.hpp"
+
+#include <spikegrad/io/npy.hpp>
+
+#include <CLI/CLI.hpp>
+
+using namespace spikegrad;
+using namespace spikegrad::examples;
+
+int main(int argc, char** argv) {
+    CLI::App app{"SHD/SSC timing: whole/part/norm x random replacement f, SGD vs SGD-delay vs MLP on counts"};
+    data_choice choice;
+    choice.task = "shd";
+    choice.variants = {"whole", "part", "norm"};
+    choice.per_class = 50;
+    std::string out = "results/shd_timing", replacement = "exact";
+    std::vector<double> fractions = {0, 0.5, 1};
+    std::vector<std::string> model_names = {"sgd", "sgd_delay", "mlp"};
+    std::size_t seeds = 1;
+    model_settings s = default_settings("shd");
+    s.epochs = 15;
+    bool paper = false;
+    app.add_option("--train", choice.train_file, "training split (e.g. shd_train.h5; gunzip first)")
+        ->check(CLI::ExistingFile);
+    app.add_option("--test", choice.test_file, "test split (e.g. shd_test.h5)")->check(CLI::ExistingFile);
+    app.add_option("--valid", choice.valid_file, "validation split (SSC: ssc_valid.h5)")
+        ->check(CLI::ExistingFile);
+    app.add_option("--n-units", choice.n_units, "input channels (0: the file's n_units attribute, else 700)")
+        ->capture_default_str();
+    app.add_option("--out", out, "output folder")->capture_default_str();
+    app.add_option("--variants", choice.variants, "variants to train on: whole, part, norm")
+        ->delimiter(',')->capture_default_str();
+    app.add_option("--fractions", fractions, "random-replacement fractions f, applied to every split "
+                                             "before training (one model per f)")
+        ->delimiter(',')->capture_default_str();
+    app.add_option("--models", model_names, "models: sgd, sgd_delay, mlp")->delimiter(',')->capture_default_str();
+    app.add_option("--seeds", seeds, "independent runs (split, initialisation, shuffling)")
+        ->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_option("--per-class", choice.per_class, "samples per class of each variant (0: all; paper: all)")
+        ->capture_default_str();
+    app.add_option("--builder", choice.builder, "whole/part/norm rules: paper or code (the released code's)")
+        ->capture_default_str()->check(CLI::IsMember({"paper", "code"}));
+    app.add_option("--replacement", replacement, "random replacement: exact (paper, eq. 3) or code "
+                                                 "(the released code's Bernoulli relocation)")
+        ->capture_default_str()->check(CLI::IsMember({"exact", "code"}));
+    app.add_option("--loss", s.loss, "spikemax (paper) or spike_rate (the released code)")
+        ->capture_default_str()->check(CLI::IsMember({"spikemax", "spike_rate"}));
+    app.add_option("--epochs", s.epochs, "training epochs (best epoch by validation loss)")
+        ->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_option("--batch", s.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_option("--lr", s.lr, "Nadam learning rate of the weights")->capture_default_str();
+    app.add_option("--delay-lr", s.delay_lr, "learning rate of the delays (steps)")->capture_default_str();
+    app.add_option("--tau-lr", s.tau_lr, "learning rate of the time constants (ms)")->capture_default_str();
+    app.add_option("--tau-ms", s.tau_ms, "initial membrane time constant (shared per layer, learned)")
+        ->capture_default_str();
+    app.add_option("--hidden", s.hidden, "neurons per hidden layer")->capture_default_str();
+    app.add_option("--max-delay", s.max_delay, "largest delay, steps of 14 ms")->capture_default_str();
+    app.add_option("--init-scale", s.init_scale, "first layer's initial weights ~ U(+-scale / sqrt(n_in)); "
+                                                 "0: from the input's density")->capture_default_str();
+    app.add_option("--deep-init-scale", s.deep_init_scale, "the same for the deeper layers")->capture_default_str();
+    app.add_option("--patience", s.patience, "early stopping after this many epochs without a lower "
+                                             "validation loss (0: never)")->capture_default_str();
+    app.add_option("--mlp-hidden", s.mlp_hidden, "hidden units of the MLP on counts")->capture_default_str();
+    app.add_option("--mlp-epochs", s.mlp_epochs, "epochs of the MLP on counts")->capture_default_str();
+    app.add_option("--threads", s.threads, "threads (0: all cores)")->capture_default_str();
+    app.add_flag("--paper", paper, "the paper's settings: every sample, f = 0, 0.1, ..., 1, up to 1000 "
+                                   "epochs, batch 128, lr x0.1 at epoch 300, patience 300, at least 3 seeds "
+                                   "(the learning rate stays --lr: see docs/experiments.md)");
+    CLI11_PARSE(app, argc, argv);
+    if (paper) {
+        choice.per_class = 0;
+        fractions = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
+        apply_paper_settings(s, "shd");
+        seeds = std::max<std::size_t>(seeds, 3);
+    }
+    if (choice.train_file.empty() && choice.test_file.empty() && choice.valid_file.empty()) {
+        std::fprintf(stderr, "shd_timing: give at least one SHD-layout file: --train shd_train.h5 "
+                             "--test shd_test.h5 (from https://zenkelab.org/datasets/, gunzip first)\n");
+        return 2;
+    }
+
+    try {
+        check_levels(fractions, "--fractions", 0, 1);
+        const auto models = parse_models(model_names);
+        prepare_output(out);
+        prepare_output(out + "/models");
+        run_record record("shd_timing", argc, argv);
+        record["files"] = std::vector<std::string>{choice.train_file, choice.test_file, choice.valid_file};
+        record["variants"] = choice.variants;
+        record["fractions"] = fractions;
+        record["models"] = model_names;
+        record["seeds"] = seeds;
+        record["samples_per_class"] = choice.per_class;
+        record["builder"] = choice.builder;
+        record["replacement"] = replacement == "exact"
+                                    ? "exact count per neuron, continuous new times (paper eq. 3)"
+                                    : "Bernoulli relocation to an empty 14 ms bin (released code)";
+        record["binning"] = "100 bins of 14 ms over 1.4 s, [k dt, (k+1) dt), several spikes in a bin collapse";
+        record["model"] = s.to_json();
+        record["split"] = "balanced set shuffled (seed 42 + run), train [0, 0.6), validation [0.6, 0.75), "
+                          "test [0.75, 0.9)";
+        record["paper"] = paper;
+        record.save(out);
+        std::printf("shd_timing: %zu variants x %zu fractions x %zu models x %zu seeds; %s per class, "
+                    "%zu epochs, batch %zu%s\n"
+                    "  (paper: every sample, up to 1000 epochs, batch 128, patience 300; --paper)\n",
+                    choice.variants.size(), fractions.size(), models.size(), seeds,
+                    choice.per_class ? std::to_string(choice.per_class).c_str() : "all samples",
+                    s.epochs, s.batch, paper ? " [paper settings]" : "");
+        std::fflush(stdout);
+
+        // Data: merged splits -> whole/part/norm, with the builder's report.
+        const shd_file merged = read_shd_files({choice.train_file, choice.test_file, choice.valid_file},
+                                               choice.n_units);
+        const auto build_start = std::chrono::steady_clock::now();
+        const variant_sets sets = build_variants(merged.data, builder_options(choice.builder));
+        log("whole/part/norm built in %.1f s",
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count());
+        std::printf("\n%s", to_string(sets.report).c_str());
+        std::fflush(stdout);
+        save_json(sets.report, out + "/variants.json");
+        {
+            const std::string text = to_string(sets.report);
+            io::write_atomically(out + "/variants.txt", [&](std::ofstream& f) { f << text; }, false);
+        }
+
+        std::vector<task_dataset> datasets;
+        for (const auto& v : choice.variants) {
+            if (v != "whole" && v != "part" && v != "norm")
+                raise<option_error>("variant '", v, "': expected whole, part or norm");
+            const spike_dataset& d = v == "whole" ? sets.whole : v == "part" ? sets.part : sets.norm;
+            if (d.empty() || d.n_units() == 0)
+                raise<data_error>("the ", v, " variant is empty (", d.size(), " samples, ", d.n_units(),
+                                  " neurons): see the builder's report above");
+            datasets.push_back({v, v, subsample_per_class(d, choice.per_class, 42), shd_binning(), 14.0, 1000.0});
+            const auto& t = datasets.back().data;
+            log("%s: %zu samples (%zu classes), %zu neurons, %.1f spikes per sample", v.c_str(), t.size(),
+                t.n_classes(), t.n_units(), double(t.n_spikes()) / double(std::max<std::size_t>(1, t.size())));
+        }
+
+        // Training: variant x f x model x seed.
+        io::csv_writer results({"variant", "model", "f", "seed", "test_accuracy", "validation_accuracy",
+                                "best_epoch", "epochs_run", "seconds"});
+        tensor<double, 4> accuracy({datasets.size(), models.size(), fractions.size(), seeds});
+        accuracy_table acc;
+        std::size_t done = 0;
+        const std::size_t total = datasets.size() * fractions.size() * models.size() * seeds;
+        for (std::size_t run = 0; run < seeds; ++run) {
+            for (std::size_t v = 0; v < datasets.size(); ++v) {
+                const task_dataset& task = datasets[v];
+                const index_split parts = paper_split(task.data.size(), run);
+                for (std::size_t k = 0; k < fractions.size(); ++k) {
+                    const double f = fractions[k];
+                    replacement_options r{.fraction = f};
+                    if (replacement == "code")
+                        r = {.fraction = f, .mode = replacement_mode::bernoulli_relocate, .grid = 0.014};
+                    const spike_dataset perturbed = replace_spikes(task.data, r, 7000 + 13 * run + 101 * k);
+                    for (std::size_t m = 0; m < models.size(); ++m) {
+                        const std::string stem = out + "/models/" + task.name + "_" + model_name(models[m]) +
+                                                 "_f" + format("%.2f", f) + "_seed" + std::to_string(run);
+                        const auto result = train_model(models[m], s, task, perturbed, parts, {}, stem, run);
+                        const auto& o = result.main;
+                        accuracy(v, m, k, run) = o.test_accuracy;
+                        acc.add(key(task.name, model_name(models[m]), f), o.test_accuracy);
+                        results.row(task.name, model_name(models[m]), f, run, o.test_accuracy,
+                                    o.validation_accuracy, o.best_epoch, o.history.epochs.size(), o.seconds);
+                        log("[%zu/%zu] %-5s f = %.2f %-13s seed %zu: test %.1f%% (validation %.1f%%, best "
+                            "epoch %zu, %.1f s)",
+                            ++done, total, task.name.c_str(), f, model_title(models[m]), run,
+                            100 * o.test_accuracy, 100 * o.validation_accuracy, o.best_epoch, o.seconds);
+                    }
+                }
+            }
+            results.save(out + "/results.csv");  // after every run, so a long sweep can be inspected
+        }
+        io::save_npy(out + "/accuracy.npy", accuracy);
+
+        // Summary table and CSV.
+        std::vector<std::string> header{"variant", "f"};
+        for (auto m : models) header.push_back(std::string(model_title(m)) + " %");
+        table summary(header);
+        io::csv_writer summary_csv({"variant", "model", "f", "mean", "std", "seeds"});
+        for (const auto& task : datasets)
+            for (double f : fractions) {
+                std::vector<std::string> row{task.name, format("%.2f", f)};
+                for (auto m : models) {
+                    const auto a = acc.get(key(task.name, model_name(m), f));
+                    row.push_back(percent(a));
+                    summary_csv.row(task.name, model_name(m), f, a.mean, a.std, a.n);
+                }
+                summary.add(row);
+            }
+        summary_csv.save(out + "/summary.csv");
+        const std::size_t classes = sets.norm.n_classes();
+        summary.print("SHD timing: test accuracy (mean +- std over " + seeds_text(seeds) +
+                      "; chance " + format("%.1f", 100.0 / double(classes)) +
+                      "%; paper, SHD-norm f = 0: SGD 23.3%, SGD-delay 47.9%, MLP at chance)");
+
+        // Accuracy against f, one panel per variant.
+        svg::figure fig({.rows = 1, .cols = int(datasets.size()), .width = 40 + 360 * double(datasets.size()),
+                         .height = 380,
+                         .title = "Accuracy against random replacement f (mean ± std over " + seeds_text(seeds) + ")",
+                         .panel_letters = datasets.size() > 1});
+        const svg::marker_shape markers[3] = {svg::marker_shape::circle, svg::marker_shape::square,
+                                              svg::marker_shape::triangle};
+        const char* colours[3] = {"#1f77b4", "#d62728", "#7f7f7f"};
+        for (std::size_t v = 0; v < datasets.size(); ++v) {
+            auto& ax = fig.panel(0, int(v));
+            ax.set({.title = datasets[v].name, .xlabel = "replacement fraction f",
+                    .ylabel = v == 0 ? "test accuracy (%)" : "", .ylim = {.lo = 0, .hi = 100},
+                    .legend = {.location = v == 0 ? svg::legend_location::best : svg::legend_location::none}});
+            for (std::size_t m = 0; m < models.size(); ++m) {
+                std::vector<double> mean, sd;
+                for (double f : fractions) {
+                    const auto a = acc.get(key(datasets[v].name, model_name(models[m]), f));
+                    mean.push_back(100 * a.mean);
+                    sd.push_back(100 * a.std);
+                }
+                const auto idx = static_cast<std::size_t>(models[m]);
+                ax.line(fractions, mean, {.label = model_title(models[m]), .color = colours[idx],
+                                          .dash = models[m] == model_kind::mlp ? "dashed" : "",
+                                          .marker = markers[idx], .errors = sd});
+            }
+            ax.hline(100.0 / double(classes), {.label = "chance", .color = "#999999", .dash = "dotted"});
+        }
+        fig.save(out + "/accuracy_vs_f.svg");
+
+        // One sample in whole, part, norm, and norm after replacement with f = 0.5.
+        const std::size_t m = sets.report.part_samples.empty() ? 0 : sets.report.part_samples.front();
+        const auto original = merged.data.sample(m);
+        std::vector<bool> kept(merged.data.n_units(), false);
+        for (std::size_t i : sets.report.kept_neurons) kept[i] = true;
+        std::vector<double> kt, ku, dt_, du;
+        for (std::size_t e = 0; e < original.size(); ++e) {
+            (kept[original.units[e]] ? kt : dt_).push_back(1000.0 * original.times[e]);
+            (kept[original.units[e]] ? ku : du).push_back(original.units[e]);
+        }
+        svg::figure rasters({.rows = 1, .cols = 4, .width = 1400, .height = 340,
+                             .title = "One sample (input " + std::to_string(m) + ", class " +
+                                      merged.data.class_names()[std::size_t(original.label)] +
+                                      ") in whole, part and norm; grey: spikes the step removes or moves",
+                             .panel_letters = true});
+        auto& a0 = rasters.panel(0, 0);
+        a0.set({.title = "whole (" + std::to_string(original.size()) + " spikes; blue: kept neurons)",
+                .xlabel = "time (ms)", .ylabel = "input neuron", .xlim = {.lo = 0, .hi = 1400},
+                .ylim = unit_limits(merged.data.n_units()), .legend = {.location = svg::legend_location::none}});
+        a0.raster(dt_, du, {.label = "dropped neurons", .color = "#b0b0b0"});
+        a0.raster(kt, ku, {.label = "kept neurons", .color = "#1f77b4"});
+        if (!sets.part.empty()) {
+            const auto p = sets.part.sample(0), n = sets.norm.sample(0);
+            auto& a1 = rasters.panel(0, 1);
+            a1.set({.title = "part (" + std::to_string(p.size()) + " spikes)", .xlabel = "time (ms)",
+                    .ylabel = "kept neuron", .xlim = {.lo = 0, .hi = 1400}, .ylim = unit_limits(sets.part.n_units()),
+                    .legend = {.location = svg::legend_location::none}});
+            a1.raster(times_ms(p, 1000), units_of(p), {.color = "#1f77b4"});
+            auto& a2 = rasters.panel(0, 2);
+            a2.set({.title = "norm (" + std::to_string(n.size()) + " spikes)", .xlabel = "time (ms)",
+                    .ylabel = "kept neuron", .xlim = {.lo = 0, .hi = 1400}, .ylim = unit_limits(sets.norm.n_units()),
+                    .legend = {.location = svg::legend_location::none}});
+            draw_over(a2, p, n, 1000, "kept by norm", "#2ca02c", false);
+            const auto one = sets.norm.subset(std::vector<std::size_t>{0});
+            const auto moved = replace_spikes(one, 0.5, 7000);
+            auto& a3 = rasters.panel(0, 3);
+            a3.set({.title = "norm, replacement f = 0.5", .xlabel = "time (ms)", .ylabel = "kept neuron",
+                    .xlim = {.lo = 0, .hi = 1400}, .ylim = unit_limits(sets.norm.n_units()),
+                    .legend = {.location = svg::legend_location::none}});
+            draw_over(a3, n, moved.sample(0), 1000, "after replacement", "#ff7f0e", false);
+        }
+        rasters.save(out + "/rasters.svg");
+        std::printf("\nshd_timing: results in %s (variants.json, variants.txt, results.csv, summary.csv, "
+                    "accuracy.npy [variant, model, f, seed], accuracy_vs_f.svg, rasters.svg, settings.json, "
+                    "models/)\n", out.c_str());
+    } catch (const spikegrad::error& e) {
+        std::fprintf(stderr, "shd_timing: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
