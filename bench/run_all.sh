@@ -1,0 +1,70 @@
+#!/bin/bash
+# Builds bench_engine, runs it, the peak-memory runs and bench/compare_pytorch.py back to back
+# on this machine, and prints the table of docs/performance.md (spikegrad vs plain PyTorch).
+#
+#   bench/run_all.sh                      # everything (about 20 minutes on 2 cores)
+#   REPETITIONS=3 FILTER='/T:100/' bench/run_all.sh
+#   PYTORCH_THREADS="2 1" bench/run_all.sh   # PyTorch at both thread counts (default: 2)
+#
+# Environment: BUILD_DIR (default build/bench), OUT_DIR (default $BUILD_DIR/results),
+# REPETITIONS (Google Benchmark repetitions, default 5; medians are reported), FILTER (a
+# --benchmark_filter regex), PYTORCH_REPEATS (timed steps per PyTorch configuration, default
+# 3), PYTHON (default /usr/bin/python3: Debian's python3-torch).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build/bench}
+out=${OUT_DIR:-$build/results}
+repetitions=${REPETITIONS:-5}
+filter=${FILTER:-}
+python=${PYTHON:-/usr/bin/python3}
+pytorch_threads=${PYTORCH_THREADS:-2}
+pytorch_repeats=${PYTORCH_REPEATS:-3}
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSPIKEGRAD_BUILD_TESTS=OFF \
+  -DSPIKEGRAD_BUILD_EXAMPLES=OFF -DSPIKEGRAD_BUILD_BENCH=ON > "$build.cmake.log"
+cmake --build "$build" --target bench_engine -j2
+mkdir -p "$out"
+
+{
+  lscpu | grep -E '^(Model name|CPU\(s\)|Thread\(s\) per core|Core\(s\) per socket|Flags)' |
+    sed -E 's/^(Flags:).*(avx512f).*/\1 ... \2 .../'
+  echo "compiler: $(c++ --version | head -1)"
+  echo "load before: $(uptime)"
+} | tee "$out/machine.txt"
+
+echo "== bench_engine (repetitions $repetitions)"
+"$build/bench/bench_engine" --benchmark_repetitions="$repetitions" \
+  --benchmark_report_aggregates_only=false --benchmark_display_aggregates_only=true \
+  --benchmark_out="$out/spikegrad.json" --benchmark_out_format=json \
+  ${filter:+--benchmark_filter="$filter"} | tee "$out/spikegrad.txt"
+
+echo "== peak resident memory of training steps (VmHWM)"
+{
+  for model in plain-active delay-active; do
+    "$build/bench/bench_engine" --peak-memory 100 256 0.05 2 "$model"
+  done
+  for threads in 1 2; do
+    for T in 1000 2000 4000 8000; do
+      "$build/bench/bench_engine" --peak-memory "$T" 256 0.006 "$threads" plain-active
+    done
+  done
+} | tee "$out/memory.txt"
+# Engine memory = VmHWM - input events; its slope in T over the 276 neurons that run dynamics.
+awk '/T 1000 batch/ || /T 8000 batch/ {
+       for (i = 1; i <= NF; ++i) { if ($i == "VmHWM") hwm = $(i + 1); if ($i == "events") input = $(i + 1) }
+       threads = $8; engine[$2 "/" threads] = hwm - input
+     }
+     END { for (t = 1; t <= 2; ++t) {
+             slope = (engine["8000/" t] - engine["1000/" t]) * 1048576 / 7000
+             printf "threads %d: %.0f bytes per step, %.1f bytes per neuron-step (276 neurons)\n", t, slope, slope / 276 } }' \
+  "$out/memory.txt" | tee -a "$out/memory.txt"
+
+echo "load after spikegrad: $(uptime)" | tee -a "$out/machine.txt"
+for threads in $pytorch_threads; do
+  echo "== plain PyTorch, $threads threads"
+  "$python" "$root/bench/compare_pytorch.py" --threads "$threads" --repeats "$pytorch_repeats" \
+    --spikegrad-json "$out/spikegrad.json" --json-out "$out/pytorch-$threads.json" |
+    tee "$out/pytorch-$threads.txt"
+done
+echo "load after PyTorch: $(uptime)" | tee -a "$out/machine.txt"
