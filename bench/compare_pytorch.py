@@ -62,8 +62,8 @@ def lif(current):
     v = torch.zeros_like(current[0])
     s = torch.zeros_like(current[0])
     out = []
-    for t in range(current.shape[0]):
-        v = BETA * v + current[t] - THETA * s.detach()
+    for i in current.unbind(0):  # not current[t]: its backward writes a whole [T, B, n] tensor
+        v = BETA * v + i - THETA * s.detach()
         s = spike(v - THETA)
         out.append(s)
     return torch.stack(out)
@@ -72,8 +72,8 @@ def lif(current):
 def readout(current):
     v = torch.zeros_like(current[0])
     out = []
-    for t in range(current.shape[0]):
-        v = BETA * v + current[t]
+    for i in current.unbind(0):
+        v = BETA * v + i
         out.append(v)
     return torch.stack(out)
 

@@ -9,7 +9,8 @@
 # Environment: BUILD_DIR (default build/bench), OUT_DIR (default $BUILD_DIR/results),
 # REPETITIONS (Google Benchmark repetitions, default 5; medians are reported), FILTER (a
 # --benchmark_filter regex), PYTORCH_REPEATS (timed steps per PyTorch configuration, default
-# 3), PYTHON (default /usr/bin/python3: Debian's python3-torch).
+# 3), PYTORCH_ONLY (space-separated name prefixes: only those PyTorch configurations),
+# PYTHON (default /usr/bin/python3: Debian's python3-torch).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +21,8 @@ filter=${FILTER:-}
 python=${PYTHON:-/usr/bin/python3}
 pytorch_threads=${PYTORCH_THREADS:-2}
 pytorch_repeats=${PYTORCH_REPEATS:-3}
+pytorch_only=()
+for prefix in ${PYTORCH_ONLY:-}; do pytorch_only+=(--only "$prefix"); done
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSPIKEGRAD_BUILD_TESTS=OFF \
   -DSPIKEGRAD_BUILD_EXAMPLES=OFF -DSPIKEGRAD_BUILD_BENCH=ON > "$build.cmake.log"
@@ -53,7 +56,7 @@ echo "== peak resident memory of training steps (VmHWM)"
 # Engine memory = VmHWM - input events; its slope in T over the 276 neurons that run dynamics.
 awk '/T 1000 batch/ || /T 8000 batch/ {
        for (i = 1; i <= NF; ++i) { if ($i == "VmHWM") hwm = $(i + 1); if ($i == "events") input = $(i + 1) }
-       threads = $8; engine[$2 "/" threads] = hwm - input
+       threads = $8; sub(":", "", threads); engine[$2 "/" threads] = hwm - input
      }
      END { for (t = 1; t <= 2; ++t) {
              slope = (engine["8000/" t] - engine["1000/" t]) * 1048576 / 7000
@@ -64,7 +67,8 @@ echo "load after spikegrad: $(uptime)" | tee -a "$out/machine.txt"
 for threads in $pytorch_threads; do
   echo "== plain PyTorch, $threads threads"
   "$python" "$root/bench/compare_pytorch.py" --threads "$threads" --repeats "$pytorch_repeats" \
-    --spikegrad-json "$out/spikegrad.json" --json-out "$out/pytorch-$threads.json" |
+    --spikegrad-json "$out/spikegrad.json" --json-out "$out/pytorch-$threads.json" \
+    "${pytorch_only[@]}" |
     tee "$out/pytorch-$threads.txt"
 done
 echo "load after PyTorch: $(uptime)" | tee -a "$out/machine.txt"
