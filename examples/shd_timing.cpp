@@ -27,13 +27,7 @@ int main(int argc, char** argv) {
     model_settings s = default_settings("shd");
     s.epochs = 15;
     bool paper = false;
-    app.add_option("--train", choice.train_file, "training split (e.g. shd_train.h5; gunzip first)")
-        ->check(CLI::ExistingFile);
-    app.add_option("--test", choice.test_file, "test split (e.g. shd_test.h5)")->check(CLI::ExistingFile);
-    app.add_option("--valid", choice.valid_file, "validation split (SSC: ssc_valid.h5)")
-        ->check(CLI::ExistingFile);
-    app.add_option("--n-units", choice.n_units, "input channels (0: the file's n_units attribute, else 700)")
-        ->capture_default_str();
+    add_shd_file_options(app, choice);
     app.add_option("--out", out, "output folder")->capture_default_str();
     app.add_option("--variants", choice.variants, "variants to train on: whole, part, norm")
         ->delimiter(',')->capture_default_str();
@@ -80,11 +74,7 @@ int main(int argc, char** argv) {
         apply_paper_settings(s, "shd");
         seeds = std::max<std::size_t>(seeds, 3);
     }
-    if (choice.train_file.empty() && choice.test_file.empty() && choice.valid_file.empty()) {
-        std::fprintf(stderr, "shd_timing: give at least one SHD-layout file: --train shd_train.h5 "
-                             "--test shd_test.h5 (from https://zenkelab.org/datasets/, gunzip first)\n");
-        return 2;
-    }
+    if (!shd_files_given(choice, "shd_timing")) return 2;
 
     try {
         check_levels(fractions, "--fractions", 0, 1);

@@ -58,12 +58,7 @@ int main(int argc, char** argv) {
         if (!app.get_option("--per-class")->count()) choice.per_class = 0;
         seeds = std::max<std::size_t>(seeds, 3);
     }
-    if (choice.task == "shd" && choice.train_file.empty() && choice.test_file.empty() &&
-        choice.valid_file.empty()) {
-        std::fprintf(stderr, "time_reversal: --task shd needs SHD-layout files: --train shd_train.h5 "
-                             "--test shd_test.h5\n");
-        return 2;
-    }
+    if (!shd_files_given(choice, "time_reversal")) return 2;
 
     try {
         check_levels(fractions, "--fractions", 0, 1);
@@ -72,18 +67,7 @@ int main(int argc, char** argv) {
         prepare_output(out);
         prepare_output(out + "/models");
         run_record record("time_reversal", argc, argv);
-        record["task"] = choice.task;
-        if (choice.task == "shd") {
-            record["files"] = std::vector<std::string>{choice.train_file, choice.test_file, choice.valid_file};
-            record["variants"] = choice.variants;
-            record["builder"] = choice.builder;
-        }
-        if (choice.task == "isi") record["points"] = choice.isi_points;
-        if (choice.task == "coincidence") {
-            record["lambda"] = choice.coincidence_lambda;
-            record["coincidence_samples_per_class"] = choice.coincidence_per_class;
-        }
-        record["samples_per_class"] = choice.per_class;
+        record_data_choice(record, choice);
         record["fractions"] = fractions;
         record["protocol"] = protocol == "clean"
             ? "models trained on clean data (f = 0); tested on replace(test, f) and reverse_time(replace(test, f))"

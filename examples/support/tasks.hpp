@@ -56,6 +56,22 @@ struct data_choice {
     double coincidence_lambda = 0;
 };
 
+/// Writes the data choice into a program's settings record (only the fields its task uses).
+inline void record_data_choice(run_record& record, const data_choice& choice) {
+    record["task"] = choice.task;
+    if (choice.task == "shd") {
+        record["files"] = std::vector<std::string>{choice.train_file, choice.test_file, choice.valid_file};
+        record["variants"] = choice.variants;
+        record["builder"] = choice.builder;
+    }
+    if (choice.task == "isi") record["points"] = choice.isi_points;
+    if (choice.task == "coincidence") {
+        record["lambda"] = choice.coincidence_lambda;
+        record["coincidence_samples_per_class"] = choice.coincidence_per_class;
+    }
+    record["samples_per_class"] = choice.per_class;
+}
+
 /// SHD bins: 100 of 14 ms over 1.4 s (SPEC section 6), half-open [k dt, (k+1) dt).
 inline binning_options shd_binning() { return {.dt = 0.014, .n_steps = 100}; }
 
@@ -296,6 +312,28 @@ inline void apply_paper_settings(model_settings& s, const std::string& task) {
     }
 }
 
+/// --train, --test, --valid (SHD-layout files) and --n-units; `prefix` starts each help text.
+inline void add_shd_file_options(CLI::App& app, data_choice& choice, const std::string& prefix = "") {
+    app.add_option("--train", choice.train_file, prefix + "training split (e.g. shd_train.h5; gunzip first)")
+        ->check(CLI::ExistingFile);
+    app.add_option("--test", choice.test_file, prefix + "test split (e.g. shd_test.h5)")->check(CLI::ExistingFile);
+    app.add_option("--valid", choice.valid_file, prefix + "validation split (SSC: ssc_valid.h5)")
+        ->check(CLI::ExistingFile);
+    app.add_option("--n-units", choice.n_units, prefix + "input channels (0: the file's n_units attribute, else 700)")
+        ->capture_default_str();
+}
+
+/// False (after saying so on stderr) when the SHD task was chosen without any file to read.
+inline bool shd_files_given(const data_choice& choice, const char* program) {
+    if (choice.task != "shd" || !choice.train_file.empty() || !choice.test_file.empty() ||
+        !choice.valid_file.empty())
+        return true;
+    std::fprintf(stderr, "%s: give at least one SHD-layout file: --train shd_train.h5 --test shd_test.h5 "
+                         "(from https://zenkelab.org/resources/spiking-heidelberg-datasets-shd/, gunzip first)\n",
+                 program);
+    return false;
+}
+
 /// Command-line options for the data choice and the model settings shared by perturbations and
 /// time_reversal. Model options left out take the chosen task's defaults (default_settings).
 class experiment_cli {
@@ -304,13 +342,7 @@ public:
         app.add_option("--task", choice.task, "data: isi (synthetic ISI task), coincidence, or shd "
                                               "(SHD-layout files, see --train)")
             ->capture_default_str()->check(CLI::IsMember({"isi", "coincidence", "shd"}));
-        app.add_option("--train", choice.train_file, "shd: training split (e.g. shd_train.h5)")
-            ->check(CLI::ExistingFile);
-        app.add_option("--test", choice.test_file, "shd: test split (e.g. shd_test.h5)")->check(CLI::ExistingFile);
-        app.add_option("--valid", choice.valid_file, "shd: validation split (ssc_valid.h5)")
-            ->check(CLI::ExistingFile);
-        app.add_option("--n-units", choice.n_units, "shd: input channels (0: the file's n_units attribute, else 700)")
-            ->capture_default_str();
+        add_shd_file_options(app, choice, "shd: ");
         app.add_option("--builder", choice.builder, "shd: whole/part/norm rules, paper or code")
             ->capture_default_str()->check(CLI::IsMember({"paper", "code"}));
         app.add_option("--per-class", choice.per_class, "at most this many samples per class (0: all)")
@@ -386,24 +418,23 @@ model_result fit_and_score(Net& net, const model_settings& s, const Loss& loss, 
                             .decay_gamma = s.decay_gamma,
                             .progress = snn ? s.progress : progress_mode::quiet};
     model_result r;
+    // Trains with `fit` (keeping the best model by validation loss) and scores every split.
+    const auto run_and_score = [&](auto& fit) {
+        r.main.history = fit.run(data.train, data.validation);
+        const auto test = fit.evaluate(data.test);
+        r.main.test_accuracy = test.accuracy();
+        r.main.test_loss = test.loss();
+        r.main.validation_accuracy = fit.evaluate(data.validation).accuracy();
+        for (const auto& e : extras) r.extra_accuracy.push_back(fit.evaluate(e).accuracy());
+    };
     if (snn) {
         trainer<Net, Loss, nadam> fit(net, options, loss, {},
                                       {{.kind = parameter_kind::time_constant, .lr = s.tau_lr},
                                        {.kind = parameter_kind::delay, .lr = s.delay_lr}});
-        r.main.history = fit.run(data.train, data.validation);
-        const auto test = fit.evaluate(data.test);
-        r.main.test_accuracy = test.accuracy();
-        r.main.test_loss = test.loss();
-        r.main.validation_accuracy = fit.evaluate(data.validation).accuracy();
-        for (const auto& e : extras) r.extra_accuracy.push_back(fit.evaluate(e).accuracy());
+        run_and_score(fit);
     } else {
         trainer<Net, Loss, adam> fit(net, options, loss);
-        r.main.history = fit.run(data.train, data.validation);
-        const auto test = fit.evaluate(data.test);
-        r.main.test_accuracy = test.accuracy();
-        r.main.test_loss = test.loss();
-        r.main.validation_accuracy = fit.evaluate(data.validation).accuracy();
-        for (const auto& e : extras) r.extra_accuracy.push_back(fit.evaluate(e).accuracy());
+        run_and_score(fit);
     }
     r.main.best_epoch = r.main.history.best_epoch;
     if (!checkpoint.empty()) {
