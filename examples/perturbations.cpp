@@ -60,23 +60,11 @@ int main(int argc, char** argv) {
     app.add_flag("--paper", paper, "the paper's settings: SPEC 10's levels, every sample (isi: 5000 points), "
                                    "the paper's epochs and batch (SPEC 5), at least 3 seeds");
     CLI11_PARSE(app, argc, argv);
-    {
-        model_settings d = default_settings(choice.task);
-        d.epochs = choice.task == "shd" ? 15 : 10;
-        d.mlp_epochs = choice.task == "shd" ? 200 : 100;
-        if (paper) {
-            apply_paper_settings(d, choice.task);
-            d.mlp_epochs = 200;
-        }
-        cli.fill_defaults(d);
-    }
+    cli.apply_task_defaults(paper);
     if (paper) {
         if (!app.get_option("--spike-sigmas")->count()) spike_sigmas = {0, 1, 3, 5, 10, 17, 25};
         if (!app.get_option("--neuron-sigmas")->count()) neuron_sigmas = {0, 5, 10, 15, 20, 25};
         if (!app.get_option("--deletions")->count()) deletions = {0, 0.2, 0.4, 0.6, 0.8};
-        if (!app.get_option("--points")->count()) choice.isi_points = 5000;
-        if (!app.get_option("--samples-per-class")->count()) choice.coincidence_per_class = 500;
-        if (!app.get_option("--per-class")->count()) choice.per_class = 0;
         seeds = std::max<std::size_t>(seeds, 3);
     }
     if (!shd_files_given(choice, "perturbations")) return 2;

@@ -41,21 +41,9 @@ int main(int argc, char** argv) {
     app.add_flag("--paper", paper, "the paper's settings: every sample (isi: 5000 points), f = 0, 0.1, ..., 1, "
                                    "the paper's epochs and batch (SPEC 5), at least 3 seeds");
     CLI11_PARSE(app, argc, argv);
-    {
-        model_settings d = default_settings(choice.task);
-        d.epochs = choice.task == "shd" ? 15 : 10;
-        d.mlp_epochs = choice.task == "shd" ? 200 : 100;
-        if (paper) {
-            apply_paper_settings(d, choice.task);
-            d.mlp_epochs = 200;
-        }
-        cli.fill_defaults(d);
-    }
+    cli.apply_task_defaults(paper);
     if (paper) {
         if (!app.get_option("--fractions")->count()) fractions = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1};
-        if (!app.get_option("--points")->count()) choice.isi_points = 5000;
-        if (!app.get_option("--samples-per-class")->count()) choice.coincidence_per_class = 500;
-        if (!app.get_option("--per-class")->count()) choice.per_class = 0;
         seeds = std::max<std::size_t>(seeds, 3);
     }
     if (!shd_files_given(choice, "time_reversal")) return 2;

@@ -338,7 +338,8 @@ inline bool shd_files_given(const data_choice& choice, const char* program) {
 /// time_reversal. Model options left out take the chosen task's defaults (default_settings).
 class experiment_cli {
 public:
-    experiment_cli(CLI::App& app, data_choice& choice, model_settings& s) : app_(app), s_(s) {
+    experiment_cli(CLI::App& app, data_choice& choice, model_settings& s)
+        : app_(app), choice_(choice), s_(s) {
         app.add_option("--task", choice.task, "data: isi (synthetic ISI task), coincidence, or shd "
                                               "(SHD-layout files, see --train)")
             ->capture_default_str()->check(CLI::IsMember({"isi", "coincidence", "shd"}));
@@ -378,6 +379,22 @@ public:
         s_.threads = given.threads;
         for (auto& keep : keep_) keep(given);
     }
+    /// After parsing, for perturbations and time_reversal: the task's settings with their
+    /// shorter default runs (10 epochs, shd 15), or with `paper` the paper's settings and data
+    /// sizes; options the user gave win.
+    void apply_task_defaults(bool paper) {
+        model_settings d = default_settings(choice_.task);
+        d.epochs = choice_.task == "shd" ? 15 : 10;
+        d.mlp_epochs = choice_.task == "shd" ? 200 : 100;
+        if (paper) {
+            apply_paper_settings(d, choice_.task);
+            d.mlp_epochs = 200;
+            if (!given("--points")) choice_.isi_points = 5000;
+            if (!given("--samples-per-class")) choice_.coincidence_per_class = 500;
+            if (!given("--per-class")) choice_.per_class = 0;
+        }
+        fill_defaults(d);
+    }
     /// Whether the user gave the option `name` (e.g. "--epochs").
     bool given(const std::string& name) const { return app_.get_option(name)->count() > 0; }
 
@@ -392,6 +409,7 @@ private:
     }
 
     CLI::App& app_;
+    data_choice& choice_;
     model_settings& s_;
     std::vector<std::function<void(const model_settings&)>> keep_;
 };
