@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
         run_record record("coincidence_task", argc, argv);
         record["lambdas"] = lambdas;
         record["seeds"] = seeds;
+        record["threads"] = o.threads;  // 0: every core
         record["samples_per_class"] = per_class;
         record["epochs"] = o.epochs;
         record["network"] = "60 -> " + std::to_string(o.hidden) +

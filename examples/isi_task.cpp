@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
         record["readout_tau_ms"] = readout_tau_ms;
         record["split"] = "shuffled, train [0, 0.6), validation [0.6, 0.75), test [0.75, 0.9)";
         record["mlp_hidden"] = mlp_hidden;
+        record["threads"] = threads;  // 0: every core
         record.save(out);
         std::printf("isi_task: %zu fractions x %zu seeds, %zu epochs%s (the paper: 300 epochs; "
                     "--paper for its settings)\n",

@@ -97,12 +97,7 @@ int main(int argc, char** argv) {
         record["level_units"] = "jitter sigma in ms, deletion as a probability";
         record["protocol"] = "train at level: the level is applied to every split, one model per level; "
                              "level 0 is the clean data, trained once and shared by the sweeps";
-        record["models"] = model_names;
-        record["model"] = s.to_json();
-        record["seeds"] = seeds;
-        record["split"] = "shuffled (seed 42 + run), train [0, 0.6), validation [0.6, 0.75), test [0.75, 0.9)";
-        record["paper"] = paper;
-        record.save(out);
+        save_training_record(record, model_names, s.to_json(), seeds, paper, out);
 
         std::optional<variant_report> report;
         const auto datasets = load_datasets(choice, &report);

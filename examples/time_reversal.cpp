@@ -61,12 +61,7 @@ int main(int argc, char** argv) {
             ? "models trained on clean data (f = 0); tested on replace(test, f) and reverse_time(replace(test, f))"
             : "one model per f trained on replace(data, f); tested on its test split and its reversal";
         record["reversal"] = "t' = t_start + t_end - t per sample (first and last spike over all neurons)";
-        record["models"] = model_names;
-        record["model"] = s.to_json();
-        record["seeds"] = seeds;
-        record["split"] = "shuffled (seed 42 + run), train [0, 0.6), validation [0.6, 0.75), test [0.75, 0.9)";
-        record["paper"] = paper;
-        record.save(out);
+        save_training_record(record, model_names, s.to_json(), seeds, paper, out);
 
         std::optional<variant_report> report;
         const auto datasets = load_datasets(choice, &report);

@@ -106,7 +106,7 @@ public:
         for (int k = 0; k < argc; ++k) command += (k ? " " : "") + std::string(argv[k]);
         root_["command"] = command;
         root_["spikegrad_version"] = SPIKEGRAD_VERSION_STRING;
-        root_["threads"] = max_threads();
+        root_["cores_available"] = max_threads();  // the threads a run uses: its --threads
         const std::time_t now = std::time(nullptr);
         char stamp[64];
         std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", std::gmtime(&now));

@@ -72,6 +72,19 @@ inline void record_data_choice(run_record& record, const data_choice& choice) {
     record["samples_per_class"] = choice.per_class;
 }
 
+/// Writes the training side of a run (models, their settings, seeds, split) into the record
+/// and saves it in `out` as settings.json.
+inline void save_training_record(run_record& record, const std::vector<std::string>& model_names,
+                                 const json::value& model, std::size_t seeds, bool paper,
+                                 const std::string& out) {
+    record["models"] = model_names;
+    record["model"] = model;
+    record["seeds"] = seeds;
+    record["split"] = "shuffled (seed 42 + run), train [0, 0.6), validation [0.6, 0.75), test [0.75, 0.9)";
+    record["paper"] = paper;
+    record.save(out);
+}
+
 /// SHD bins: 100 of 14 ms over 1.4 s (SPEC section 6), half-open [k dt, (k+1) dt).
 inline binning_options shd_binning() { return {.dt = 0.014, .n_steps = 100}; }
 
@@ -250,6 +263,7 @@ struct model_settings {
                                 ? "in -> hidden LIF (shared learnable tau) -> readout membrane"
                                 : "in -> hidden LIF -> hidden LIF (shared learnable taus) -> spiking LIF outputs";
         v["hidden"] = hidden;
+        v["threads"] = threads;  // 0: every core (settings.json's cores_available)
         v["loss"] = arch == architecture::readout ? std::string("cross-entropy on the final readout membrane")
                                                   : loss;
         v["tau_ms"] = tau_ms;
