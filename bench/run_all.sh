@@ -2,7 +2,7 @@
 # Builds bench_engine, runs it, the peak-memory runs and bench/compare_pytorch.py back to back
 # on this machine, and prints the table of docs/performance.md (spikegrad vs plain PyTorch).
 #
-#   bench/run_all.sh                      # everything (about 20 minutes on 2 cores)
+#   bench/run_all.sh                      # everything (about 15 minutes on 2 cores)
 #   REPETITIONS=3 FILTER='/T:100/' bench/run_all.sh
 #   PYTORCH_THREADS="2 1" bench/run_all.sh   # PyTorch at both thread counts (default: 2)
 #
