@@ -93,7 +93,7 @@ void reversal(benchmark::State& state) {
 }
 
 void binning(benchmark::State& state) {
-    run(state, [](const spike_dataset& d) { return bin_events(d, {.dt = dt_s, .n_steps = 100}); });
+    run(state, [](const spike_dataset& d) { return bin_events(d, {.dt_ms = dt_s * 1000.0, .n_steps = 100}); });
 }
 
 }  // namespace

@@ -82,9 +82,9 @@ Net make_net(int threads, double scale = 1.0,
     const network_options options{.dt_ms = 1.0, .seed = 1, .threads = threads};
     if constexpr (std::is_same_v<Net, delay_net>)
         return Net({n_in, n_hidden, n_hidden, n_out}, options,
-                   {.delay = {.max_steps = max_delay_steps}, .init_scale = scale,
+                   {.delay = {.max_ms = max_delay_steps}, .init_scale = scale,
                     .sparse_gradient_threshold = threshold},
-                   {.delay = {.max_steps = max_delay_steps}, .init_scale = scale,
+                   {.delay = {.max_ms = max_delay_steps}, .init_scale = scale,
                     .sparse_gradient_threshold = threshold},
                    {});
     else

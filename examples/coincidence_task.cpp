@@ -32,9 +32,9 @@ outcome train_one(const settings& o, const splits& data, std::uint64_t seed) {
                 .tau_max_ms = 100};
     h.init_scale = o.init_scale;
     if constexpr (std::tuple_element_t<0, typename Net::layer_specs>::delayed)
-        h.delay = {.max_steps = o.max_delay};
+        h.delay = {.max_ms = o.max_delay * data.train.dt_ms};  // --max-delay is in steps
     Net net({data.train.n_units, o.hidden, data.train.n_classes},
-            {.dt_ms = 1.0, .seed = seed, .threads = o.threads}, h,
+            {.dt_ms = data.train.dt_ms, .seed = seed, .threads = o.threads}, h,
             {.neuron = {.tau_ms = o.readout_tau_ms, .train_tau = tau_training::shared,
                         .tau_min_ms = 10, .tau_max_ms = 5000}});
     return train_and_test<Net, final_membrane_cross_entropy, nadam>(
@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
                 const auto task = make_coincidence_task(
                     {.lambda = lambdas[k], .samples_per_class = per_class, .seed = 42 + 1000 * s});
                 const auto parts = split_by_fraction(task.data.size(), {.seed = 42 + s});
-                const auto data = split_events(bin_events(task.data, {.dt = 1.0}), parts);
+                const auto data = split_events(bin_events(task.data, {.dt_ms = 1.0}), parts);
                 for (int m = 0; m < 2; ++m) {
                     const auto result = m == 0 ? train_one<plain_net>(o, data, 100 + s)
                                                : train_one<delay_net>(o, data, 100 + s);

@@ -62,7 +62,7 @@ void run(const settings& s, const std::vector<std::size_t>& sizes, const Loss& l
     h.neuron = neuron;
     h.surrogate = parse_surrogate(s.surrogate);
     if constexpr (Delay::enabled) {
-        h.delay.max_steps = s.max_delay;
+        h.delay.max_ms = s.max_delay * s.dt_ms;
         h.delay.forward = s.delay == "shift" ? axonal_delay::mode::shift : axonal_delay::mode::interpolate;
     }
     typename last::options l;

@@ -101,12 +101,12 @@ int main(int argc, char** argv) {
             for (std::size_t k = 0; k < fractions.size(); ++k) {
                 const double f = fractions[k];
                 const auto perturbed = replace_spikes(clean, {.fraction = f}, 7000 + 13 * s);
-                const auto events = bin_events(perturbed, {.dt = 1.0});
+                const auto events = bin_events(perturbed, {.dt_ms = 1.0});
                 using hidden_layer = dense<lif>;
                 typename hidden_layer::options h;
                 h.neuron = {.tau_ms = tau_ms, .train_tau = tau_training::shared, .tau_min_ms = 10,
                             .tau_max_ms = 200};
-                isi_net net({clean.n_units(), hidden, 2}, {.dt_ms = 1.0, .seed = 100 + s, .threads = threads},
+                isi_net net({clean.n_units(), hidden, 2}, {.dt_ms = events.dt_ms, .seed = 100 + s, .threads = threads},
                             h, {.neuron = {.tau_ms = readout_tau_ms, .train_tau = tau_training::shared,
                                            .tau_min_ms = 10, .tau_max_ms = 5000}});
                 const auto result = train_and_test<isi_net, final_membrane_cross_entropy, nadam>(

@@ -219,7 +219,7 @@ int main(int argc, char** argv) {
         for (const auto& task : datasets) {
             const auto one = task.data.subset(std::vector<std::size_t>{0});
             const auto original = one.sample(0);
-            const double span_ms = task.data.duration() * task.ms_per_unit;
+            const double span_ms = task.data.duration() * task.ms_per_unit();
             svg::figure rasters({.rows = int(sweeps.size()), .cols = 3, .width = 1150,
                                  .height = 40 + 280 * double(sweeps.size()),
                                  .title = task.title + ": one sample (class " +
@@ -231,7 +231,7 @@ int main(int argc, char** argv) {
                 a0.set({.title = "original", .xlabel = "time (ms)", .ylabel = "input neuron",
                         .xlim = {.lo = 0, .hi = span_ms}, .ylim = unit_limits(task.data.n_units()),
                         .legend = {.location = svg::legend_location::none}});
-                a0.raster(times_ms(original, task.ms_per_unit), units_of(original), {.color = "#1f77b4"});
+                a0.raster(times_ms(original, task.ms_per_unit()), units_of(original), {.color = "#1f77b4"});
                 std::vector<double> shown = sweeps[p].levels;
                 shown.erase(std::remove(shown.begin(), shown.end(), 0.0), shown.end());
                 std::sort(shown.begin(), shown.end());
@@ -248,7 +248,7 @@ int main(int argc, char** argv) {
                             .xlabel = "time (ms)", .xlim = {.lo = 0, .hi = span_ms},
                             .ylim = unit_limits(task.data.n_units()),
                             .legend = {.location = svg::legend_location::none}});
-                    draw_over(ax, original, after.sample(0), task.ms_per_unit, "perturbed", "#d62728", false);
+                    draw_over(ax, original, after.sample(0), task.ms_per_unit(), "perturbed", "#d62728", false);
                 }
             }
             rasters.save(out + "/rasters_" + task.name + ".svg");

@@ -12,14 +12,14 @@ int main() {
 
     // Data: 10 neurons whose spike pairs encode a class in their inter-spike interval.
     const auto task = make_isi_task({.n_points = 2000});
-    const event_batch events = bin_events(task.data, {.dt = 1.0});  // 1 ms steps, T = 1000
+    const event_batch events = bin_events(task.data, {.dt_ms = 1.0});  // 1 ms steps, T = 1000
     const auto parts = split_by_fraction(events.n_samples);           // 60 / 15 / 15 %
     const auto train = events.select(parts.train), validation = events.select(parts.validation),
                test = events.select(parts.test);
 
     // Model: LIF hidden layer with a learnable shared time constant, leaky readout.
     using net_t = network<dense<lif, fast_sigmoid>, dense<readout>>;
-    net_t net({10, 100, 2}, {.dt_ms = 1.0, .seed = 1},
+    net_t net({10, 100, 2}, {.dt_ms = events.dt_ms, .seed = 1},  // the step binning chose
               {.neuron = {.tau_ms = 50, .train_tau = tau_training::shared, .tau_min_ms = 10,
                           .tau_max_ms = 200}},
               {.neuron = {.tau_ms = 500}});

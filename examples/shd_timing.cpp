@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
             if (d.empty() || d.n_units() == 0)
                 raise<data_error>("the ", v, " variant is empty (", d.size(), " samples, ", d.n_units(),
                                   " neurons): see the builder's report above");
-            datasets.push_back({v, v, subsample_per_class(d, choice.per_class, 42), shd_binning(), 14.0, 1000.0});
+            datasets.push_back({v, v, subsample_per_class(d, choice.per_class, 42), shd_binning()});
             const auto& t = datasets.back().data;
             log("%s: %zu samples (%zu classes), %zu neurons, %.1f spikes per sample", v.c_str(), t.size(),
                 t.n_classes(), t.n_units(), double(t.n_spikes()) / double(std::max<std::size_t>(1, t.size())));

@@ -205,7 +205,7 @@ int main(int argc, char** argv) {
             const auto& task = datasets[d];
             const auto one = task.data.subset(std::vector<std::size_t>{0});
             const auto flipped = reverse_time(one);
-            const double span_ms = task.data.duration() * task.ms_per_unit;
+            const double span_ms = task.data.duration() * task.ms_per_unit();
             const auto a = one.sample(0), b = flipped.sample(0);
             const std::string cls = task.data.class_names()[std::size_t(a.label)];
             for (int c = 0; c < 2; ++c) {
@@ -215,11 +215,11 @@ int main(int argc, char** argv) {
                         .xlabel = "time (ms)", .ylabel = c == 0 ? "input neuron" : "",
                         .xlim = {.lo = 0, .hi = span_ms}, .ylim = unit_limits(task.data.n_units()),
                         .legend = {.location = svg::legend_location::none}});
-                ax.raster(times_ms(sample, task.ms_per_unit), units_of(sample),
+                ax.raster(times_ms(sample, task.ms_per_unit()), units_of(sample),
                           {.color = c == 0 ? "#1f77b4" : "#9467bd"});
                 if (!sample.times.empty()) {
-                    ax.vline(double(sample.times.front()) * task.ms_per_unit, {.color = "#aaaaaa", .in_legend = false});
-                    ax.vline(double(sample.times.back()) * task.ms_per_unit, {.color = "#aaaaaa", .in_legend = false});
+                    ax.vline(double(sample.times.front()) * task.ms_per_unit(), {.color = "#aaaaaa", .in_legend = false});
+                    ax.vline(double(sample.times.back()) * task.ms_per_unit(), {.color = "#aaaaaa", .in_legend = false});
                 }
             }
         }

@@ -139,7 +139,7 @@ inline splits split_events(const event_batch& all, const index_split& parts) {
 /// Per-neuron spike counts as one step of weighted events (the MLP baseline's input), scaled
 /// by `scale` so that typical inputs are of order one.
 inline event_batch count_features(const spike_dataset& data, double scale) {
-    event_batch counts = bin_events(data, {.dt = data.duration(), .n_steps = 1, .count = true});
+    event_batch counts = bin_events(data, {.dt_ms = data.duration_ms(), .n_steps = 1, .count = true});
     for (auto& v : counts.values) v = static_cast<float>(v * scale);
     return counts;
 }
@@ -179,9 +179,9 @@ outcome train_and_test(Net& net, const splits& data, const trainer_options& opti
 inline outcome mlp_on_counts(const spike_dataset& data, const index_split& parts,
                              std::size_t hidden, trainer_options options, std::uint64_t seed) {
     using mlp = network<dense<lif, rectifier>, dense<readout>>;
-    mlp net({data.n_units(), hidden, data.n_classes()}, {.seed = seed},
-            {.neuron = {.theta = 0.0}}, {});
     const auto counts = count_features(data, 1.0 / mean_count(data));
+    mlp net({data.n_units(), hidden, data.n_classes()}, {.dt_ms = counts.dt_ms, .seed = seed},
+            {.neuron = {.theta = 0.0}}, {});
     return train_and_test<mlp, final_membrane_cross_entropy, adam>(net, split_events(counts, parts),
                                                                   options);
 }

@@ -31,13 +31,13 @@ struct task_dataset {
     std::string name;   // "isi", "coincidence", "whole", "part", "norm"
     std::string title;  // for tables and figures
     spike_dataset data;
+    /// How it is binned for the engine; binning.dt_ms is the one place the step is typed (the
+    /// binned batch carries it to the network).
     binning_options binning;
-    /// Length of one engine step in ms (the network's dt).
-    double dt_ms = 1.0;
-    /// Milliseconds per unit of data's times (1 for the synthetic tasks, 1000 for SHD files).
-    double ms_per_unit = 1.0;
 
-    double to_units(double ms) const { return ms / ms_per_unit; }
+    /// Milliseconds per unit of data's times (1 for the synthetic tasks, 1000 for SHD files).
+    double ms_per_unit() const { return data.ms_per_unit(); }
+    double to_units(double ms) const { return ms / ms_per_unit(); }
 };
 
 /// Which data a program runs on (command-line choices).
@@ -86,7 +86,7 @@ inline void save_training_record(run_record& record, const std::vector<std::stri
 }
 
 /// SHD bins: 100 of 14 ms over 1.4 s (SPEC section 6), half-open [k dt, (k+1) dt).
-inline binning_options shd_binning() { return {.dt = 0.014, .n_steps = 100}; }
+inline binning_options shd_binning() { return {.dt_ms = 14.0, .n_steps = 100}; }
 
 /// Reads and merges the SHD-layout files (train, test, optional validation), with progress.
 inline shd_file read_shd_files(const std::vector<std::string>& paths, std::size_t n_units) {
@@ -165,12 +165,12 @@ inline std::vector<task_dataset> load_datasets(const data_choice& choice,
     if (choice.task == "isi") {
         const auto task = make_isi_task({.n_points = choice.isi_points});
         out.push_back({"isi", "ISI task", subsample_per_class(task.data, choice.per_class, 42),
-                       {.dt = 1.0}, 1.0, 1.0});
+                       {.dt_ms = 1.0}});
     } else if (choice.task == "coincidence") {
         const auto task = make_coincidence_task({.lambda = choice.coincidence_lambda,
                                                  .samples_per_class = choice.coincidence_per_class});
         out.push_back({"coincidence", "coincidence task (lambda " + format("%g", choice.coincidence_lambda) + ")",
-                       subsample_per_class(task.data, choice.per_class, 42), {.dt = 1.0}, 1.0, 1.0});
+                       subsample_per_class(task.data, choice.per_class, 42), {.dt_ms = 1.0}});
     } else if (choice.task == "shd") {
         if (choice.variants.empty()) raise<option_error>("no variant chosen (--variants)");
         for (const auto& v : choice.variants)
@@ -190,8 +190,7 @@ inline std::vector<task_dataset> load_datasets(const data_choice& choice,
             if (d.empty() || d.n_units() == 0)
                 raise<data_error>("the ", v, " variant is empty (", d.size(), " samples, ",
                                   d.n_units(), " neurons): see the builder's report");
-            out.push_back({v, v, subsample_per_class(d, choice.per_class, 42), shd_binning(), 14.0,
-                           1000.0});
+            out.push_back({v, v, subsample_per_class(d, choice.per_class, 42), shd_binning()});
         }
         if (report) *report = std::move(sets.report);
     } else {
@@ -496,13 +495,14 @@ inline lif::params hidden_neuron(const model_settings& s) {
 template <bool Delayed>
 model_result train_readout(const model_settings& s, const splits& data,
                            const std::vector<event_batch>& extras, const std::string& checkpoint,
-                           std::uint64_t seed, double dt_ms) {
+                           std::uint64_t seed) {
     using hidden_layer = std::conditional_t<Delayed, dense<lif, fast_sigmoid, axonal_delay>, dense<lif>>;
     using net_t = network<hidden_layer, dense<readout>>;
+    const double dt_ms = data.train.dt_ms;
     typename hidden_layer::options h;
     h.neuron = hidden_neuron(s);
     h.init_scale = s.init_scale > 0 ? s.init_scale : auto_init_scale(data.train);
-    if constexpr (Delayed) h.delay = {.max_steps = s.max_delay};
+    if constexpr (Delayed) h.delay = {.max_ms = s.max_delay * dt_ms};  // --max-delay is in steps
     net_t net({data.train.n_units, s.hidden, data.train.n_classes},
               {.dt_ms = dt_ms, .seed = 100 + seed, .threads = s.threads}, h,
               {.neuron = {.tau_ms = s.readout_tau_ms, .train_tau = tau_training::shared,
@@ -513,13 +513,14 @@ model_result train_readout(const model_settings& s, const splits& data,
 template <bool Delayed>
 model_result train_spiking(const model_settings& s, const splits& data,
                            const std::vector<event_batch>& extras, const std::string& checkpoint,
-                           std::uint64_t seed, double dt_ms) {
+                           std::uint64_t seed) {
     using hidden_layer = std::conditional_t<Delayed, dense<lif, fast_sigmoid, axonal_delay>, dense<lif>>;
     using net_t = network<hidden_layer, hidden_layer, dense<lif>>;
+    const double dt_ms = data.train.dt_ms;
     typename hidden_layer::options h;
     h.neuron = hidden_neuron(s);
     h.init_scale = s.deep_init_scale;
-    if constexpr (Delayed) h.delay = {.max_steps = s.max_delay};
+    if constexpr (Delayed) h.delay = {.max_ms = s.max_delay * dt_ms};  // --max-delay is in steps
     typename hidden_layer::options first = h;
     first.init_scale = s.init_scale > 0 ? s.init_scale : auto_init_scale(data.train);
     typename dense<lif>::options o;
@@ -549,10 +550,12 @@ inline model_result train_model(model_kind kind, const model_settings& s, const 
         std::vector<event_batch> extras;
         for (const auto& e : extra_tests) extras.push_back(count_features(e, scale));
         using mlp = network<dense<lif, rectifier>, dense<readout>>;
+        const auto counts = count_features(data, scale);
         mlp net({data.n_units(), s.mlp_hidden, data.n_classes()},
-                {.seed = 1000 + seed, .threads = s.threads}, {.neuron = {.theta = 0.0}}, {});
+                {.dt_ms = counts.dt_ms, .seed = 1000 + seed, .threads = s.threads},
+                {.neuron = {.theta = 0.0}}, {});
         return detail_tasks::fit_and_score(net, s, final_membrane_cross_entropy{},
-                                           split_events(count_features(data, scale), parts), extras,
+                                           split_events(counts, parts), extras,
                                            checkpoint, false, seed);
     }
     binning_options bins = task.binning;
@@ -563,10 +566,10 @@ inline model_result train_model(model_kind kind, const model_settings& s, const 
     const auto split = split_events(all, parts);
     const bool delayed = kind == model_kind::sgd_delay;
     if (s.arch == architecture::readout)
-        return delayed ? detail_tasks::train_readout<true>(s, split, extras, checkpoint, seed, task.dt_ms)
-                       : detail_tasks::train_readout<false>(s, split, extras, checkpoint, seed, task.dt_ms);
-    return delayed ? detail_tasks::train_spiking<true>(s, split, extras, checkpoint, seed, task.dt_ms)
-                   : detail_tasks::train_spiking<false>(s, split, extras, checkpoint, seed, task.dt_ms);
+        return delayed ? detail_tasks::train_readout<true>(s, split, extras, checkpoint, seed)
+                       : detail_tasks::train_readout<false>(s, split, extras, checkpoint, seed);
+    return delayed ? detail_tasks::train_spiking<true>(s, split, extras, checkpoint, seed)
+                   : detail_tasks::train_spiking<false>(s, split, extras, checkpoint, seed);
 }
 
 /// The paper's split of a (balanced) dataset: shuffled with seed 42 + run, then train

@@ -7,8 +7,11 @@
 
 #include "core/error.hpp"
 #include "core/events.hpp"
+#include "core/parameters.hpp"
 #include "core/random.hpp"
 #include "core/tensor.hpp"
+#include "core/time.hpp"
+#include "core/trace.hpp"
 
 #include "surrogate/any.hpp"
 #include "surrogate/arctan.hpp"
@@ -21,6 +24,7 @@
 #include "surrogate/triangle.hpp"
 #include "surrogate/windowed.hpp"
 
+#include "neuron/adaptive_lif.hpp"
 #include "neuron/cuba_lif.hpp"
 #include "neuron/lif.hpp"
 #include "neuron/readout.hpp"
@@ -32,11 +36,14 @@
 
 #include "synapse/dense.hpp"
 
+#include "engine/surrogate_bptt.hpp"
+
 #include "loss/count.hpp"
 #include "loss/cross_entropy.hpp"
 #include "loss/spike_rate.hpp"
 #include "loss/spikemax.hpp"
 
+#include "network/layer.hpp"
 #include "network/network.hpp"
 
 #include "train/checkpoint.hpp"

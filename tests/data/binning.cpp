@@ -34,7 +34,7 @@ using cell = std::tuple<std::size_t, std::uint32_t, float>;
 TEST_CASE("half-open bins put time t in bin floor(t / dt) and drop t >= n_steps dt") {
     spike_dataset data = make(3, 10, time_unit::steps, 1);
     add(data, {{0.f, 0}, {0.999f, 1}, {1.f, 0}, {2.5f, 2}, {9.999f, 1}, {10.f, 0}, {12.f, 2}}, 0);
-    const event_batch batch = bin_events(data, {.dt = 1.0});
+    const event_batch batch = bin_events(data, {.dt_ms = 1.0});
     REQUIRE(batch.n_steps == 10);
     CHECK(cells(batch, 0) ==
           std::vector<cell>{{0, 0, 1.f}, {0, 1, 1.f}, {1, 0, 1.f}, {2, 2, 1.f}, {9, 1, 1.f}});
@@ -45,7 +45,7 @@ TEST_CASE("half-open bins put time t in bin floor(t / dt) and drop t >= n_steps 
 TEST_CASE("half-open bins of 2.5 steps split times at 2.5, 5 and 7.5") {
     spike_dataset data = make(1, 10, time_unit::steps, 1);
     add(data, {{2.4f, 0}, {2.5f, 0}, {4.99f, 0}, {5.f, 0}, {7.5f, 0}}, 0);
-    const event_batch batch = bin_events(data, {.dt = 2.5});
+    const event_batch batch = bin_events(data, {.dt_ms = 2.5});
     REQUIRE(batch.n_steps == 4);
     CHECK(cells(batch, 0) == std::vector<cell>{{0, 0, 1.f}, {1, 0, 1.f}, {2, 0, 1.f}, {3, 0, 1.f}});
 }
@@ -53,7 +53,7 @@ TEST_CASE("half-open bins of 2.5 steps split times at 2.5, 5 and 7.5") {
 TEST_CASE("several spikes of one unit in one bin collapse to one spike") {
     spike_dataset data = make(2, 4, time_unit::steps, 1);
     add(data, {{1.1f, 0}, {1.2f, 1}, {1.5f, 0}, {1.9f, 0}, {3.f, 0}}, 0);
-    const event_batch batch = bin_events(data, {.dt = 1.0});
+    const event_batch batch = bin_events(data, {.dt_ms = 1.0});
     CHECK(cells(batch, 0) == std::vector<cell>{{1, 0, 1.f}, {1, 1, 1.f}, {3, 0, 1.f}});
     CHECK(batch.n_events() == 3);
 }
@@ -61,7 +61,7 @@ TEST_CASE("several spikes of one unit in one bin collapse to one spike") {
 TEST_CASE("count mode keeps the number of spikes per bin and unit as the event value") {
     spike_dataset data = make(2, 4, time_unit::steps, 1);
     add(data, {{1.1f, 0}, {1.2f, 1}, {1.5f, 0}, {1.9f, 0}, {3.f, 0}}, 0);
-    const event_batch batch = bin_events(data, {.dt = 1.0, .count = true});
+    const event_batch batch = bin_events(data, {.dt_ms = 1.0, .count = true});
     CHECK_FALSE(batch.binary());
     CHECK(cells(batch, 0) == std::vector<cell>{{1, 0, 3.f}, {1, 1, 1.f}, {3, 0, 1.f}});
 }
@@ -72,24 +72,24 @@ TEST_CASE("numpy digitize edges never use bin 0 and drop times at or past the la
     spike_dataset data = make(1, 5, time_unit::steps, 1);
     add(data, {{0.f, 0}, {1.2f, 0}, {1.3f, 0}, {2.5f, 0}, {4.9f, 0}, {5.f, 0}}, 0);
     const event_batch batch =
-        bin_events(data, {.dt = 1.0, .edges = bin_edges::digitize_linspace});
+        bin_events(data, {.dt_ms = 1.0, .edges = bin_edges::digitize_linspace});
     REQUIRE(batch.n_steps == 5);
     CHECK(cells(batch, 0) == std::vector<cell>{{1, 0, 1.f}, {2, 0, 1.f}, {3, 0, 1.f}, {4, 0, 1.f}});
 }
 
 TEST_CASE("n_steps defaults to ceil(duration / dt), SHD's 1.4 s at 1.4 / 100 s giving 100") {
     const spike_dataset shd = make(700, 1.4, time_unit::seconds, 20);
-    CHECK(binned_steps(shd, {.dt = 1.4 / 100}) == 100);
+    CHECK(binned_steps(shd, {.dt_ms = 1400.0 / 100}) == 100);
     const spike_dataset ten = make(1, 10, time_unit::steps, 1);
-    CHECK(binned_steps(ten, {.dt = 3.0}) == 4);
-    CHECK(binned_steps(ten, {.dt = 1.0}) == 10);
-    CHECK(binned_steps(ten, {.dt = 1.0, .n_steps = 200}) == 200);
+    CHECK(binned_steps(ten, {.dt_ms = 3.0}) == 4);
+    CHECK(binned_steps(ten, {.dt_ms = 1.0}) == 10);
+    CHECK(binned_steps(ten, {.dt_ms = 1.0, .n_steps = 200}) == 200);
 }
 
 TEST_CASE("seconds bin at SHD's dt: 0.0142 s is bin 1 and 1.3999 s is bin 99") {
     spike_dataset data = make(700, 1.4, time_unit::seconds, 20);
     add(data, {{0.0142f, 699}, {1.3999f, 3}, {0.f, 0}}, 19);
-    const event_batch batch = bin_events(data, {.dt = 1.4 / 100});
+    const event_batch batch = bin_events(data, {.dt_ms = 1400.0 / 100});
     CHECK(cells(batch, 0) == std::vector<cell>{{0, 0, 1.f}, {1, 699, 1.f}, {99, 3, 1.f}});
     CHECK(batch.labels == std::vector<std::int32_t>{19});
     CHECK(batch.n_classes == 20);
@@ -97,15 +97,15 @@ TEST_CASE("seconds bin at SHD's dt: 0.0142 s is bin 1 and 1.3999 s is bin 99") {
 
 TEST_CASE("a zero, negative or NaN dt raises option_error") {
     const spike_dataset data = make(1, 10, time_unit::steps, 1);
-    CHECK_THROWS_AS(bin_events(data, {.dt = 0}), option_error);
-    CHECK_THROWS_AS(bin_events(data, {.dt = -1}), option_error);
-    CHECK_THROWS_AS(bin_events(data, {.dt = std::numeric_limits<double>::quiet_NaN()}),
+    CHECK_THROWS_AS(bin_events(data, {.dt_ms = 0}), option_error);
+    CHECK_THROWS_AS(bin_events(data, {.dt_ms = -1}), option_error);
+    CHECK_THROWS_AS(bin_events(data, {.dt_ms = std::numeric_limits<double>::quiet_NaN()}),
                     option_error);
 }
 
 TEST_CASE("binning keeps sample order and labels and its raster holds the collapsed spikes") {
     const spike_dataset data = continuous_dataset(20, 7, 50, 3, 11);
-    const event_batch batch = bin_events(data, {.dt = 1.0});
+    const event_batch batch = bin_events(data, {.dt_ms = 1.0});
     REQUIRE(batch.n_samples == 20);
     CHECK(batch.labels == data.labels());
     batch.validate();
@@ -131,8 +131,8 @@ TEST_CASE("binning keeps sample order and labels and its raster holds the collap
 TEST_CASE("binning a subset equals selecting the same samples of the binned whole") {
     const spike_dataset data = continuous_dataset(12, 5, 30, 2, 5);
     const std::vector<std::size_t> picks{7, 2, 11};
-    const event_batch from_subset = bin_events(data.subset(picks), {.dt = 2.0});
-    const event_batch selected = bin_events(data, {.dt = 2.0}).select(picks);
+    const event_batch from_subset = bin_events(data.subset(picks), {.dt_ms = 2.0});
+    const event_batch selected = bin_events(data, {.dt_ms = 2.0}).select(picks);
     CHECK(from_subset.offsets == selected.offsets);
     CHECK(from_subset.units == selected.units);
     CHECK(from_subset.labels == selected.labels);

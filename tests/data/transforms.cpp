@@ -256,7 +256,7 @@ TEST_CASE("per-spike jitter clips into 0..T and keeps every event") {
     CHECK(std::fabs(at_top / n - p_top) <= 3 * sigma_of_fraction(p_top, n));
     // In the binned view the clipped duplicates collapse: the spikes at 0 of one sample
     // become a single event in bin 0, those clipped to the top a single event in bin 99.
-    const event_batch batch = bin_events(out, {.dt = 1.0});
+    const event_batch batch = bin_events(out, {.dt_ms = 1.0});
     const auto view = batch.sample(0);
     CHECK(view.end(0) - view.begin(0) <= 2);
     CHECK(view.n_events() < out.sample(0).size());

@@ -33,7 +33,7 @@ std::vector<std::tuple<std::size_t, std::uint32_t, float>> events_of(const event
 TEST_CASE("with integer delays the output is the spike train shifted by exactly d steps") {
     for (auto mode : {axonal_delay::mode::interpolate, axonal_delay::mode::shift}) {
         delayed_net net({6, 5, 2}, {.seed = 1},
-                        {.delay = {.max_steps = 10., .forward = mode}, .init_scale = 4.}, {});
+                        {.delay = {.max_ms = 10., .forward = mode}, .init_scale = 4.}, {});
         const std::vector<float> delays = {0, 1, 3, 7, 10};
         for (std::size_t j = 0; j < 5; ++j) net.parameter("layer0.delay")(j) = delays[j];
         const auto batch = random_batch(3, 20, 6, 2, 0.3, 8);
@@ -55,7 +55,7 @@ TEST_CASE("with integer delays the output is the spike train shifted by exactly 
 }
 
 TEST_CASE("a fractional delay splits each spike between floor(d) and floor(d) + 1") {
-    delayed_net net({3, 2, 2}, {.seed = 2}, {.delay = {.max_steps = 8.}, .init_scale = 5.}, {});
+    delayed_net net({3, 2, 2}, {.seed = 2}, {.delay = {.max_ms = 8.}, .init_scale = 5.}, {});
     net.parameter("layer0.delay")(0) = 2.25f;
     net.parameter("layer0.delay")(1) = 0.5f;
     const auto batch = random_batch(1, 12, 3, 2, 0.5, 3);
@@ -83,7 +83,7 @@ TEST_CASE("delay gradients of a 2-hidden-layer network equal central differences
     auto hidden = [](double low) {
         typename dense<lif, smooth_spike, axonal_delay>::options o;
         o.neuron = {.tau_ms = 8.0, .detach_reset = false};
-        o.delay = {.max_steps = 9., .init_low = low, .init_high = low + 0.6};
+        o.delay = {.max_ms = 9., .init_low = low, .init_high = low + 0.6};
         o.init_scale = 2.5;
         return o;
     };
@@ -100,7 +100,7 @@ TEST_CASE("delay gradients of a 2-hidden-layer network equal central differences
 }
 
 TEST_CASE("a delay pushed outside its bounds by the optimiser is clamped") {
-    delayed_net net({4, 3, 2}, {.seed = 3}, {.delay = {.max_steps = 5.}}, {});
+    delayed_net net({4, 3, 2}, {.seed = 3}, {.delay = {.max_ms = 5.}}, {});
     optimizer<sgd> opt(net.parameters(), 1.0);
     std::vector<float> grads(net.parameters().size(), 0.f);
     const auto& info = net.parameters().info(net.parameters().find("layer0.delay"));
@@ -112,7 +112,7 @@ TEST_CASE("a delay pushed outside its bounds by the optimiser is clamped") {
 }
 
 TEST_CASE("a NaN delay raises the engine's NaN error during training") {
-    delayed_net net({4, 3, 2}, {.seed = 3}, {.delay = {.max_steps = 5.}}, {});
+    delayed_net net({4, 3, 2}, {.seed = 3}, {.delay = {.max_ms = 5.}}, {});
     net.parameter("layer0.delay")(2) = NAN;
     trainer<delayed_net, final_membrane_cross_entropy, adam> fit(
         net, {.epochs = 1, .batch = 4, .progress = progress_mode::quiet});
@@ -123,7 +123,7 @@ TEST_CASE("a NaN delay raises the engine's NaN error during training") {
 TEST_CASE("the adaptive cap grows by one when the 85th-percentile delay nears it") {
     using net_t = network<dense<lif, fast_sigmoid, axonal_delay>, dense<readout>>;
     net_t net({4, 20, 2}, {.seed = 3},
-              {.delay = {.max_steps = 10., .adaptive_cap = true, .adaptive_after_epoch = 2}}, {});
+              {.delay = {.max_ms = 10., .adaptive_cap = true, .adaptive_after_epoch = 2}}, {});
     auto d = net.parameter("layer0.delay");
     for (std::size_t j = 0; j < 20; ++j) d(j) = 1.f;
     const auto k = net.parameters().find("layer0.delay");
@@ -164,7 +164,7 @@ double lead_accuracy(std::uint64_t seed, rounding_report* rounding = nullptr) {
     using net_t = network<relay, detector>;
     typename relay::options r;
     r.neuron = {.tau_ms = 1.0, .theta = 0.5};
-    if constexpr (Delay::enabled) r.delay = {.max_steps = 12.};
+    if constexpr (Delay::enabled) r.delay = {.max_ms = 12.};
     net_t net({2, 4, 2}, {.seed = seed, .threads = 1}, r,
               {.neuron = {.tau_ms = 1.0, .theta = 1.0}, .surrogate = {.alpha = 5.0},
                .init_scale = 1.});
@@ -201,7 +201,7 @@ TEST_CASE("a task that only a delay can solve is solved with delays and not with
 }
 
 TEST_CASE("rounded delays are whole steps, and the rounded copy's report is its own evaluation") {
-    delayed_net net({6, 5, 2}, {.seed = 4}, {.delay = {.max_steps = 10.0}, .init_scale = 4.0}, {});
+    delayed_net net({6, 5, 2}, {.seed = 4}, {.delay = {.max_ms = 10.0}, .init_scale = 4.0}, {});
     const std::vector<float> delays = {0.2f, 1.5f, 2.49f, 7.51f, 9.9f};
     for (std::size_t j = 0; j < 5; ++j) net.parameter("layer0.delay")(j) = delays[j];
     const auto exported = round_delays(net);
@@ -218,7 +218,7 @@ TEST_CASE("rounded delays are whole steps, and the rounded copy's report is its 
           doctest::Approx(rounded.evaluate(batch, final_membrane_cross_entropy{}).loss()));
     // With whole-step delays the interpolated forward pass equals SLAYER's integer shift.
     delayed_net shifted({6, 5, 2}, {.seed = 4},
-                        {.delay = {.max_steps = 10.0, .forward = axonal_delay::mode::shift},
+                        {.delay = {.max_ms = 10.0, .forward = axonal_delay::mode::shift},
                          .init_scale = 4.0}, {});
     shifted.parameters().flat() = rounded.parameters().flat();
     CHECK(shifted.forward(batch) == rounded.forward(batch));
@@ -233,9 +233,9 @@ TEST_CASE_TEMPLATE("the delay's backward pass equals its formula for narrow and 
     constexpr std::size_t W = xsimd::batch<S>::size;
     const std::size_t n = 4 * W + 3, T = 30;
     rng random(11);
-    axonal_delay::model<S> delay({.max_steps = 40.}, n);
+    axonal_delay::model<S> delay({.max_ms = 40.}, n);
     parameter_store<S> store;
-    delay.declare(store, "layer0", random);
+    delay.declare(store, "layer0", random, time_grid{1.0, 0});
     S* d = store.flat().data() + store.info(delay.parameter_index()).offset;
     for (std::size_t j = 0; j < n; ++j) {
         const std::size_t group = j / W;

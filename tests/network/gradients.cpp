@@ -42,6 +42,33 @@ TEST_CASE("every gradient of a 2-hidden-layer LIF network equals central differe
     }
 }
 
+TEST_CASE("gradients with respect to trainable LIF thresholds equal central differences") {
+    using net_t = basic_network<double, dense<lif, smooth_spike>, dense<lif, smooth_spike>,
+                                dense<readout>>;
+    // The reset is differentiated (detach_reset = false): only then is BPTT the exact gradient
+    // of the smooth forward pass that finite differences measure.
+    for (auto reset : {reset_mode::subtract, reset_mode::zero}) {
+        {
+            CAPTURE(static_cast<int>(reset));
+            lif::params first = smooth_lif(reset, tau_training::shared);
+            first.train_theta = training::per_neuron;
+            lif::params second = first;
+            second.theta = 0.7;
+            second.train_theta = training::shared;
+            net_t net({6, 8, 7, 3}, {.dt_ms = 2.0, .seed = 12},
+                      {.neuron = first, .init_scale = 2.}, {.neuron = second, .init_scale = 2.}, {});
+            CHECK(net.parameter("layer0.threshold").size() == 8);
+            CHECK(net.parameter("layer1.threshold").size() == 1);
+            const auto batch = random_batch(4, 25, 6, 3, 0.2, 6);
+            const auto result =
+                check_gradients(net, batch, final_membrane_cross_entropy{}, everything, 1e-6);
+            CHECK(result.checked == net.parameters().size());
+            CHECK_MESSAGE(result.failed == 0, "worst " << result.worst_name << " "
+                                                       << result.worst_relative);
+        }
+    }
+}
+
 TEST_CASE("gradients of spike-count losses on a spiking output equal central differences") {
     using net_t = basic_network<double, dense<lif, smooth_spike>, dense<lif, smooth_spike>,
                                 dense<lif, smooth_spike>>;

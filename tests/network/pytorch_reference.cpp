@@ -116,7 +116,7 @@ net3<S, Delay, Output> make(const std::string& name) {
                      .reset = config.at("reset") == "zero" ? reset_mode::zero : reset_mode::subtract};
     hidden.surrogate = surrogate;
     if constexpr (Delay::enabled) {
-        hidden.delay.max_steps = std::stof(config.at("max_delay"));
+        hidden.delay.max_ms = std::stof(config.at("max_delay"));  // steps of 1 ms
         hidden.delay.forward = config.at("delay") == "shift" ? axonal_delay::mode::shift
                                                               : axonal_delay::mode::interpolate;
     }

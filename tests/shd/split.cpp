@@ -91,7 +91,7 @@ TEST_CASE("split indices select the same samples from a dataset and from its eve
     }
     const index_split s = stratified_split(data);
     const spike_dataset train = data.subset(s.train);
-    const event_batch batch = bin_events(data, {.dt = 1.0}).select(s.train);
+    const event_batch batch = bin_events(data, {.dt_ms = 1.0}).select(s.train);
     REQUIRE(train.size() == s.train.size());
     REQUIRE(batch.n_samples == s.train.size());
     for (std::size_t k = 0; k < s.train.size(); ++k) {

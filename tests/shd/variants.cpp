@@ -71,7 +71,7 @@ spike_dataset crafted() {
 variant_options crafted_options() {
     variant_options o;
     o.eps = 0.2;  // with M = 10: |M_i| = 2 is 0.2, the case where < and <= differ
-    o.binning = {.dt = 1.0, .n_steps = 10};
+    o.binning = {.dt_ms = 1.0, .n_steps = 10};
     return o;
 }
 
@@ -101,7 +101,7 @@ void check_norm_inside_part(const variant_sets& v, const binning_options& binnin
         std::set<std::pair<std::uint32_t, std::int64_t>> cells;
         for (std::size_t e = 0; e < n.size(); ++e) {
             CHECK(part_events.count({n.times[e], n.units[e]}) >= 1);
-            const auto bin = static_cast<std::int64_t>(std::floor(n.times[e] / binning.dt));
+            const auto bin = static_cast<std::int64_t>(std::floor(n.times[e] / bin_width(v.norm, binning)));
             CHECK(bin < static_cast<std::int64_t>(binning.n_steps));
             CHECK(cells.insert({n.units[e], bin}).second);
         }
@@ -333,7 +333,7 @@ TEST_CASE("norm chooses each subset of a neuron's bins uniformly") {
     const std::vector<std::uint32_t> zeros(4, 0);
     data.add_sample(least, std::span<const std::uint32_t>(zeros.data(), 2), 0);
     for (int m = 0; m < 800; ++m) data.add_sample(full, zeros, 0);
-    const variant_sets v = build_variants(data, {.binning = {.dt = 1.0, .n_steps = 4}});
+    const variant_sets v = build_variants(data, {.binning = {.dt_ms = 1.0, .n_steps = 4}});
     REQUIRE(v.report.norm_counts == index_list{2});
     REQUIRE(v.norm.size() == 801);
     std::vector<int> per_bin(4, 0);

@@ -17,7 +17,7 @@ using net_t = network<dense<lif, fast_sigmoid, axonal_delay>, dense<lif>, dense<
 
 net_t make(std::uint64_t seed) {
     return net_t({6, 10, 8, 3}, {.seed = seed},
-                 {.neuron = {.train_tau = tau_training::per_neuron}, .delay = {.max_steps = 5.},
+                 {.neuron = {.train_tau = tau_training::per_neuron}, .delay = {.max_ms = 5.},
                   .init_scale = 3.},
                  {.init_scale = 3.}, {});
 }

@@ -5,6 +5,7 @@
 
 #include "error.hpp"
 #include "tensor.hpp"
+#include "time.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -39,6 +40,8 @@ struct event_batch {
     std::size_t n_steps = 0;
     std::size_t n_units = 0;
     std::size_t n_classes = 0;
+    /// Step length in ms (set by bin_events); 0 when unknown (batches made by hand).
+    double dt_ms = 0;
     std::vector<std::size_t> offsets{0};
     std::vector<std::uint32_t> units;
     std::vector<float> values;
@@ -48,6 +51,7 @@ struct event_batch {
     event_batch(std::size_t steps, std::size_t unit_count, std::size_t classes = 0)
         : n_steps(steps), n_units(unit_count), n_classes(classes) {}
 
+    time_grid grid() const { return {dt_ms, n_steps}; }
     bool binary() const { return values.empty(); }
     bool labelled() const { return !labels.empty(); }
     std::size_t n_events() const { return units.size(); }
@@ -117,6 +121,7 @@ struct event_batch {
     /// The samples at `indices`, in that order (batching and index-based splits).
     event_batch select(std::span<const std::size_t> indices) const {
         event_batch out(n_steps, n_units, n_classes);
+        out.dt_ms = dt_ms;
         out.offsets.reserve(indices.size() * n_steps + 1);
         for (std::size_t b : indices) {
             if (b >= n_samples)
@@ -174,10 +179,13 @@ struct event_batch {
 
 /// Events from a dense raster [n_steps, n_samples, n_units] (non-zero cells become events
 /// carrying their value; a raster of only 0 and 1 gives a binary batch).
+/// `dt_ms` is the step length of the raster (0: unknown, the network's own dt applies).
 template <class Scalar>
-event_batch events_from_raster(const tensor<Scalar, 3>& raster, std::size_t n_classes = 0) {
+event_batch events_from_raster(const tensor<Scalar, 3>& raster, std::size_t n_classes = 0,
+                               double dt_ms = 0) {
     const std::size_t steps = raster.shape(0), samples = raster.shape(1), n = raster.shape(2);
     event_batch out(steps, n, n_classes);
+    out.dt_ms = dt_ms;
     bool binary = true;
     for (auto x : raster) {
         if (!std::isfinite(static_cast<double>(x)))

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "../core/error.hpp"
+#include "../core/time.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -16,18 +17,6 @@
 #include <vector>
 
 namespace spikegrad {
-
-/// What the event times of a dataset count: seconds (files), milliseconds, or engine steps.
-enum class time_unit { seconds, milliseconds, steps };
-
-inline const char* to_string(time_unit unit) {
-    switch (unit) {
-        case time_unit::seconds: return "s";
-        case time_unit::milliseconds: return "ms";
-        case time_unit::steps: return "steps";
-    }
-    return "?";
-}
 
 /// One sample: parallel spans of event times and units (sorted by time, then unit).
 struct spike_sample_view {
@@ -53,16 +42,19 @@ public:
     spike_dataset() : data_(std::make_shared<storage>()) {}
 
     /// An empty dataset of `n_units` input units; `duration` is the nominal length of a
-    /// sample in `unit` (e.g. 1.4 s for SHD, 1000 steps for the synthetic tasks).
+    /// sample in `unit` (e.g. 1.4 s for SHD, 1000 steps for the synthetic tasks); `step_ms`
+    /// is the length of one step when `unit` is time_unit::steps (ignored otherwise).
     spike_dataset(std::size_t n_units, double duration, time_unit unit,
-                  std::vector<std::string> class_names)
+                  std::vector<std::string> class_names, double step_ms = 1.0)
         : data_(std::make_shared<storage>()),
           n_units_(n_units),
           duration_(duration),
           unit_(unit),
+          step_ms_(step_ms),
           class_names_(std::move(class_names)) {
         if (!(duration > 0) || !std::isfinite(duration))
             raise<option_error>("spike_dataset: duration ", duration, " must be > 0");
+        ms_per(unit, step_ms);  // checks step_ms
     }
 
     std::size_t size() const { return index_ ? index_->size() : data_->labels.size(); }
@@ -70,6 +62,10 @@ public:
     std::size_t n_units() const { return n_units_; }
     double duration() const { return duration_; }
     time_unit unit() const { return unit_; }
+    /// Milliseconds in one unit of the event times (1000 for seconds, the step for steps).
+    double ms_per_unit() const { return ms_per(unit_, step_ms_); }
+    /// The nominal length of a sample in ms.
+    double duration_ms() const { return duration_ * ms_per_unit(); }
     const std::vector<std::string>& class_names() const { return class_names_; }
     std::size_t n_classes() const { return class_names_.size(); }
 
@@ -172,12 +168,15 @@ public:
         return out;
     }
 
-    /// Same events with times converted to another unit; `dt_s` is the step length in
-    /// seconds and is needed only when one side is `steps`.
-    spike_dataset with_time_unit(time_unit target, double dt_s = 0) const {
-        const double scale = seconds_per(unit_, dt_s) / seconds_per(target, dt_s);
+    /// Same events with times converted to another unit; `step_s` is the target's step
+    /// length in seconds, needed only when the target is `steps` (0: this dataset's step).
+    spike_dataset with_time_unit(time_unit target, double step_s = 0) const {
+        const double target_step_ms =
+            step_s > 0 ? step_s * 1000.0 : unit_ == time_unit::steps ? step_ms_ : 0.0;
+        const double scale = ms_per_unit() / ms_per(target, target_step_ms);
         spike_dataset out = empty_like();
         out.unit_ = target;
+        if (target == time_unit::steps) out.step_ms_ = target_step_ms;
         out.duration_ = duration_ * scale;
         std::vector<float> times;
         for (std::size_t i = 0; i < size(); ++i) {
@@ -192,18 +191,6 @@ public:
     void set_class_names(std::vector<std::string> names) { class_names_ = std::move(names); }
 
 private:
-    static double seconds_per(time_unit unit, double dt_s) {
-        switch (unit) {
-            case time_unit::seconds: return 1.0;
-            case time_unit::milliseconds: return 1e-3;
-            case time_unit::steps:
-                if (!(dt_s > 0))
-                    raise<option_error>("spike_dataset: converting steps needs dt_s > 0");
-                return dt_s;
-        }
-        return 1.0;
-    }
-
     static bool has_unsorted_ties(std::span<const float> times,
                                   std::span<const std::uint32_t> units) {
         for (std::size_t e = 1; e < times.size(); ++e)
@@ -247,6 +234,7 @@ private:
     std::size_t n_units_ = 0;
     double duration_ = 1;
     time_unit unit_ = time_unit::steps;
+    double step_ms_ = 1.0;
     std::vector<std::string> class_names_;
 };
 

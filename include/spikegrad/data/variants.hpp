@@ -62,7 +62,7 @@ struct variant_options {
     /// The binned view the counts are taken on, in the dataset's time unit. SHD/SSC: 100 bins
     /// over 1.4 s. Collapse mode counts the distinct bins a neuron fires in; count mode
     /// (binning.count) counts its spikes inside the window.
-    binning_options binning{.dt = 0.014, .n_steps = 100};
+    binning_options binning{.dt_ms = 14.0, .n_steps = 100};
     /// Balance "whole" from the samples left after step 2 instead of from every input sample.
     bool whole_after_removal = false;
     std::uint64_t seed = 42;
@@ -87,7 +87,7 @@ struct variant_report {
     std::size_t max_removed = 0;
     keep_rule keep = keep_rule::at_least_theta;
     std::size_t keep_threshold = 0;
-    double dt = 0;
+    double dt_ms = 0;
     std::size_t n_steps = 0;
     bool count_mode = false;
     std::uint64_t seed = 0;
@@ -231,7 +231,7 @@ inline variant_sets build_variants(const spike_dataset& input,
     r.max_removed = options.max_removed;
     r.keep = options.keep;
     r.keep_threshold = options.keep == keep_rule::at_least_theta ? options.theta : 1;
-    r.dt = options.binning.dt;
+    r.dt_ms = options.binning.dt_ms;
     r.n_steps = n_steps;
     r.count_mode = count_mode;
     r.seed = options.seed;
@@ -254,7 +254,7 @@ inline variant_sets build_variants(const spike_dataset& input,
         const auto sample = input.sample(m);
         std::uint16_t* row = counts.data() + m * n_units;
         for (std::size_t e = 0; e < sample.size(); ++e) {
-            const std::int64_t k = bin_of(sample.times[e], n_steps, options.binning);
+            const std::int64_t k = bin_of(sample.times[e], n_steps, bin_width(input, options.binning), options.binning.edges);
             if (k < 0) continue;
             const std::uint32_t unit = sample.units[e];
             if (!count_mode) {
@@ -400,7 +400,7 @@ inline variant_sets build_variants(const spike_dataset& input,
             if (k < 0) continue;
             times.push_back(sample.times[e]);
             units.push_back(static_cast<std::uint32_t>(k));
-            const std::int64_t bin = bin_of(sample.times[e], n_steps, options.binning);
+            const std::int64_t bin = bin_of(sample.times[e], n_steps, bin_width(input, options.binning), options.binning.edges);
             if (bin < 0) continue;
             if (!count_mode) {
                 const std::size_t cell = sample.units[e] * n_steps + static_cast<std::size_t>(bin);
@@ -474,7 +474,7 @@ inline std::string to_string(const variant_report& r) {
     if (r.cap == removal_cap::total) s += " " + std::to_string(r.max_removed);
     s += ", keep " + std::string(to_string(r.keep)) + ", seed " + std::to_string(r.seed) + ")\n";
     s += "binned view      : " + std::to_string(r.n_steps) + " steps of " +
-         detail::variants::fixed(r.dt, 6) + (r.count_mode ? " (count mode)\n" : " (collapsed)\n");
+         detail::variants::fixed(r.dt_ms, 3) + " ms" + (r.count_mode ? " (count mode)\n" : " (collapsed)\n");
     s += "input            : " + std::to_string(r.n_samples) + " samples x " +
          std::to_string(r.n_units) + " neurons, " + std::to_string(r.class_names.size()) +
          " classes\n";
@@ -533,7 +533,7 @@ inline json::value to_json(const variant_report& r) {
     settings["max_removed"] = r.max_removed;
     settings["keep"] = to_string(r.keep);
     settings["keep_threshold"] = r.keep_threshold;
-    settings["dt"] = r.dt;
+    settings["dt_ms"] = r.dt_ms;
     settings["n_steps"] = r.n_steps;
     settings["count_mode"] = r.count_mode;
     settings["seed"] = r.seed;

@@ -1,13 +1,15 @@
 // spikegrad: learnable axonal delays, the paper's "SGD-delay" model (SPEC section 3): one
-// non-negative delay d per output neuron, in steps, applied to the layer's spikes before the
-// next layer. Default forward: linear interpolation between floor(d) and floor(d) + 1, so the
+// non-negative delay d per output neuron, learned in steps of the network's grid (its bound
+// is given in ms and converted once, when the layer is declared), applied to the layer's
+// spikes before the next layer. Default forward: linear interpolation between floor(d) and floor(d) + 1, so the
 // output is continuous in d and its gradient exact; [variant] SLAYER's integer shift.
 #pragma once
 
 #include "../core/error.hpp"
 #include "../core/random.hpp"
-#include "../network/parameters.hpp"
-#include "../network/trace.hpp"
+#include "../core/time.hpp"
+#include "../core/parameters.hpp"
+#include "../core/trace.hpp"
 #include "../simd/vector.hpp"
 
 #include <algorithm>
@@ -29,9 +31,10 @@ struct axonal_delay {
     };
 
     struct params {
-        /// Upper bound of every delay, in steps (the released SHD code: 64; synthetic: 15).
-        double max_steps = 64.0;
-        /// Initial delays ~ U[init_low, init_high) steps (the code: U[0, 1)).
+        /// Upper bound of every delay in ms (the released SHD code: 64 steps of 14 ms;
+        /// synthetic: 15 steps of 1 ms).
+        double max_ms = 64.0;
+        /// Initial delays ~ U[init_low, init_high) in steps (the code: U[0, 1)).
         double init_low = 0.0;
         double init_high = 1.0;
         mode forward = mode::interpolate;
@@ -51,18 +54,25 @@ struct axonal_delay {
     public:
         model() = default;
         model(const params& p, std::size_t n) : p_(p), n_(n) {
-            if (!(p.max_steps >= 0) || !std::isfinite(p.max_steps))
-                raise<option_error>("axonal_delay: max_steps ", p.max_steps, " must be >= 0");
-            if (!(p.init_low >= 0 && p.init_low <= p.init_high && p.init_high <= p.max_steps + 1))
+            if (!(p.max_ms >= 0) || !std::isfinite(p.max_ms))
+                raise<option_error>("axonal_delay: max_ms ", p.max_ms, " must be >= 0");
+            if (!(p.init_low >= 0 && p.init_low <= p.init_high))
                 raise<option_error>("axonal_delay: need 0 <= init_low ", p.init_low,
-                                    " <= init_high ", p.init_high, " <= max_steps + 1");
+                                    " <= init_high ", p.init_high);
         }
 
-        void declare(parameter_store<S>& store, const std::string& prefix, rng& random) {
-            param_ = store.add(prefix + ".delay", parameter_kind::delay, {n_}, 0.0, p_.max_steps);
+        /// Registers "<prefix>.delay" (in steps of `grid`, bounded by max_ms / dt).
+        void declare(parameter_store<S>& store, const std::string& prefix, rng& random,
+                     const time_grid& grid) {
+            const double max_steps = grid.steps(p_.max_ms);
+            if (p_.init_high > max_steps + 1)
+                raise<option_error>("axonal_delay: init_high ", p_.init_high,
+                                    " steps exceeds max_ms ", p_.max_ms, " (", max_steps,
+                                    " steps of ", grid.dt_ms, " ms) + 1 step");
+            param_ = store.add(prefix + ".delay", parameter_kind::delay, {n_}, 0.0, max_steps);
             for (auto& d : store.values(param_))
                 d = static_cast<S>(std::min<double>(random.uniform(p_.init_low, p_.init_high),
-                                                    p_.max_steps));
+                                                    max_steps));
             offset_ = store.info(param_).offset;
             whole_.assign(n_, 0);
             whole_steps_.assign(n_, S(0));

@@ -3,7 +3,8 @@
 #pragma once
 
 #include "../core/random.hpp"
-#include "../network/parameters.hpp"
+#include "../core/time.hpp"
+#include "../core/parameters.hpp"
 
 #include <cstddef>
 #include <string>
@@ -20,7 +21,7 @@ struct no_delay {
     struct model {
         model() = default;
         model(const params&, std::size_t) {}
-        void declare(parameter_store<S>&, const std::string&, rng&) {}
+        void declare(parameter_store<S>&, const std::string&, rng&, const time_grid&) {}
         void prepare(const S*) {}
     };
 };

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "../core/events.hpp"
-#include "../network/parameters.hpp"
+#include "../core/parameters.hpp"
 
 #include <cmath>
 #include <cstdint>

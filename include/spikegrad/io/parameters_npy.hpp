@@ -5,7 +5,7 @@
 #pragma once
 
 #include "../core/error.hpp"
-#include "../network/parameters.hpp"
+#include "../core/parameters.hpp"
 #include "npy.hpp"
 
 #include <cmath>

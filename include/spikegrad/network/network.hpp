@@ -13,8 +13,10 @@
 #include "../core/tensor.hpp"
 #include "../loss/common.hpp"
 #include "../simd/kernels.hpp"
-#include "parameters.hpp"
-#include "trace.hpp"
+#include "../core/parameters.hpp"
+#include "../core/time.hpp"
+#include "../core/trace.hpp"
+#include "layer.hpp"
 
 #include <algorithm>
 #include <array>
@@ -31,7 +33,9 @@
 namespace spikegrad {
 
 struct network_options {
-    /// Step length in ms: leaks are beta = exp(-dt_ms / tau_ms).
+    /// Step length in ms: leaks are beta = exp(-dt_ms / tau_ms) and delay bounds in ms become
+    /// steps with it. Pass the binned batch's `dt_ms`; every batch that knows its step length
+    /// must agree (shape_error otherwise).
     double dt_ms = 1.0;
     /// Seed of the parameter initialisation.
     std::uint64_t seed = 0;
@@ -185,13 +189,15 @@ public:
         options_.threads = count;
     }
 
+    /// The network's clock (n_steps 0: any length).
+    time_grid grid() const { return {options_.dt_ms, 0}; }
+
     /// A description of the architecture: scalar type, every layer's policies and sizes.
     std::string architecture() const {
         std::string out = std::is_same_v<Scalar, float> ? "float" : "double";
         std::size_t k = 0;
-        ((out += "|dense<" + std::string(Layers::neuron_type::name) + "," +
-                 Layers::surrogate_type::name + "," + Layers::delay_type::name + ">[" +
-                 std::to_string(sizes_[k]) + "->" + std::to_string(sizes_[k + 1]) + "]",
+        ((out += "|" + Layers::name() + "[" + std::to_string(sizes_[k]) + "->" +
+                 std::to_string(sizes_[k + 1]) + "]",
           ++k),
          ...);
         return out;
@@ -325,7 +331,7 @@ private:
         rng random(options_.seed);
         layers_ = layer_tuple(typename Layers::template layer<Scalar>(
             std::get<I>(opts), sizes_[I], sizes_[I + 1])...);
-        (std::get<I>(layers_).declare(store_, I, random), ...);
+        (std::get<I>(layers_).declare(store_, I, random, grid()), ...);
         // Scratch rows hold layer outputs and the gradients sent back to hidden layers, never
         // the network's input (events): its width does not count.
         max_width_ = *std::max_element(sizes_.begin() + 1, sizes_.end());
@@ -362,6 +368,10 @@ private:
             raise<shape_error>(what, ": input has ", batch.n_units, " units but layer 0 expects ",
                                n_inputs());
         if (batch.n_steps == 0) raise<shape_error>(what, ": input has zero steps");
+        if (batch.grid().known() && !same_step(batch.dt_ms, options_.dt_ms))
+            raise<shape_error>(what, ": input is binned at dt_ms ", batch.dt_ms,
+                               " but the network steps at dt_ms ", options_.dt_ms,
+                               " (construct it with network_options{.dt_ms = batch.dt_ms})");
         if (!detail::shape_looks_valid(batch)) batch.validate(std::string(what) + ": input");
     }
 
@@ -395,7 +405,7 @@ private:
         std::size_t k = 0;
         std::apply(
             [&](auto&... layer) {
-                ((layer.prepare(values, options_.dt_ms, for_backward && k++ > 0)), ...);
+                ((layer.prepare(values, grid(), for_backward && k++ > 0)), ...);
             },
             layers_);
     }
@@ -501,10 +511,8 @@ private:
                            ws.current.data(), ws.work.data(), values, ws.grads.data(),
                            sparse ? static_cast<Scalar*>(nullptr) : g_in);
             if (sparse)
-                layer.sparse_input_gradient(T, ws.current.data(), values,
-                                            below.membrane(kept[I - 1]), below.threshold(),
-                                            static_cast<Scalar>(below.gradient_window()), g_in,
-                                            ws.active.data());
+                layer.sparse_input_gradient(T, ws.current.data(), values, below.gate(kept[I - 1]),
+                                            g_in, ws.active.data());
             backward_layer<I - 1>(input, T, ws, kept, g_in, !flip);
         }
     }

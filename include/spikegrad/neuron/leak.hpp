@@ -4,7 +4,8 @@
 #pragma once
 
 #include "../core/error.hpp"
-#include "../network/parameters.hpp"
+#include "../core/parameters.hpp"
+#include "../core/time.hpp"
 
 #include <cmath>
 #include <string>
@@ -12,8 +13,11 @@
 
 namespace spikegrad {
 
-/// Whether and how a time constant is learned.
-enum class tau_training { fixed, shared, per_neuron };
+/// Whether and how a neuron parameter (time constant, threshold) is learned: not at all, one
+/// value shared by the layer, or one value per neuron.
+enum class training { fixed, shared, per_neuron };
+/// The name this enum had before thresholds became trainable too.
+using tau_training = training;
 
 /// tau (ms) whose leak per step of dt_ms is beta: tau = -dt / ln(beta).
 inline double tau_from_beta(double beta, double dt_ms) {
@@ -48,19 +52,21 @@ public:
         offset_ = store.info(param_).offset;
     }
 
-    /// Computes beta per neuron from the current tau values.
-    void prepare(const Scalar* values, double dt_ms) {
-        dt_ms_ = dt_ms;
+    /// Computes beta per neuron from the current tau values on this time grid.
+    void prepare(const Scalar* values, const time_grid& grid) {
+        dt_ms_ = grid.dt_ms;
         for (std::size_t j = 0; j < n_; ++j) {
             const double tau = training_ == tau_training::fixed ? tau_ms_
                                : training_ == tau_training::shared
                                    ? static_cast<double>(values[offset_])
                                    : static_cast<double>(values[offset_ + j]);
-            beta_[j] = static_cast<Scalar>(std::exp(-dt_ms / tau));
+            beta_[j] = static_cast<Scalar>(grid.decay(tau));
         }
     }
 
     const Scalar* beta() const { return beta_.data(); }
+    /// The time constant of neuron j in ms (for closed-form propagators).
+    double tau_ms(std::size_t j) const { return -dt_ms_ / std::log(static_cast<double>(beta_[j])); }
     bool trainable() const { return training_ != tau_training::fixed; }
 
     /// Adds dL/dtau to `grads` given dL/dbeta per neuron.

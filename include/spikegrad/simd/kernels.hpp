@@ -35,6 +35,16 @@ SPIKEGRAD_ALWAYS_INLINE void axpy(std::size_t n, S a, const S* SPIKEGRAD_RESTRIC
     });
 }
 
+/// x[0..n) = a * x[0..n) + y[0..n) (a first-order filter step; its adjoint is the same)
+template <class S>
+SPIKEGRAD_ALWAYS_INLINE void scale_add(std::size_t n, S a, S* SPIKEGRAD_RESTRICT x,
+                                       const S* SPIKEGRAD_RESTRICT y) {
+    vectorize<S>(n, [&](auto tag, std::size_t j) {
+        using V = typename decltype(tag)::type;
+        simd::store(x + j, simd::load<V>(y + j) + V(a) * simd::load<V>(x + j));
+    });
+}
+
 /// y[0..n) = x[0..n)
 template <class S>
 SPIKEGRAD_ALWAYS_INLINE void copy_row(std::size_t n, const S* SPIKEGRAD_RESTRICT x,

@@ -6,7 +6,7 @@
 
 #include "../core/error.hpp"
 #include "../io/file.hpp"
-#include "../network/parameters.hpp"
+#include "../core/parameters.hpp"
 #include "optimizer.hpp"
 
 #include <cstdint>

@@ -6,7 +6,7 @@
 
 #include "../core/error.hpp"
 #include "../config.hpp"
-#include "../network/parameters.hpp"
+#include "../core/parameters.hpp"
 
 #include <array>
 #include <cmath>

@@ -152,7 +152,7 @@ inline coincidence_task make_coincidence_task(const coincidence_options& options
     const std::size_t n_slots = options.slot_last - options.slot_first + 1;
 
     coincidence_task task{spike_dataset(n_units, static_cast<double>(options.n_steps),
-                                        time_unit::steps, {"A", "B", "C"}),
+                                        time_unit::steps, {"A", "B", "C"}, 1.0),
                           {}};
     const std::size_t n_samples = 3 * options.samples_per_class;
     task.pair_on.reserve(n_samples);

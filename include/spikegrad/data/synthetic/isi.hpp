@@ -165,7 +165,7 @@ inline isi_task make_isi_task(const isi_options& options = {}) {
     }
 
     isi_task task{spike_dataset(options.n_neurons, static_cast<double>(options.n_steps),
-                                time_unit::steps, {"above", "below"}),
+                                time_unit::steps, {"above", "below"}, options.dt_ms),
                   {}};
     task.truth.reserve(kept.size());
     const std::size_t T = options.n_steps;
