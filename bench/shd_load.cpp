@@ -8,6 +8,7 @@
 #include <spikegrad/data/binning.hpp>
 #include <spikegrad/data/shd.hpp>
 #include <spikegrad/data/variants.hpp>
+#include <spikegrad/data/variants_report.hpp>
 
 #include <sys/resource.h>
 

@@ -4,12 +4,13 @@
 // over seeds, and raster panels of samples.
 #pragma once
 
+#include "svg.hpp"
+
 #include <spikegrad/data/binning.hpp>
 #include <spikegrad/data/dataset.hpp>
 #include <spikegrad/data/split.hpp>
 #include <spikegrad/io/csv.hpp>
 #include <spikegrad/io/json.hpp>
-#include <spikegrad/io/svg.hpp>
 #include <spikegrad/spikegrad.hpp>
 
 #include <algorithm>

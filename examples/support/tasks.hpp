@@ -12,6 +12,7 @@
 #include <spikegrad/data/synthetic/isi.hpp>
 #include <spikegrad/data/transforms.hpp>
 #include <spikegrad/data/variants.hpp>
+#include <spikegrad/data/variants_report.hpp>
 
 #include <CLI/CLI.hpp>
 

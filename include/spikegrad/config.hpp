@@ -3,10 +3,19 @@
 // SPIKEGRAD_USE_OPENMP is set by the CMake target when OpenMP is found.
 #pragma once
 
+// The one place the version is written: CMakeLists.txt reads these three lines (keep their form,
+// "#define SPIKEGRAD_VERSION_<PART> <number>") for project(VERSION) and the package version file.
 #define SPIKEGRAD_VERSION_MAJOR 0
 #define SPIKEGRAD_VERSION_MINOR 1
 #define SPIKEGRAD_VERSION_PATCH 0
-#define SPIKEGRAD_VERSION_STRING "0.1.0"
+
+#define SPIKEGRAD_DETAIL_STRINGIFY_(x) #x
+#define SPIKEGRAD_DETAIL_STRINGIFY(x) SPIKEGRAD_DETAIL_STRINGIFY_(x)
+/// "MAJOR.MINOR.PATCH", built from the three numbers above.
+#define SPIKEGRAD_VERSION_STRING                                                               \
+    SPIKEGRAD_DETAIL_STRINGIFY(SPIKEGRAD_VERSION_MAJOR)                                        \
+    "." SPIKEGRAD_DETAIL_STRINGIFY(SPIKEGRAD_VERSION_MINOR)                                    \
+    "." SPIKEGRAD_DETAIL_STRINGIFY(SPIKEGRAD_VERSION_PATCH)
 
 #if defined(SPIKEGRAD_USE_OPENMP) && defined(_OPENMP)
 #define SPIKEGRAD_HAS_OPENMP 1

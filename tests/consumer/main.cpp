@@ -1,7 +1,13 @@
-// Builds against an installed spikegrad, trains a few steps and checks that it learns.
+// Builds against an installed spikegrad, trains a few steps and checks that it learns, and that
+// the version find_package saw (spikegradConfigVersion.cmake) is the installed config.hpp's.
 #include <spikegrad/spikegrad.hpp>
 
 #include <cstdio>
+#include <string_view>
+
+// SPIKEGRAD_PACKAGE_VERSION comes from tests/consumer/CMakeLists.txt.
+static_assert(std::string_view(SPIKEGRAD_PACKAGE_VERSION) == SPIKEGRAD_VERSION_STRING,
+              "the installed package version differs from SPIKEGRAD_VERSION_* in config.hpp");
 
 int main() {
     using namespace spikegrad;
@@ -18,6 +24,7 @@ int main() {
     const double before = fit.evaluate(batch).loss();
     fit.run(batch);
     const double after = fit.evaluate(batch).loss();
-    std::printf("consumer: spikegrad %s, loss %.4f -> %.4f\n", SPIKEGRAD_VERSION_STRING, before, after);
+    std::printf("consumer: spikegrad %s (package %s), loss %.4f -> %.4f\n", SPIKEGRAD_VERSION_STRING,
+                SPIKEGRAD_PACKAGE_VERSION, before, after);
     return after < before ? 0 : 1;
 }

@@ -6,6 +6,7 @@
 #include <spikegrad/core/random.hpp>
 #include <spikegrad/data/binning.hpp>
 #include <spikegrad/data/variants.hpp>
+#include <spikegrad/data/variants_report.hpp>
 
 #include <doctest/doctest.h>
 

@@ -1,10 +1,13 @@
 // spikegrad: reading and writing the Spiking Heidelberg Digits / Spiking Speech Commands files
 // (Cramer, Stradmann, Schemmel, Zenke 2020, IEEE TNNLS; https://zenkelab.org/datasets/) with the
 // HDF5 C API: /spikes/times, /spikes/units (one variable-length row per sample), /labels, /extra.
+// The /extra model is shd_extra.hpp, the HDF5 handles hdf5.hpp; this header includes both.
 #pragma once
 
 #include "../core/error.hpp"
 #include "dataset.hpp"
+#include "hdf5.hpp"
+#include "shd_extra.hpp"
 #include "split.hpp"
 
 #include <hdf5.h>
@@ -18,9 +21,7 @@
 #include <functional>
 #include <span>
 #include <string>
-#include <string_view>
 #include <system_error>
-#include <type_traits>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -74,121 +75,6 @@ struct shd_write_options {
     std::function<void(std::size_t done, std::size_t total)> progress{};
 };
 
-/// Stored element type of an /extra dataset, so that it is written back as it was read.
-enum class shd_element {
-    int8,
-    uint8,
-    int16,
-    uint16,
-    int32,
-    uint32,
-    int64,
-    uint64,
-    float16,
-    float32,
-    float64,
-    string,
-};
-
-/// One dataset under /extra: numbers (exact for integers up to 2^53 and every float32/64)
-/// or strings, with its shape (empty shape: a scalar).
-struct shd_extra_dataset {
-    std::string name;  // path below /extra, e.g. "speaker" or "meta_info/gender"
-    shd_element type = shd_element::float64;
-    std::vector<std::size_t> shape;
-    std::vector<double> numbers;
-    std::vector<std::string> strings;
-    /// Strings: 0 for variable-length (h5py's str), else the fixed size in bytes (numpy 'S').
-    std::size_t string_size = 0;
-    bool utf8 = true;
-
-    std::size_t size() const {
-        return type == shd_element::string ? strings.size() : numbers.size();
-    }
-
-    static shd_extra_dataset numeric(std::string name, shd_element type,
-                                     std::vector<double> values) {
-        shd_extra_dataset d;
-        d.name = std::move(name);
-        d.type = type;
-        d.shape = {values.size()};
-        d.numbers = std::move(values);
-        return d;
-    }
-
-    static shd_extra_dataset text(std::string name, std::vector<std::string> values) {
-        shd_extra_dataset d;
-        d.name = std::move(name);
-        d.type = shd_element::string;
-        d.shape = {values.size()};
-        d.strings = std::move(values);
-        return d;
-    }
-
-    bool operator==(const shd_extra_dataset&) const = default;
-};
-
-/// Everything under /extra. In the public files: speaker (one id per sample), keys (the class
-/// names) and meta_info/{gender, age, body_height} (one entry per speaker).
-struct shd_extra {
-    std::vector<shd_extra_dataset> datasets;
-
-    bool empty() const { return datasets.empty(); }
-
-    const shd_extra_dataset* find(std::string_view name) const {
-        for (const auto& d : datasets)
-            if (d.name == name) return &d;
-        return nullptr;
-    }
-
-    /// Adds or replaces the dataset of the same name.
-    void set(shd_extra_dataset dataset) {
-        for (auto& d : datasets)
-            if (d.name == dataset.name) {
-                d = std::move(dataset);
-                return;
-            }
-        datasets.push_back(std::move(dataset));
-    }
-
-    /// Speaker id per sample (empty when the file has no /extra/speaker).
-    std::vector<std::int64_t> speaker() const {
-        std::vector<std::int64_t> out;
-        if (const auto* d = find("speaker"); d && d->type != shd_element::string)
-            for (double x : d->numbers) out.push_back(static_cast<std::int64_t>(x));
-        return out;
-    }
-
-    /// Class names from /extra/keys (empty when absent).
-    std::vector<std::string> keys() const {
-        if (const auto* d = find("keys"); d && d->type == shd_element::string) return d->strings;
-        return {};
-    }
-
-    /// The per-sample fields (speaker) at `indices`; per-speaker and per-class fields as they
-    /// are. `n_samples` is the size of the dataset the indices refer to.
-    shd_extra select_samples(std::span<const std::size_t> indices, std::size_t n_samples) const {
-        shd_extra out = *this;
-        for (auto& d : out.datasets) {
-            if (d.name != "speaker" || d.shape.size() != 1 || d.shape[0] != n_samples) continue;
-            auto pick = [&](auto& values) {
-                std::remove_reference_t<decltype(values)> chosen;
-                chosen.reserve(indices.size());
-                for (std::size_t i : indices) chosen.push_back(values.at(i));
-                values = std::move(chosen);
-            };
-            if (d.type == shd_element::string)
-                pick(d.strings);
-            else
-                pick(d.numbers);
-            d.shape[0] = indices.size();
-        }
-        return out;
-    }
-
-    bool operator==(const shd_extra&) const = default;
-};
-
 /// A file's content: the spikes (times in seconds) and the /extra fields beside them.
 struct shd_file {
     spike_dataset data;
@@ -201,161 +87,6 @@ struct shd_file {
 };
 
 namespace detail::h5 {
-
-/// Owns one HDF5 identifier and closes it with the matching H5?close.
-class handle {
-public:
-    using closer = herr_t (*)(hid_t);
-    handle() = default;
-    handle(hid_t id, closer close) : id_(id), close_(close) {}
-    handle(const handle&) = delete;
-    handle& operator=(const handle&) = delete;
-    handle(handle&& other) noexcept : id_(std::exchange(other.id_, -1)), close_(other.close_) {}
-    handle& operator=(handle&& other) noexcept {
-        if (this != &other) {
-            reset();
-            id_ = std::exchange(other.id_, -1);
-            close_ = other.close_;
-        }
-        return *this;
-    }
-    ~handle() { reset(); }
-
-    hid_t get() const { return id_; }
-    bool valid() const { return id_ >= 0; }
-    void reset() {
-        if (id_ >= 0 && close_) close_(id_);
-        id_ = -1;
-    }
-    /// Closes now and says whether HDF5 succeeded (a file's close flushes it).
-    bool close() {
-        const herr_t status = id_ >= 0 && close_ ? close_(id_) : 0;
-        id_ = -1;
-        return status >= 0;
-    }
-
-private:
-    hid_t id_ = -1;
-    closer close_ = nullptr;
-};
-
-/// Turns off HDF5's printing of its error stack for the lifetime of the object: failures
-/// become our typed exceptions, and the library stays quiet.
-class quiet_errors {
-public:
-    quiet_errors() {
-        H5Eget_auto2(H5E_DEFAULT, &function_, &data_);
-        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    }
-    ~quiet_errors() { H5Eset_auto2(H5E_DEFAULT, function_, data_); }
-    quiet_errors(const quiet_errors&) = delete;
-    quiet_errors& operator=(const quiet_errors&) = delete;
-
-private:
-    H5E_auto2_t function_ = nullptr;
-    void* data_ = nullptr;
-};
-
-inline herr_t collect_error(unsigned, const H5E_error2_t* entry, void* data) {
-    auto* out = static_cast<std::vector<std::string>*>(data);
-    if (entry->desc && *entry->desc) out->emplace_back(entry->desc);
-    return 0;
-}
-
-/// The outermost and innermost descriptions of HDF5's current error stack (then cleared).
-inline std::string last_error() {
-    std::vector<std::string> messages;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &messages);
-    H5Eclear2(H5E_DEFAULT);
-    if (messages.empty()) return "no HDF5 message";
-    if (messages.size() == 1) return messages.front();
-    return messages.front() + " (" + messages.back() + ")";
-}
-
-/// IEEE half (binary16) bits of a float, rounded to nearest, ties to even. Done here rather
-/// than by HDF5: HDF5 1.10's soft float conversion drops the carry when rounding up across a
-/// power of two (0.0156249 became 0.0078125 instead of 0.015625), unsorting sorted times.
-inline std::uint16_t float_to_half(float value) {
-    std::uint32_t x = 0;
-    std::memcpy(&x, &value, sizeof x);
-    const auto sign = static_cast<std::uint16_t>((x >> 16) & 0x8000u);
-    const std::uint32_t magnitude = x & 0x7fffffffu;
-    if (magnitude > 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7e00u);   // NaN
-    if (magnitude >= 0x47800000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // >= 2^16
-    std::uint32_t half = 0, rest = 0, halfway = 0;
-    if (magnitude < 0x38800000u) {  // below 2^-14: a subnormal half (or zero)
-        const std::uint32_t exponent = magnitude >> 23;
-        if (exponent < 102) return sign;  // below 2^-25: rounds to zero
-        const std::uint32_t mantissa = (magnitude & 0x7fffffu) | 0x800000u;
-        const std::uint32_t shift = 126 - exponent;  // 14 .. 24
-        half = mantissa >> shift;
-        rest = mantissa & ((1u << shift) - 1u);
-        halfway = 1u << (shift - 1u);
-    } else {  // rebias the exponent (127 - 15) and drop 13 mantissa bits
-        half = (magnitude - 0x38000000u) >> 13;
-        rest = magnitude & 0x1fffu;
-        halfway = 0x1000u;
-    }
-    // A carry out of the mantissa correctly increments the exponent (up to infinity).
-    if (rest > halfway || (rest == halfway && (half & 1u))) ++half;
-    return static_cast<std::uint16_t>(sign | half);
-}
-
-inline float half_to_float(std::uint16_t bits) {
-    const std::uint32_t sign = static_cast<std::uint32_t>(bits & 0x8000u) << 16;
-    const std::uint32_t exponent = (bits >> 10) & 0x1fu, mantissa = bits & 0x3ffu;
-    std::uint32_t x = 0;
-    if (exponent == 0) {
-        const float value = std::ldexp(static_cast<float>(mantissa), -24);
-        return sign ? -value : value;
-    }
-    if (exponent == 31)
-        x = sign | 0x7f800000u | (mantissa << 13);
-    else
-        x = sign | ((exponent + 112) << 23) | (mantissa << 13);
-    float value = 0;
-    std::memcpy(&value, &x, sizeof value);
-    return value;
-}
-
-/// Whether every component of a relative path exists (H5Lexists fails on a missing parent).
-inline bool exists(hid_t location, const std::string& path) {
-    std::size_t slash = 0;
-    while (true) {
-        slash = path.find('/', slash + 1);
-        const std::string prefix = path.substr(0, slash);
-        if (H5Lexists(location, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
-        if (slash == std::string::npos) return true;
-    }
-}
-
-/// Frees the variable-length rows HDF5 allocated during a read, whatever happens after it.
-class vlen_rows {
-public:
-    vlen_rows(hid_t memory_type, std::size_t n) : type_(memory_type), rows_(n, hvl_t{0, nullptr}) {
-        const hsize_t count = n;
-        space_ = handle(H5Screate_simple(1, &count, nullptr), H5Sclose);
-    }
-    vlen_rows(const vlen_rows&) = delete;
-    vlen_rows& operator=(const vlen_rows&) = delete;
-    ~vlen_rows() {
-        if (space_.valid() && !rows_.empty()) {
-#if H5_VERSION_GE(1, 12, 0)
-            H5Treclaim(type_, space_.get(), H5P_DEFAULT, rows_.data());
-#else
-            H5Dvlen_reclaim(type_, space_.get(), H5P_DEFAULT, rows_.data());
-#endif
-        }
-    }
-    hid_t space() const { return space_.get(); }
-    hvl_t* data() { return rows_.data(); }
-    const hvl_t& operator[](std::size_t i) const { return rows_[i]; }
-
-private:
-    hid_t type_;
-    std::vector<hvl_t> rows_;
-    handle space_;
-};
 
 /// The file type of an element, as h5py writes it (little-endian; float16 as h5py builds it).
 inline handle file_type(shd_element element) {
@@ -446,15 +177,6 @@ inline bool element_of(hid_t type, shd_element& out) {
         return true;
     }
     return false;
-}
-
-inline std::vector<hsize_t> dims_of(hid_t dataset) {
-    handle space(H5Dget_space(dataset), H5Sclose);
-    const int rank = space.valid() ? H5Sget_simple_extent_ndims(space.get()) : -1;
-    if (rank < 0) return {};
-    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-    if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-    return dims;
 }
 
 /// Reads one /extra dataset; false (with a reason) when its type is not carried.

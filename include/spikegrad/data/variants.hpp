@@ -1,22 +1,20 @@
 // spikegrad: the whole -> part -> norm construction of Yu, Sun, Goodman, "Beyond Rate Coding"
 // (arXiv 2507.16043, section 3.1, eqs. 6-9; SPEC section 9), on any spike_dataset: drop the
 // neurons that do not fire in every sample, then equalise per-neuron spike counts across samples.
+// The report as text or JSON: variants_report.hpp.
 #pragma once
 
 #include "../core/error.hpp"
 #include "../core/random.hpp"
-#include "../io/json.hpp"
 #include "binning.hpp"
 #include "dataset.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <limits>
-#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace spikegrad {
@@ -154,7 +152,46 @@ inline const char* to_string(keep_rule rule) {
     return rule == keep_rule::at_least_theta ? "c_min >= theta" : "c_min >= 1";
 }
 
+// The builder's steps (SPEC section 9), in the order build_variants runs them. Each reads what
+// the steps before it produced and fills its own fields of the report.
 namespace detail::variants {
+
+/// c[m, i]: the spikes of neuron i in sample m on the binned view. 16 bits per cell keep
+/// SSC's 10^5 x 700 matrix small.
+struct count_matrix {
+    std::size_t n_samples = 0;
+    std::size_t n_units = 0;
+    std::vector<std::uint16_t> cells;
+
+    std::uint16_t operator()(std::size_t m, std::size_t i) const { return cells[m * n_units + i]; }
+    const std::uint16_t* row(std::size_t m) const { return cells.data() + m * n_units; }
+};
+
+/// Collapse mode counts the distinct bins a neuron fires in: this marks the (unit, bin) cells
+/// of the current sample, and clear() resets only the cells it marked.
+class bin_marks {
+public:
+    bin_marks(std::size_t n_units, std::size_t n_steps)
+        : seen_(n_units * n_steps, 0), n_steps_(n_steps) {}
+
+    /// True for the first spike of `unit` in `bin` since the last clear().
+    bool first(std::uint32_t unit, std::int64_t bin) {
+        const std::size_t cell = unit * n_steps_ + static_cast<std::size_t>(bin);
+        if (seen_[cell]) return false;
+        seen_[cell] = 1;
+        touched_.push_back(cell);
+        return true;
+    }
+    void clear() {
+        for (std::size_t cell : touched_) seen_[cell] = 0;
+        touched_.clear();
+    }
+
+private:
+    std::vector<std::uint8_t> seen_;
+    std::vector<std::size_t> touched_;
+    std::size_t n_steps_;
+};
 
 inline spike_count_stats count_stats(const std::vector<std::size_t>& counts) {
     spike_count_stats s;
@@ -167,62 +204,9 @@ inline spike_count_stats count_stats(const std::vector<std::size_t>& counts) {
     return s;
 }
 
-/// Downsamples every class of `pool` (input indices) to the smallest class that has samples
-/// in the input, choosing uniformly without replacement; returns ascending indices.
-inline std::vector<std::size_t> balance(const std::vector<std::size_t>& pool,
-                                        const std::vector<std::int32_t>& labels,
-                                        const std::vector<std::size_t>& input_per_class,
-                                        rng generator, std::size_t& per_class) {
-    std::vector<std::vector<std::size_t>> members(input_per_class.size());
-    for (std::size_t m : pool) members[static_cast<std::size_t>(labels[m])].push_back(m);
-    per_class = std::numeric_limits<std::size_t>::max();
-    for (std::size_t c = 0; c < members.size(); ++c)
-        if (input_per_class[c] > 0) per_class = std::min(per_class, members[c].size());
-    if (per_class == std::numeric_limits<std::size_t>::max()) per_class = 0;
-    std::vector<std::size_t> out;
-    for (std::size_t c = 0; c < members.size(); ++c) {
-        if (members[c].empty()) continue;
-        for (std::size_t k : generator.choose(members[c].size(), per_class))
-            out.push_back(members[c][k]);
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-}  // namespace detail::variants
-
-/// Builds whole, part and norm from the merged splits of a corpus (SPEC section 9):
-///  1. c[m,i] = spikes of neuron i in sample m on the binned view; c_i_min = min_m c[m,i];
-///     neurons with c_i_min < theta are bad.
-///  2. For each bad neuron in index order, M_i = {m : c[m,i] < theta}; if the rescue rule
-///     holds, M_i is marked for removal unless that would break the cap (then the neuron is
-///     "capped" and its samples stay).
-///  3. Marked samples are removed, c_i_min is recomputed, and the neurons passing the keep
-///     rule form part (their original spikes, renumbered 0..K-1).
-///  4. norm: in every sample, each kept neuron keeps a uniformly random subset of exactly
-///     c_i_min of its binned spikes. "Spike" means the binned view's: in collapse mode the
-///     distinct bins the neuron fires in (of each chosen bin the earliest spike is kept, the
-///     others dropped, so several spikes in one bin never count twice); in count mode its
-///     spikes inside the window. Spikes outside the binned window are dropped. So the raster
-///     the engine sees (binned with the same options) has the same per-neuron counts in
-///     every sample, and so has the event list itself.
-///  5. Each variant is balanced by uniform per-class downsampling to its smallest class
-///     (classes absent from the input are ignored); norm uses exactly part's samples.
-/// Same input, options and seed give the same output on every machine.
-inline variant_sets build_variants(const spike_dataset& input,
-                                   const variant_options& options = {}) {
-    if (!(options.eps >= 0 && options.eps <= 1))
-        raise<option_error>("build_variants: eps ", options.eps, " outside [0, 1]");
-    if (!(options.class_floor >= 0 && options.class_floor <= 1))
-        raise<option_error>("build_variants: class_floor ", options.class_floor, " outside [0, 1]");
-    const std::size_t n_samples = input.size(), n_units = input.n_units();
-    const std::size_t n_classes = input.n_classes();
-    const std::size_t n_steps = binned_steps(input, options.binning);
-    if (n_steps == 0) raise<option_error>("build_variants: the binning has zero steps");
-    const bool count_mode = options.binning.count;
-
-    variant_sets out;
-    variant_report& r = out.report;
+/// The settings and the input's sizes, as the report records them.
+inline void record_settings(const spike_dataset& input, const variant_options& options,
+                            std::size_t n_steps, variant_report& r) {
     r.theta = options.theta;
     r.eps = options.eps;
     r.rescue = options.rescue;
@@ -233,68 +217,74 @@ inline variant_sets build_variants(const spike_dataset& input,
     r.keep_threshold = options.keep == keep_rule::at_least_theta ? options.theta : 1;
     r.dt_ms = options.binning.dt_ms;
     r.n_steps = n_steps;
-    r.count_mode = count_mode;
+    r.count_mode = options.binning.count;
     r.seed = options.seed;
-    r.n_samples = n_samples;
-    r.n_units = n_units;
+    r.n_samples = input.size();
+    r.n_units = input.n_units();
     r.class_names = input.class_names();
     r.input_per_class = input.class_counts();
-    const std::vector<std::int32_t> labels = input.labels();
+}
 
-    // Step 1: counts on the binned view. 16 bits per cell keep SSC's 10^5 x 700 matrix small.
-    std::vector<std::uint16_t> counts(n_samples * n_units, 0);
-    // seen marks the (unit, bin) cells of the current sample; touched lists them for the reset.
-    std::vector<std::uint8_t> seen(count_mode ? 0 : n_units * n_steps, 0);
-    std::vector<std::size_t> touched;
-    auto clear_seen = [&] {
-        for (std::size_t cell : touched) seen[cell] = 0;
-        touched.clear();
-    };
-    for (std::size_t m = 0; m < n_samples; ++m) {
+/// Step 1: c[m, i] for every sample and neuron on the binned view.
+inline count_matrix count_spikes(const spike_dataset& input, std::size_t n_steps,
+                                 const binning_options& binning) {
+    count_matrix counts{input.size(), input.n_units(), {}};
+    counts.cells.assign(counts.n_samples * counts.n_units, 0);
+    bin_marks marks(binning.count ? 0 : counts.n_units, n_steps);
+    for (std::size_t m = 0; m < counts.n_samples; ++m) {
         const auto sample = input.sample(m);
-        std::uint16_t* row = counts.data() + m * n_units;
+        std::uint16_t* row = counts.cells.data() + m * counts.n_units;
         for (std::size_t e = 0; e < sample.size(); ++e) {
-            const std::int64_t k = bin_of(sample.times[e], n_steps, bin_width(input, options.binning), options.binning.edges);
+            const std::int64_t k = bin_of(sample.times[e], n_steps, bin_width(input, binning), binning.edges);
             if (k < 0) continue;
             const std::uint32_t unit = sample.units[e];
-            if (!count_mode) {
-                const std::size_t cell = unit * n_steps + static_cast<std::size_t>(k);
-                if (seen[cell]) continue;
-                seen[cell] = 1;
-                touched.push_back(cell);
-            }
+            if (!binning.count && !marks.first(unit, k)) continue;
             if (row[unit] == std::numeric_limits<std::uint16_t>::max())
                 raise<data_error>("build_variants: sample ", m, ": neuron ", unit,
                                   " has more than 65535 spikes in the window");
             ++row[unit];
         }
-        clear_seen();
+        marks.clear();
     }
-    auto column_min = [&](const std::vector<bool>& use) {
-        std::vector<std::size_t> low(n_units, 0);
-        bool any = false;
-        for (std::size_t m = 0; m < n_samples; ++m) {
-            if (!use[m]) continue;
-            const std::uint16_t* row = counts.data() + m * n_units;
-            for (std::size_t i = 0; i < n_units; ++i)
-                low[i] = any ? std::min<std::size_t>(low[i], row[i]) : row[i];
-            any = true;
-        }
-        return low;
-    };
-    std::vector<bool> remaining(n_samples, true);
-    r.min_count = column_min(remaining);
-    for (std::size_t i = 0; i < n_units; ++i)
-        if (r.min_count[i] < options.theta) r.bad_neurons.push_back(i);
+    return counts;
+}
 
-    // Step 2: rescue bad neurons by removing their few failing samples, within the cap.
+/// c_i_min = min over the samples m with use[m] of c[m, i] (zeros when no sample is used).
+inline std::vector<std::size_t> min_counts(const count_matrix& counts,
+                                           const std::vector<bool>& use) {
+    std::vector<std::size_t> low(counts.n_units, 0);
+    bool any = false;
+    for (std::size_t m = 0; m < counts.n_samples; ++m) {
+        if (!use[m]) continue;
+        const std::uint16_t* row = counts.row(m);
+        for (std::size_t i = 0; i < counts.n_units; ++i)
+            low[i] = any ? std::min<std::size_t>(low[i], row[i]) : row[i];
+        any = true;
+    }
+    return low;
+}
+
+/// Step 1: c_i_min over all samples, and the bad neurons (c_i_min < theta).
+inline void find_bad_neurons(const count_matrix& counts, std::size_t theta, variant_report& r) {
+    r.min_count = min_counts(counts, std::vector<bool>(counts.n_samples, true));
+    for (std::size_t i = 0; i < counts.n_units; ++i)
+        if (r.min_count[i] < theta) r.bad_neurons.push_back(i);
+}
+
+/// Step 2: for each bad neuron in index order, marks its failing samples M_i for removal when
+/// the rescue rule holds and the cap allows it. Returns which samples remain.
+inline std::vector<bool> mark_bad_samples(const count_matrix& counts,
+                                          const std::vector<std::int32_t>& labels,
+                                          const variant_options& options, variant_report& r) {
+    const std::size_t n_samples = counts.n_samples, n_classes = r.input_per_class.size();
+    std::vector<bool> remaining(n_samples, true);
     std::vector<std::size_t> removed_per_class(n_classes, 0);
     std::size_t removed_total = 0;
     std::vector<std::size_t> failing, fresh_per_class(n_classes, 0);
     for (std::size_t i : r.bad_neurons) {
         failing.clear();
         for (std::size_t m = 0; m < n_samples; ++m)
-            if (counts[m * n_units + i] < options.theta) failing.push_back(m);
+            if (counts(m, i) < options.theta) failing.push_back(m);
         r.bad_sample_counts.push_back(failing.size());
         const double share = static_cast<double>(failing.size()) / static_cast<double>(n_samples);
         const bool eligible =
@@ -331,51 +321,101 @@ inline variant_sets build_variants(const spike_dataset& input,
                 ++removed_total;
             }
     }
+    r.removed_per_class = std::move(removed_per_class);
+    return remaining;
+}
+
+/// Step 3: removes the marked samples. Returns the remaining input indices, ascending.
+inline std::vector<std::size_t> remove_samples(const std::vector<bool>& remaining,
+                                               variant_report& r) {
     std::vector<std::size_t> left_samples;
-    for (std::size_t m = 0; m < n_samples; ++m)
+    for (std::size_t m = 0; m < remaining.size(); ++m)
         (remaining[m] ? left_samples : r.removed_samples).push_back(m);
-    r.removed_per_class = removed_per_class;
+    const std::size_t n_classes = r.input_per_class.size();
     r.remaining_per_class.resize(n_classes);
     for (std::size_t c = 0; c < n_classes; ++c)
-        r.remaining_per_class[c] = r.input_per_class[c] - removed_per_class[c];
+        r.remaining_per_class[c] = r.input_per_class[c] - r.removed_per_class[c];
+    return left_samples;
+}
 
-    // Step 3: keep the neurons that fire often enough in every remaining sample.
-    r.min_count_after = column_min(remaining);
-    std::vector<std::int64_t> new_index(n_units, -1);
-    if (!left_samples.empty())
-        for (std::size_t i = 0; i < n_units; ++i)
-            if (r.min_count_after[i] >= r.keep_threshold) {
-                new_index[i] = static_cast<std::int64_t>(r.kept_neurons.size());
-                r.kept_neurons.push_back(i);
-                r.norm_counts.push_back(r.min_count_after[i]);
-                r.norm_spikes_per_sample += r.min_count_after[i];
-            }
-    const std::size_t n_kept = r.kept_neurons.size();
-
-    // Step 5 first (the samples), so that part and norm are built only for kept samples.
-    const rng base(options.seed);
-    std::vector<std::size_t> everything(n_samples);
-    for (std::size_t m = 0; m < n_samples; ++m) everything[m] = m;
-    r.whole_samples =
-        detail::variants::balance(options.whole_after_removal ? left_samples : everything, labels,
-                                  r.input_per_class, base.fork(1), r.whole_per_class);
-    r.part_samples = detail::variants::balance(left_samples, labels, r.input_per_class,
-                                               base.fork(2), r.part_per_class);
-
-    out.whole = input.subset(r.whole_samples);
-    {
-        std::vector<std::size_t> events, binned;
-        for (std::size_t m : r.whole_samples) {
-            events.push_back(input.sample(m).size());
-            std::size_t total = 0;
-            for (std::size_t i = 0; i < n_units; ++i) total += counts[m * n_units + i];
-            binned.push_back(total);
+/// Step 3: recomputes c_i_min over the remaining samples and keeps the neurons that pass the
+/// keep rule (none when no sample remains). Returns each input neuron's index in part and
+/// norm, or -1 for a dropped neuron.
+inline std::vector<std::int64_t> keep_neurons(const count_matrix& counts,
+                                              const std::vector<bool>& remaining,
+                                              variant_report& r) {
+    r.min_count_after = min_counts(counts, remaining);
+    std::vector<std::int64_t> new_index(counts.n_units, -1);
+    if (std::find(remaining.begin(), remaining.end(), true) == remaining.end()) return new_index;
+    for (std::size_t i = 0; i < counts.n_units; ++i)
+        if (r.min_count_after[i] >= r.keep_threshold) {
+            new_index[i] = static_cast<std::int64_t>(r.kept_neurons.size());
+            r.kept_neurons.push_back(i);
+            r.norm_counts.push_back(r.min_count_after[i]);
+            r.norm_spikes_per_sample += r.min_count_after[i];
         }
-        r.whole_spikes = detail::variants::count_stats(events);
-        r.whole_binned = detail::variants::count_stats(binned);
-    }
+    return new_index;
+}
 
-    // Part and norm (step 4), sample by sample.
+/// Downsamples every class of `pool` (input indices) to the smallest class that has samples
+/// in the input, choosing uniformly without replacement; returns ascending indices.
+inline std::vector<std::size_t> balance(const std::vector<std::size_t>& pool,
+                                        const std::vector<std::int32_t>& labels,
+                                        const std::vector<std::size_t>& input_per_class,
+                                        rng generator, std::size_t& per_class) {
+    std::vector<std::vector<std::size_t>> members(input_per_class.size());
+    for (std::size_t m : pool) members[static_cast<std::size_t>(labels[m])].push_back(m);
+    per_class = std::numeric_limits<std::size_t>::max();
+    for (std::size_t c = 0; c < members.size(); ++c)
+        if (input_per_class[c] > 0) per_class = std::min(per_class, members[c].size());
+    if (per_class == std::numeric_limits<std::size_t>::max()) per_class = 0;
+    std::vector<std::size_t> out;
+    for (std::size_t c = 0; c < members.size(); ++c) {
+        if (members[c].empty()) continue;
+        for (std::size_t k : generator.choose(members[c].size(), per_class))
+            out.push_back(members[c][k]);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+/// Step 5, run before step 4 so that part and norm are built for their kept samples only:
+/// whole's samples (stream 1 of the seed) and part's, which norm shares (stream 2).
+inline void balance_classes(const std::vector<std::size_t>& left_samples,
+                            const std::vector<std::int32_t>& labels,
+                            const variant_options& options, variant_report& r) {
+    const rng base(options.seed);
+    std::vector<std::size_t> everything(r.n_samples);
+    for (std::size_t m = 0; m < r.n_samples; ++m) everything[m] = m;
+    r.whole_samples = balance(options.whole_after_removal ? left_samples : everything, labels,
+                              r.input_per_class, base.fork(1), r.whole_per_class);
+    r.part_samples =
+        balance(left_samples, labels, r.input_per_class, base.fork(2), r.part_per_class);
+}
+
+/// whole: the balanced samples with every neuron, and their spike statistics.
+inline spike_dataset whole_variant(const spike_dataset& input, const count_matrix& counts,
+                                   variant_report& r) {
+    std::vector<std::size_t> events, binned;
+    for (std::size_t m : r.whole_samples) {
+        events.push_back(input.sample(m).size());
+        std::size_t total = 0;
+        for (std::size_t i = 0; i < counts.n_units; ++i) total += counts(m, i);
+        binned.push_back(total);
+    }
+    r.whole_spikes = count_stats(events);
+    r.whole_binned = count_stats(binned);
+    return input.subset(r.whole_samples);
+}
+
+/// Steps 3 and 4, sample by sample over part's balanced samples: part keeps the kept neurons'
+/// original spikes; norm keeps a uniformly random subset of exactly c_i_min of each kept
+/// neuron's binned spikes (stream 3 of the seed, forked per input sample).
+inline void normalise(const spike_dataset& input, const std::vector<std::int64_t>& new_index,
+                      std::size_t n_steps, const variant_options& options, variant_sets& out) {
+    const variant_report& r = out.report;
+    const bool count_mode = options.binning.count;
+    const std::size_t n_kept = r.kept_neurons.size();
     out.part = spike_dataset(n_kept, input.duration(), input.unit(), input.class_names());
     out.norm = spike_dataset(n_kept, input.duration(), input.unit(), input.class_names());
     {
@@ -385,7 +425,8 @@ inline variant_sets build_variants(const spike_dataset& input,
         out.part.reserve(r.part_samples.size(), bound);
         out.norm.reserve(r.part_samples.size(), r.part_samples.size() * r.norm_spikes_per_sample);
     }
-    const rng norm_base = base.fork(3);
+    const rng norm_base = rng(options.seed).fork(3);
+    bin_marks marks(count_mode ? 0 : input.n_units(), n_steps);
     std::vector<float> times;
     std::vector<std::uint32_t> units;
     std::vector<std::vector<std::size_t>> candidates(n_kept);
@@ -402,12 +443,8 @@ inline variant_sets build_variants(const spike_dataset& input,
             units.push_back(static_cast<std::uint32_t>(k));
             const std::int64_t bin = bin_of(sample.times[e], n_steps, bin_width(input, options.binning), options.binning.edges);
             if (bin < 0) continue;
-            if (!count_mode) {
-                const std::size_t cell = sample.units[e] * n_steps + static_cast<std::size_t>(bin);
-                if (seen[cell]) continue;  // a later spike in a bin already represented
-                seen[cell] = 1;
-                touched.push_back(cell);
-            }
+            // A later spike in a bin already represented is no candidate.
+            if (!count_mode && !marks.first(sample.units[e], bin)) continue;
             candidates[static_cast<std::size_t>(k)].push_back(e);
         }
         out.part.add_sample(times, units, sample.label);
@@ -435,150 +472,55 @@ inline variant_sets build_variants(const spike_dataset& input,
             units.push_back(static_cast<std::uint32_t>(new_index[sample.units[e]]));
         }
         out.norm.add_sample(times, units, sample.label);
-        clear_seen();
+        marks.clear();
     }
-    r.part_spikes = detail::variants::count_stats(part_events);
-    r.part_binned = detail::variants::count_stats(part_binned);
-    return out;
-}
-
-namespace detail::variants {
-
-inline std::string pad(std::string s, std::size_t width, bool right = false) {
-    if (s.size() >= width) return s;
-    return right ? std::string(width - s.size(), ' ') + s : s + std::string(width - s.size(), ' ');
-}
-
-inline std::string fixed(double x, int decimals) {
-    char buffer[64];
-    std::snprintf(buffer, sizeof(buffer), "%.*f", decimals, x);
-    return buffer;
-}
-
-inline std::string stats_text(const spike_count_stats& s) {
-    return std::to_string(s.min) + " / " + fixed(s.mean, 1) + " / " + std::to_string(s.max);
+    out.report.part_spikes = count_stats(part_events);
+    out.report.part_binned = count_stats(part_binned);
 }
 
 }  // namespace detail::variants
 
-/// The report as a plain-text table (the published SHD figures, SPEC section 9, read
-/// "691 bad, 1037 removed, 224 kept, 273 per class, 471 spikes per norm sample").
-inline std::string to_string(const variant_report& r) {
-    using detail::variants::pad;
-    std::string s;
-    s += "whole -> part -> norm (theta " + std::to_string(r.theta) + ", eps " +
-         detail::variants::fixed(r.eps, 4) + ", rescue " + to_string(r.rescue) + ", cap " +
-         to_string(r.cap);
-    if (r.cap == removal_cap::class_floor)
-        s += " " + detail::variants::fixed(100 * r.class_floor, 0) + "%";
-    if (r.cap == removal_cap::total) s += " " + std::to_string(r.max_removed);
-    s += ", keep " + std::string(to_string(r.keep)) + ", seed " + std::to_string(r.seed) + ")\n";
-    s += "binned view      : " + std::to_string(r.n_steps) + " steps of " +
-         detail::variants::fixed(r.dt_ms, 3) + " ms" + (r.count_mode ? " (count mode)\n" : " (collapsed)\n");
-    s += "input            : " + std::to_string(r.n_samples) + " samples x " +
-         std::to_string(r.n_units) + " neurons, " + std::to_string(r.class_names.size()) +
-         " classes\n";
-    s += "bad neurons      : " + std::to_string(r.bad_neurons.size()) + " (c_min < " +
-         std::to_string(r.theta) + ")\n";
-    s += "rescued neurons  : " + std::to_string(r.rescued_neurons.size()) + " (" +
-         std::to_string(r.capped_neurons.size()) + " more refused by the cap)\n";
-    s += "samples removed  : " + std::to_string(r.removed_samples.size()) + ", " +
-         std::to_string(r.n_samples - r.removed_samples.size()) + " left\n";
-    s += "kept neurons     : " + std::to_string(r.kept_neurons.size()) + " (" + to_string(r.keep) +
-         " after removal)\n\n";
-    s += pad("class", 24) + pad("input", 8, true) + pad("removed", 9, true) + pad("left", 8, true) +
-         "\n";
-    for (std::size_t c = 0; c < r.class_names.size(); ++c)
-        s += pad(std::to_string(c) + " " + r.class_names[c], 24) +
-             pad(std::to_string(r.input_per_class[c]), 8, true) +
-             pad(std::to_string(r.removed_per_class[c]), 9, true) +
-             pad(std::to_string(r.remaining_per_class[c]), 8, true) + "\n";
-    s += '\n';
-    s += pad("variant", 9) + pad("samples", 9, true) + pad("per class", 11, true) +
-         pad("neurons", 9, true) + "   " + pad("spikes/sample min/mean/max", 28) +
-         "binned min/mean/max\n";
-    auto line = [&](const char* name, std::size_t per_class, std::size_t samples,
-                    std::size_t neurons, const std::string& spikes, const std::string& binned) {
-        s += pad(name, 9) + pad(std::to_string(samples), 9, true) +
-             pad(std::to_string(per_class), 11, true) + pad(std::to_string(neurons), 9, true) +
-             "   " + pad(spikes, 28) + binned + "\n";
-    };
-    const std::string norm = std::to_string(r.norm_spikes_per_sample);
-    line("whole", r.whole_per_class, r.whole_samples.size(), r.n_units,
-         detail::variants::stats_text(r.whole_spikes),
-         detail::variants::stats_text(r.whole_binned));
-    line("part", r.part_per_class, r.part_samples.size(), r.kept_neurons.size(),
-         detail::variants::stats_text(r.part_spikes), detail::variants::stats_text(r.part_binned));
-    line("norm", r.part_per_class, r.part_samples.size(), r.kept_neurons.size(),
-         norm + " / " + norm + " / " + norm, norm + " (every sample)");
-    return s;
-}
+/// Builds whole, part and norm from the merged splits of a corpus (SPEC section 9):
+///  1. c[m,i] = spikes of neuron i in sample m on the binned view; c_i_min = min_m c[m,i];
+///     neurons with c_i_min < theta are bad.
+///  2. For each bad neuron in index order, M_i = {m : c[m,i] < theta}; if the rescue rule
+///     holds, M_i is marked for removal unless that would break the cap (then the neuron is
+///     "capped" and its samples stay).
+///  3. Marked samples are removed, c_i_min is recomputed, and the neurons passing the keep
+///     rule form part (their original spikes, renumbered 0..K-1).
+///  4. norm: in every sample, each kept neuron keeps a uniformly random subset of exactly
+///     c_i_min of its binned spikes. "Spike" means the binned view's: in collapse mode the
+///     distinct bins the neuron fires in (of each chosen bin the earliest spike is kept, the
+///     others dropped, so several spikes in one bin never count twice); in count mode its
+///     spikes inside the window. Spikes outside the binned window are dropped. So the raster
+///     the engine sees (binned with the same options) has the same per-neuron counts in
+///     every sample, and so has the event list itself.
+///  5. Each variant is balanced by uniform per-class downsampling to its smallest class
+///     (classes absent from the input are ignored); norm uses exactly part's samples.
+/// Same input, options and seed give the same output on every machine.
+inline variant_sets build_variants(const spike_dataset& input,
+                                   const variant_options& options = {}) {
+    if (!(options.eps >= 0 && options.eps <= 1))
+        raise<option_error>("build_variants: eps ", options.eps, " outside [0, 1]");
+    if (!(options.class_floor >= 0 && options.class_floor <= 1))
+        raise<option_error>("build_variants: class_floor ", options.class_floor, " outside [0, 1]");
+    const std::size_t n_steps = binned_steps(input, options.binning);
+    if (n_steps == 0) raise<option_error>("build_variants: the binning has zero steps");
+    namespace step = detail::variants;
 
-/// The report as JSON (every list included, for plots and comparisons).
-inline json::value to_json(const variant_report& r) {
-    auto stats = [](const spike_count_stats& s) {
-        json::value v;
-        v["min"] = s.min;
-        v["mean"] = s.mean;
-        v["max"] = s.max;
-        return v;
-    };
-    json::value v;
-    json::value& settings = v["settings"];
-    settings["theta"] = r.theta;
-    settings["eps"] = r.eps;
-    settings["rescue"] = to_string(r.rescue);
-    settings["cap"] = to_string(r.cap);
-    settings["class_floor"] = r.class_floor;
-    settings["max_removed"] = r.max_removed;
-    settings["keep"] = to_string(r.keep);
-    settings["keep_threshold"] = r.keep_threshold;
-    settings["dt_ms"] = r.dt_ms;
-    settings["n_steps"] = r.n_steps;
-    settings["count_mode"] = r.count_mode;
-    settings["seed"] = r.seed;
-    json::value& in = v["input"];
-    in["n_samples"] = r.n_samples;
-    in["n_units"] = r.n_units;
-    in["class_names"] = r.class_names;
-    in["per_class"] = r.input_per_class;
-    v["min_count"] = r.min_count;
-    v["bad_neurons"] = r.bad_neurons;
-    v["bad_sample_counts"] = r.bad_sample_counts;
-    v["rescued_neurons"] = r.rescued_neurons;
-    v["capped_neurons"] = r.capped_neurons;
-    v["removed_samples"] = r.removed_samples;
-    v["removed_per_class"] = r.removed_per_class;
-    v["remaining_per_class"] = r.remaining_per_class;
-    v["min_count_after"] = r.min_count_after;
-    v["kept_neurons"] = r.kept_neurons;
-    v["norm_counts"] = r.norm_counts;
-    v["norm_spikes_per_sample"] = r.norm_spikes_per_sample;
-    json::value& whole = v["whole"];
-    whole["per_class"] = r.whole_per_class;
-    whole["n_samples"] = r.whole_samples.size();
-    whole["n_units"] = r.n_units;
-    whole["spikes_per_sample"] = stats(r.whole_spikes);
-    whole["binned_spikes_per_sample"] = stats(r.whole_binned);
-    whole["samples"] = r.whole_samples;
-    json::value& part = v["part"];
-    part["per_class"] = r.part_per_class;
-    part["n_samples"] = r.part_samples.size();
-    part["n_units"] = r.kept_neurons.size();
-    part["spikes_per_sample"] = stats(r.part_spikes);
-    part["binned_spikes_per_sample"] = stats(r.part_binned);
-    part["samples"] = r.part_samples;
-    json::value& norm = v["norm"];
-    norm["per_class"] = r.part_per_class;
-    norm["n_samples"] = r.part_samples.size();
-    norm["n_units"] = r.kept_neurons.size();
-    norm["spikes_per_sample"] = r.norm_spikes_per_sample;
-    return v;
-}
-
-/// Writes to_json(report) to `path` (through a temporary file renamed into place).
-inline void save_json(const variant_report& report, const std::string& path) {
-    json::save(to_json(report), path);
+    variant_sets out;
+    variant_report& r = out.report;
+    step::record_settings(input, options, n_steps, r);
+    const std::vector<std::int32_t> labels = input.labels();
+    const step::count_matrix counts = step::count_spikes(input, n_steps, options.binning);  // 1
+    step::find_bad_neurons(counts, options.theta, r);                                        // 1
+    const std::vector<bool> remaining = step::mark_bad_samples(counts, labels, options, r);  // 2
+    const std::vector<std::size_t> left_samples = step::remove_samples(remaining, r);        // 3
+    const std::vector<std::int64_t> new_index = step::keep_neurons(counts, remaining, r);    // 3
+    step::balance_classes(left_samples, labels, options, r);                                 // 5
+    out.whole = step::whole_variant(input, counts, r);
+    step::normalise(input, new_index, n_steps, options, out);                                // 4
+    return out;
 }
 
 }  // namespace spikegrad

@@ -1,8 +1,8 @@
-// Tests of io/svg.hpp: tick and histogram arithmetic, XML escaping, and figures that Python's
-// xml.etree parses with the expected elements, also for degenerate data.
-#include "python.hpp"
-
-#include <spikegrad/io/svg.hpp>
+// Tests of examples/support/svg.hpp, the examples' figure writer: tick and histogram arithmetic,
+// XML escaping, and figures that Python's xml.etree parses with the expected elements, also for
+// degenerate data.
+#include "../io/python.hpp"
+#include "svg.hpp"  // examples/support (include path set in tests/CMakeLists.txt)
 
 #include <doctest/doctest.h>
 

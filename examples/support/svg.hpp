@@ -1,10 +1,12 @@
 // spikegrad: dependency-free SVG figures for the paper's plots: a grid of panels with nice ticks,
 // light grid lines, tab10 colours and legends; lines with markers and error bars or bands,
 // reference lines, spike rasters (one <path> per series), bars, histograms and text.
+// Support code of the example programs, not a library header (docs/design.md, "Plotting lives
+// with the examples"): it is not installed, and its test is tests/examples/svg.cpp.
 #pragma once
 
-#include "../core/error.hpp"
-#include "file.hpp"
+#include <spikegrad/core/error.hpp>
+#include <spikegrad/io/file.hpp>
 
 #include <algorithm>
 #include <array>

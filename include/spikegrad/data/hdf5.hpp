@@ -1,0 +1,184 @@
+// spikegrad: the thin RAII layer over the HDF5 C API that the SHD/SSC reader and writer use:
+// owned identifiers, a quiet error stack turned into messages, variable-length rows freed on
+// every path, and IEEE half conversion done by us (HDF5 1.10 rounds it wrongly). Needs HDF5.
+// In data/, not io/: it serves only the SHD files and keeps data/ -> core/ the only direction.
+#pragma once
+
+#include <hdf5.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace spikegrad::detail::h5 {
+
+/// Owns one HDF5 identifier and closes it with the matching H5?close.
+class handle {
+public:
+    using closer = herr_t (*)(hid_t);
+    handle() = default;
+    handle(hid_t id, closer close) : id_(id), close_(close) {}
+    handle(const handle&) = delete;
+    handle& operator=(const handle&) = delete;
+    handle(handle&& other) noexcept : id_(std::exchange(other.id_, -1)), close_(other.close_) {}
+    handle& operator=(handle&& other) noexcept {
+        if (this != &other) {
+            reset();
+            id_ = std::exchange(other.id_, -1);
+            close_ = other.close_;
+        }
+        return *this;
+    }
+    ~handle() { reset(); }
+
+    hid_t get() const { return id_; }
+    bool valid() const { return id_ >= 0; }
+    void reset() {
+        if (id_ >= 0 && close_) close_(id_);
+        id_ = -1;
+    }
+    /// Closes now and says whether HDF5 succeeded (a file's close flushes it).
+    bool close() {
+        const herr_t status = id_ >= 0 && close_ ? close_(id_) : 0;
+        id_ = -1;
+        return status >= 0;
+    }
+
+private:
+    hid_t id_ = -1;
+    closer close_ = nullptr;
+};
+
+/// Turns off HDF5's printing of its error stack for the lifetime of the object: failures
+/// become our typed exceptions, and the library stays quiet.
+class quiet_errors {
+public:
+    quiet_errors() {
+        H5Eget_auto2(H5E_DEFAULT, &function_, &data_);
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    }
+    ~quiet_errors() { H5Eset_auto2(H5E_DEFAULT, function_, data_); }
+    quiet_errors(const quiet_errors&) = delete;
+    quiet_errors& operator=(const quiet_errors&) = delete;
+
+private:
+    H5E_auto2_t function_ = nullptr;
+    void* data_ = nullptr;
+};
+
+inline herr_t collect_error(unsigned, const H5E_error2_t* entry, void* data) {
+    auto* out = static_cast<std::vector<std::string>*>(data);
+    if (entry->desc && *entry->desc) out->emplace_back(entry->desc);
+    return 0;
+}
+
+/// The outermost and innermost descriptions of HDF5's current error stack (then cleared).
+inline std::string last_error() {
+    std::vector<std::string> messages;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &messages);
+    H5Eclear2(H5E_DEFAULT);
+    if (messages.empty()) return "no HDF5 message";
+    if (messages.size() == 1) return messages.front();
+    return messages.front() + " (" + messages.back() + ")";
+}
+
+/// IEEE half (binary16) bits of a float, rounded to nearest, ties to even. Done here rather
+/// than by HDF5: HDF5 1.10's soft float conversion drops the carry when rounding up across a
+/// power of two (0.0156249 became 0.0078125 instead of 0.015625), unsorting sorted times.
+inline std::uint16_t float_to_half(float value) {
+    std::uint32_t x = 0;
+    std::memcpy(&x, &value, sizeof x);
+    const auto sign = static_cast<std::uint16_t>((x >> 16) & 0x8000u);
+    const std::uint32_t magnitude = x & 0x7fffffffu;
+    if (magnitude > 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7e00u);   // NaN
+    if (magnitude >= 0x47800000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // >= 2^16
+    std::uint32_t half = 0, rest = 0, halfway = 0;
+    if (magnitude < 0x38800000u) {  // below 2^-14: a subnormal half (or zero)
+        const std::uint32_t exponent = magnitude >> 23;
+        if (exponent < 102) return sign;  // below 2^-25: rounds to zero
+        const std::uint32_t mantissa = (magnitude & 0x7fffffu) | 0x800000u;
+        const std::uint32_t shift = 126 - exponent;  // 14 .. 24
+        half = mantissa >> shift;
+        rest = mantissa & ((1u << shift) - 1u);
+        halfway = 1u << (shift - 1u);
+    } else {  // rebias the exponent (127 - 15) and drop 13 mantissa bits
+        half = (magnitude - 0x38000000u) >> 13;
+        rest = magnitude & 0x1fffu;
+        halfway = 0x1000u;
+    }
+    // A carry out of the mantissa correctly increments the exponent (up to infinity).
+    if (rest > halfway || (rest == halfway && (half & 1u))) ++half;
+    return static_cast<std::uint16_t>(sign | half);
+}
+
+inline float half_to_float(std::uint16_t bits) {
+    const std::uint32_t sign = static_cast<std::uint32_t>(bits & 0x8000u) << 16;
+    const std::uint32_t exponent = (bits >> 10) & 0x1fu, mantissa = bits & 0x3ffu;
+    std::uint32_t x = 0;
+    if (exponent == 0) {
+        const float value = std::ldexp(static_cast<float>(mantissa), -24);
+        return sign ? -value : value;
+    }
+    if (exponent == 31)
+        x = sign | 0x7f800000u | (mantissa << 13);
+    else
+        x = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    float value = 0;
+    std::memcpy(&value, &x, sizeof value);
+    return value;
+}
+
+/// Whether every component of a relative path exists (H5Lexists fails on a missing parent).
+inline bool exists(hid_t location, const std::string& path) {
+    std::size_t slash = 0;
+    while (true) {
+        slash = path.find('/', slash + 1);
+        const std::string prefix = path.substr(0, slash);
+        if (H5Lexists(location, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+        if (slash == std::string::npos) return true;
+    }
+}
+
+/// Frees the variable-length rows HDF5 allocated during a read, whatever happens after it.
+class vlen_rows {
+public:
+    vlen_rows(hid_t memory_type, std::size_t n) : type_(memory_type), rows_(n, hvl_t{0, nullptr}) {
+        const hsize_t count = n;
+        space_ = handle(H5Screate_simple(1, &count, nullptr), H5Sclose);
+    }
+    vlen_rows(const vlen_rows&) = delete;
+    vlen_rows& operator=(const vlen_rows&) = delete;
+    ~vlen_rows() {
+        if (space_.valid() && !rows_.empty()) {
+#if H5_VERSION_GE(1, 12, 0)
+            H5Treclaim(type_, space_.get(), H5P_DEFAULT, rows_.data());
+#else
+            H5Dvlen_reclaim(type_, space_.get(), H5P_DEFAULT, rows_.data());
+#endif
+        }
+    }
+    hid_t space() const { return space_.get(); }
+    hvl_t* data() { return rows_.data(); }
+    const hvl_t& operator[](std::size_t i) const { return rows_[i]; }
+
+private:
+    hid_t type_;
+    std::vector<hvl_t> rows_;
+    handle space_;
+};
+
+/// The dimensions of a dataset's dataspace (empty for a scalar, or when HDF5 fails).
+inline std::vector<hsize_t> dims_of(hid_t dataset) {
+    handle space(H5Dget_space(dataset), H5Sclose);
+    const int rank = space.valid() ? H5Sget_simple_extent_ndims(space.get()) : -1;
+    if (rank < 0) return {};
+    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+    if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    return dims;
+}
+
+}  // namespace spikegrad::detail::h5
