@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
         for (std::size_t run = 0; run < seeds; ++run) {
             for (std::size_t d = 0; d < datasets.size(); ++d) {
                 const auto& task = datasets[d];
-                const index_split parts = paper_split(task.data.size(), run);
+                const index_split parts = task_split(task, choice, run);
                 std::map<std::string, model_result> clean;  // level 0, shared by the sweeps
                 for (std::size_t p = 0; p < sweeps.size(); ++p) {
                     for (std::size_t k = 0; k < sweeps[p].levels.size(); ++k) {

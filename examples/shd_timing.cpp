@@ -41,11 +41,23 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--builder", choice.builder, "whole/part/norm rules: paper or code (the released code's)")
         ->capture_default_str()->check(CLI::IsMember({"paper", "code"}));
+    app.add_option("--split", choice.split, "paper: the merged, balanced set split 60/15/15 (the paper); "
+                                            "files: train on --train (validation: held-out speakers), "
+                                            "test on --test (the usual SHD protocol)")
+        ->capture_default_str()->check(CLI::IsMember({"paper", "files"}));
     app.add_option("--replacement", replacement, "random replacement: exact (paper, eq. 3) or code "
                                                  "(the released code's Bernoulli relocation)")
         ->capture_default_str()->check(CLI::IsMember({"exact", "code"}));
-    app.add_option("--loss", s.loss, "spikemax (paper) or spike_rate (the released code)")
-        ->capture_default_str()->check(CLI::IsMember({"spikemax", "spike_rate"}));
+    app.add_option("--loss", s.loss, "spikemax (paper) or spike_rate (the released code) on spiking outputs, "
+                                     "or ce_max / ce_mean / ce_final on a leaky readout")
+        ->capture_default_str()->check(CLI::IsMember({"spikemax", "spike_rate", "ce_max", "ce_mean", "ce_final"}));
+    app.add_option("--readout-tau-ms", s.readout_tau_ms, "initial time constant of the leaky readout (ce_* losses)")
+        ->capture_default_str();
+    app.add_flag("--tau-per-neuron", s.tau_per_neuron, "learn one membrane time constant per hidden neuron "
+                                                       "(default: one per layer)");
+    app.add_option("--decay-every", s.decay_every, "multiply the learning rates by --decay-gamma every this "
+                                                   "many epochs (0: never)")->capture_default_str();
+    app.add_option("--decay-gamma", s.decay_gamma, "learning-rate decay factor")->capture_default_str();
     app.add_option("--epochs", s.epochs, "training epochs (best epoch by validation loss)")
         ->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--batch", s.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
@@ -89,13 +101,16 @@ int main(int argc, char** argv) {
         record["seeds"] = seeds;
         record["samples_per_class"] = choice.per_class;
         record["builder"] = choice.builder;
+        record["split_protocol"] = choice.split;
         record["replacement"] = replacement == "exact"
                                     ? "exact count per neuron, continuous new times (paper eq. 3)"
                                     : "Bernoulli relocation to an empty 14 ms bin (released code)";
         record["binning"] = "100 bins of 14 ms over 1.4 s, [k dt, (k+1) dt), several spikes in a bin collapse";
         record["model"] = s.to_json();
-        record["split"] = "balanced set shuffled (seed 42 + run), train [0, 0.6), validation [0.6, 0.75), "
-                          "test [0.75, 0.9)";
+        record["split"] = choice.split == "files"
+                              ? "train file (validation: held-out speakers, seed 42 + run), test file"
+                              : "balanced set shuffled (seed 42 + run), train [0, 0.6), validation [0.6, 0.75), "
+                                "test [0.75, 0.9)";
         record["paper"] = paper;
         record.save(out);
         std::printf("shd_timing: %zu variants x %zu fractions x %zu models x %zu seeds; %s per class, "
@@ -107,12 +122,9 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
 
         // Data: merged splits -> whole/part/norm, with the builder's report.
-        const shd_file merged = read_shd_files({choice.train_file, choice.test_file, choice.valid_file},
-                                               choice.n_units);
-        const auto build_start = std::chrono::steady_clock::now();
-        const variant_sets sets = build_variants(merged.data, builder_options(choice.builder));
-        log("whole/part/norm built in %.1f s",
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - build_start).count());
+        const shd_build built = build_shd(choice);
+        const shd_file& merged = built.merged;
+        const variant_sets& sets = built.sets;
         std::printf("\n%s", to_string(sets.report).c_str());
         std::fflush(stdout);
         save_json(sets.report, out + "/variants.json");
@@ -121,17 +133,11 @@ int main(int argc, char** argv) {
             io::write_atomically(out + "/variants.txt", [&](std::ofstream& f) { f << text; }, false);
         }
 
-        std::vector<task_dataset> datasets;
-        for (const auto& v : choice.variants) {
-            if (v != "whole" && v != "part" && v != "norm")
-                raise<option_error>("variant '", v, "': expected whole, part or norm");
-            const spike_dataset& d = v == "whole" ? sets.whole : v == "part" ? sets.part : sets.norm;
-            if (d.empty() || d.n_units() == 0)
-                raise<data_error>("the ", v, " variant is empty (", d.size(), " samples, ", d.n_units(),
-                                  " neurons): see the builder's report above");
-            datasets.push_back({v, v, subsample_per_class(d, choice.per_class, 42), shd_binning()});
-            const auto& t = datasets.back().data;
-            log("%s: %zu samples (%zu classes), %zu neurons, %.1f spikes per sample", v.c_str(), t.size(),
+        const std::vector<task_dataset> datasets = shd_tasks(choice, built);
+        for (const auto& task : datasets) {
+            const auto& t = task.data;
+            const char* v = task.name.c_str();
+            log("%s: %zu samples (%zu classes), %zu neurons, %.1f spikes per sample", v, t.size(),
                 t.n_classes(), t.n_units(), double(t.n_spikes()) / double(std::max<std::size_t>(1, t.size())));
         }
 
@@ -145,7 +151,7 @@ int main(int argc, char** argv) {
         for (std::size_t run = 0; run < seeds; ++run) {
             for (std::size_t v = 0; v < datasets.size(); ++v) {
                 const task_dataset& task = datasets[v];
-                const index_split parts = paper_split(task.data.size(), run);
+                const index_split parts = task_split(task, choice, run);
                 for (std::size_t k = 0; k < fractions.size(); ++k) {
                     const double f = fractions[k];
                     replacement_options r{.fraction = f};
@@ -188,7 +194,7 @@ int main(int argc, char** argv) {
                 summary.add(row);
             }
         summary_csv.save(out + "/summary.csv");
-        const std::size_t classes = sets.norm.n_classes();
+        const std::size_t classes = merged.data.n_classes();
         summary.print("SHD timing: test accuracy (mean +- std over " + seeds_text(seeds) +
                       "; chance " + format("%.1f", 100.0 / double(classes)) +
                       "%; paper, SHD-norm f = 0: SGD 23.3%, SGD-delay 47.9%, MLP at chance)");

@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
         for (std::size_t run = 0; run < seeds; ++run) {
             for (std::size_t d = 0; d < datasets.size(); ++d) {
                 const auto& task = datasets[d];
-                const index_split parts = paper_split(task.data.size(), run);
+                const index_split parts = task_split(task, choice, run);
                 const spike_dataset test = task.data.subset(parts.test);
                 for (std::size_t m = 0; m < models.size(); ++m) {
                     const std::string name = model_name(models[m]);

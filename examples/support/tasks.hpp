@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <map>
+#include <numeric>
 #include <optional>
 
 namespace spikegrad::examples {
@@ -36,6 +37,11 @@ struct task_dataset {
     /// binned batch carries it to the network).
     binning_options binning;
 
+    /// For SHD-layout files, per sample: which file it came from (0 train, 1 test, 2 valid)
+    /// and its speaker (-1: unknown); empty for the synthetic tasks.
+    std::vector<std::uint8_t> file_of;
+    std::vector<std::int64_t> speaker_of;
+
     /// Milliseconds per unit of data's times (1 for the synthetic tasks, 1000 for SHD files).
     double ms_per_unit() const { return data.ms_per_unit(); }
     double to_units(double ms) const { return ms / ms_per_unit(); }
@@ -49,6 +55,10 @@ struct data_choice {
     std::size_t n_units = 0;
     std::vector<std::string> variants = {"norm"};
     std::string builder = "paper";  // paper | code
+    /// paper: the merged, balanced set split 60/15/15 by index (the paper's protocol);
+    /// files: train on the train file (validation: held-out speakers of it, or --valid), test
+    /// on the test file, as SHD results are usually reported.
+    std::string split = "paper";
     // all: 0 keeps every sample, else at most this many per class (balanced, seeded)
     std::size_t per_class = 0;
     // synthetic sizes
@@ -64,6 +74,7 @@ inline void record_data_choice(run_record& record, const data_choice& choice) {
         record["files"] = std::vector<std::string>{choice.train_file, choice.test_file, choice.valid_file};
         record["variants"] = choice.variants;
         record["builder"] = choice.builder;
+        record["split"] = choice.split;
     }
     if (choice.task == "isi") record["points"] = choice.isi_points;
     if (choice.task == "coincidence") {
@@ -89,10 +100,14 @@ inline void save_training_record(run_record& record, const std::vector<std::stri
 /// SHD bins: 100 of 14 ms over 1.4 s (SPEC section 6), half-open [k dt, (k+1) dt).
 inline binning_options shd_binning() { return {.dt_ms = 14.0, .n_steps = 100}; }
 
-/// Reads and merges the SHD-layout files (train, test, optional validation), with progress.
-inline shd_file read_shd_files(const std::vector<std::string>& paths, std::size_t n_units) {
+/// Reads and merges the SHD-layout files (train, test, optional validation), with progress;
+/// `sizes` receives each path's number of samples (0 for an empty path).
+inline shd_file read_shd_files(const std::vector<std::string>& paths, std::size_t n_units,
+                               std::vector<std::size_t>* sizes) {
     std::vector<shd_file> parts;
+    if (sizes) sizes->clear();
     for (const auto& path : paths) {
+        if (sizes) sizes->push_back(0);
         if (path.empty()) continue;
         if (!std::filesystem::is_regular_file(path))
             raise<io_error>(path, ": no such file (give the unpacked .h5 file, e.g. "
@@ -102,6 +117,7 @@ inline shd_file read_shd_files(const std::vector<std::string>& paths, std::size_
                                             log("  %s: %s", path.c_str(), w.c_str());
                                         }}));
         const auto& d = parts.back().data;
+        if (sizes) sizes->back() = d.size();
         log("read %s: %zu samples, %zu units, %zu classes, %.1f spikes per sample (%.1f s)",
             path.c_str(), d.size(), d.n_units(), d.n_classes(),
             d.size() ? double(d.n_spikes()) / double(d.size()) : 0.0,
@@ -133,21 +149,33 @@ inline variant_options builder_options(const std::string& rules) {
     return o;
 }
 
-/// At most `per_class` samples of every class, chosen uniformly (0: all). Ascending indices.
-inline spike_dataset subsample_per_class(const spike_dataset& data, std::size_t per_class,
-                                         std::uint64_t seed) {
-    if (per_class == 0) return data;
+/// Positions of at most `per_class` samples of every class, chosen uniformly (0: all), ascending.
+inline std::vector<std::size_t> per_class_indices(const spike_dataset& data, std::size_t per_class,
+                                                  std::uint64_t seed) {
+    std::vector<std::size_t> keep;
+    if (per_class == 0) {
+        keep.resize(data.size());
+        std::iota(keep.begin(), keep.end(), std::size_t(0));
+        return keep;
+    }
     std::vector<std::vector<std::size_t>> members(data.n_classes());
     for (std::size_t i = 0; i < data.size(); ++i)
         members[static_cast<std::size_t>(data.label(i))].push_back(i);
     rng generator(seed);
-    std::vector<std::size_t> keep;
     for (const auto& list : members)
         for (std::size_t k : generator.choose(list.size(), std::min(per_class, list.size())))
             keep.push_back(list[k]);
     std::sort(keep.begin(), keep.end());
-    return data.subset(keep);
+    return keep;
 }
+
+/// At most `per_class` samples of every class, chosen uniformly (0: all).
+inline spike_dataset subsample_per_class(const spike_dataset& data, std::size_t per_class,
+                                         std::uint64_t seed) {
+    if (per_class == 0) return data;
+    return data.subset(per_class_indices(data, per_class, seed));
+}
+
 
 inline const char* task_title(const std::string& name) {
     if (name == "whole") return "whole";
@@ -158,6 +186,67 @@ inline const char* task_title(const std::string& name) {
     return "";
 }
 
+/// The merged SHD-layout files and the variants built from them (for reports and figures).
+struct shd_build {
+    shd_file merged;
+    std::vector<std::size_t> file_sizes;  // samples of train, test, valid (0 when absent)
+    variant_sets sets;
+};
+
+/// A variant as a task: its samples (at most per_class of each class) and, per sample, the file
+/// and speaker of the input sample it was built from (`positions` in the merged input).
+inline task_dataset shd_task(const std::string& name, const spike_dataset& variant,
+                             const std::vector<std::size_t>& positions, const shd_build& built,
+                             std::size_t per_class) {
+    const auto keep = per_class_indices(variant, per_class, 42);
+    task_dataset t{name, name, variant.subset(keep), shd_binning(), {}, {}};
+    const auto speakers = built.merged.extra.speaker();
+    const std::size_t train_end = built.file_sizes[0], test_end = train_end + built.file_sizes[1];
+    for (std::size_t k : keep) {
+        const std::size_t m = positions.at(k);
+        t.file_of.push_back(m < train_end ? 0 : m < test_end ? 1 : 2);
+        t.speaker_of.push_back(m < speakers.size() ? speakers[m] : -1);
+    }
+    return t;
+}
+
+inline shd_file read_shd_files(const std::vector<std::string>& paths, std::size_t n_units,
+                               std::vector<std::size_t>* sizes = nullptr);
+inline variant_options builder_options(const std::string& rules);
+
+/// Reads the files of `choice`, merges them and builds whole/part/norm, with progress.
+inline shd_build build_shd(const data_choice& choice) {
+    shd_build b;
+    b.merged = read_shd_files({choice.train_file, choice.test_file, choice.valid_file}, choice.n_units,
+                              &b.file_sizes);
+    const auto start = std::chrono::steady_clock::now();
+    b.sets = build_variants(b.merged.data, builder_options(choice.builder));
+    log("whole/part/norm built in %.1f s",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return b;
+}
+
+/// The SHD variants of `choice` that the builder could make; each one it could not (no neuron
+/// kept, or no sample left) is reported on stderr and skipped.
+inline std::vector<task_dataset> shd_tasks(const data_choice& choice, const shd_build& b) {
+    std::vector<task_dataset> out;
+    for (const auto& v : choice.variants) {
+        if (v != "whole" && v != "part" && v != "norm")
+            raise<option_error>("variant '", v, "': expected whole, part or norm");
+        const spike_dataset& d = v == "whole" ? b.sets.whole : v == "part" ? b.sets.part : b.sets.norm;
+        if (d.empty() || d.n_units() == 0) {
+            log("skipping the %s variant: the builder could not make it (%zu samples, %zu neurons: no "
+                "neuron fires at least %zu times in every remaining sample; see the report)",
+                v.c_str(), d.size(), d.n_units(), b.sets.report.keep_threshold);
+            continue;
+        }
+        const auto& positions = v == "whole" ? b.sets.report.whole_samples : b.sets.report.part_samples;
+        out.push_back(shd_task(v, d, positions, b, choice.per_class));
+    }
+    if (out.empty()) raise<data_error>("none of the variants asked for (--variants) could be built");
+    return out;
+}
+
 /// The datasets a choice stands for: one synthetic task, or the requested SHD variants.
 /// `report` receives the builder's report for SHD files.
 inline std::vector<task_dataset> load_datasets(const data_choice& choice,
@@ -166,34 +255,17 @@ inline std::vector<task_dataset> load_datasets(const data_choice& choice,
     if (choice.task == "isi") {
         const auto task = make_isi_task({.n_points = choice.isi_points});
         out.push_back({"isi", "ISI task", subsample_per_class(task.data, choice.per_class, 42),
-                       {.dt_ms = 1.0}});
+                       {.dt_ms = 1.0}, {}, {}});
     } else if (choice.task == "coincidence") {
         const auto task = make_coincidence_task({.lambda = choice.coincidence_lambda,
                                                  .samples_per_class = choice.coincidence_per_class});
         out.push_back({"coincidence", "coincidence task (lambda " + format("%g", choice.coincidence_lambda) + ")",
-                       subsample_per_class(task.data, choice.per_class, 42), {.dt_ms = 1.0}});
+                       subsample_per_class(task.data, choice.per_class, 42), {.dt_ms = 1.0}, {}, {}});
     } else if (choice.task == "shd") {
         if (choice.variants.empty()) raise<option_error>("no variant chosen (--variants)");
-        for (const auto& v : choice.variants)
-            if (v != "whole" && v != "part" && v != "norm")
-                raise<option_error>("variant '", v, "': expected whole, part or norm");
-        const shd_file merged =
-            read_shd_files({choice.train_file, choice.test_file, choice.valid_file}, choice.n_units);
-        const auto start = std::chrono::steady_clock::now();
-        variant_sets sets = build_variants(merged.data, builder_options(choice.builder));
-        log("whole/part/norm built in %.1f s",
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        if (sets.norm.empty() || sets.report.kept_neurons.empty())
-            log("warning: no neuron fires at least %zu times in every remaining sample: part and "
-                "norm are empty", sets.report.keep_threshold);
-        for (const auto& v : choice.variants) {
-            const spike_dataset& d = v == "whole" ? sets.whole : v == "part" ? sets.part : sets.norm;
-            if (d.empty() || d.n_units() == 0)
-                raise<data_error>("the ", v, " variant is empty (", d.size(), " samples, ",
-                                  d.n_units(), " neurons): see the builder's report");
-            out.push_back({v, v, subsample_per_class(d, choice.per_class, 42), shd_binning()});
-        }
-        if (report) *report = std::move(sets.report);
+        shd_build built = build_shd(choice);
+        out = shd_tasks(choice, built);
+        if (report) *report = std::move(built.sets.report);
     } else {
         raise<option_error>("task '", choice.task, "': expected isi, coincidence or shd");
     }
@@ -235,16 +307,25 @@ inline std::vector<model_kind> parse_models(const std::vector<std::string>& name
 }
 
 /// readout: in -> hidden LIF -> readout membrane, cross-entropy on its final value (the
-/// synthetic tasks). spiking: in -> hidden LIF -> hidden LIF -> spiking LIF outputs with a
-/// spike-count loss (SHD/SSC).
+/// synthetic tasks). spiking: in -> hidden LIF -> hidden LIF -> outputs (SHD/SSC): spiking LIF
+/// outputs for the spike-count losses (spikemax, spike_rate), a leaky readout for the membrane
+/// losses (ce_max, ce_mean, ce_final: cross-entropy on its max, mean or final membrane).
 enum class architecture { readout, spiking };
+
+/// Whether a loss name reads the readout membrane (else output spikes).
+inline bool membrane_loss(const std::string& loss) {
+    return loss == "ce_max" || loss == "ce_mean" || loss == "ce_final";
+}
 
 struct model_settings {
     architecture arch = architecture::readout;
     std::size_t hidden = 100;
-    /// spiking: "spikemax" (paper) or "spike_rate" (the released code).
+    /// spiking: "spikemax" (paper), "spike_rate" (the released code), or a membrane loss on a
+    /// leaky readout: "ce_max", "ce_mean", "ce_final".
     std::string loss = "spikemax";
     double tau_ms = 50, tau_min_ms = 10, tau_max_ms = 200;
+    /// Hidden time constants: one learned per layer (false) or one per neuron (true).
+    bool tau_per_neuron = false;
     double readout_tau_ms = 500;
     /// Weights of the first layer ~ U(+-init_scale / sqrt(n_in)); spiking architecture: 0
     /// derives it from the input density (auto_init_scale), deeper layers use deep_init_scale.
@@ -266,7 +347,11 @@ struct model_settings {
         v["threads"] = threads;  // 0: every core (settings.json's cores_available)
         v["loss"] = arch == architecture::readout ? std::string("cross-entropy on the final readout membrane")
                                                   : loss;
+        if (arch == architecture::spiking)
+            v["output"] = membrane_loss(loss) ? "leaky readout (readout_tau_ms learned per layer)"
+                                              : "spiking LIF outputs";
         v["tau_ms"] = tau_ms;
+        v["tau_learned"] = tau_per_neuron ? "per neuron" : "shared per layer";
         v["tau_bounds_ms"] = std::vector<double>{tau_min_ms, tau_max_ms};
         v["readout_tau_ms"] = readout_tau_ms;
         v["init_scale"] = arch == architecture::spiking && init_scale == 0
@@ -360,6 +445,9 @@ public:
         add_shd_file_options(app, choice, "shd: ");
         app.add_option("--builder", choice.builder, "shd: whole/part/norm rules, paper or code")
             ->capture_default_str()->check(CLI::IsMember({"paper", "code"}));
+        app.add_option("--split", choice.split, "shd: paper (merged, balanced, 60/15/15) or files "
+                                                "(train file with held-out speakers, test file)")
+            ->capture_default_str()->check(CLI::IsMember({"paper", "files"}));
         app.add_option("--per-class", choice.per_class, "at most this many samples per class (0: all)")
             ->capture_default_str();
         app.add_option("--points", choice.isi_points, "isi: 2-D points drawn before the margin (paper: 5000)")
@@ -380,7 +468,8 @@ public:
                                                          "shd: 0 = from the input density");
         add("--deep-init-scale", &model_settings::deep_init_scale, "shd: the same for the deeper layers");
         add("--patience", &model_settings::patience, "early stopping patience in epochs (0: never)");
-        add("--loss", &model_settings::loss, "shd: spikemax (paper) or spike_rate (the released code)");
+        add("--loss", &model_settings::loss, "shd: spikemax (paper), spike_rate (the released code), or "
+                                             "ce_max / ce_mean / ce_final on a leaky readout");
         add("--mlp-hidden", &model_settings::mlp_hidden, "hidden units of the MLP on counts");
         add("--mlp-epochs", &model_settings::mlp_epochs, "epochs of the MLP on counts");
         app.add_option("--threads", s.threads, "threads (0: all cores)")->capture_default_str();
@@ -489,7 +578,8 @@ inline double auto_init_scale(const event_batch& train) {
 }
 
 inline lif::params hidden_neuron(const model_settings& s) {
-    return {.tau_ms = s.tau_ms, .train_tau = tau_training::shared, .tau_min_ms = s.tau_min_ms,
+    return {.tau_ms = s.tau_ms, .train_tau = s.tau_per_neuron ? training::per_neuron : training::shared,
+            .tau_min_ms = s.tau_min_ms,
             .tau_max_ms = s.tau_max_ms};
 }
 
@@ -510,6 +600,32 @@ model_result train_readout(const model_settings& s, const splits& data,
                           .tau_min_ms = 10, .tau_max_ms = 5000}});
     return fit_and_score(net, s, final_membrane_cross_entropy{}, data, extras, checkpoint, true, seed);
 }
+
+/// Two hidden LIF layers and a leaky readout trained with a membrane cross-entropy.
+template <bool Delayed, class Loss>
+model_result train_deep_readout(const model_settings& s, const splits& data,
+                                const std::vector<event_batch>& extras, const std::string& checkpoint,
+                                std::uint64_t seed, const Loss& loss) {
+    using hidden_layer = std::conditional_t<Delayed, dense<lif, fast_sigmoid, axonal_delay>, dense<lif>>;
+    using net_t = network<hidden_layer, hidden_layer, dense<readout>>;
+    const double dt_ms = data.train.dt_ms;
+    typename hidden_layer::options h;
+    h.neuron = hidden_neuron(s);
+    h.init_scale = s.deep_init_scale;
+    if constexpr (Delayed) h.delay = {.max_ms = s.max_delay * dt_ms};  // --max-delay is in steps
+    typename hidden_layer::options first = h;
+    first.init_scale = s.init_scale > 0 ? s.init_scale : auto_init_scale(data.train);
+    net_t net({data.train.n_units, s.hidden, s.hidden, data.train.n_classes},
+              {.dt_ms = dt_ms, .seed = 100 + seed, .threads = s.threads}, first, h,
+              {.neuron = {.tau_ms = s.readout_tau_ms, .train_tau = training::shared,
+                          .tau_min_ms = 10, .tau_max_ms = 5000}});
+    return fit_and_score(net, s, loss, data, extras, checkpoint, true, seed);
+}
+
+template <bool Delayed>
+model_result train_two_hidden(const model_settings& s, const splits& data,
+                              const std::vector<event_batch>& extras, const std::string& checkpoint,
+                              std::uint64_t seed);
 
 template <bool Delayed>
 model_result train_spiking(const model_settings& s, const splits& data,
@@ -543,8 +659,9 @@ inline model_result train_model(model_kind kind, const model_settings& s, const 
                                 const spike_dataset& data, const index_split& parts,
                                 const std::vector<spike_dataset>& extra_tests,
                                 const std::string& checkpoint, std::uint64_t seed) {
-    if (s.arch == architecture::spiking && s.loss != "spikemax" && s.loss != "spike_rate")
-        raise<option_error>("loss '", s.loss, "': expected spikemax or spike_rate");
+    if (s.arch == architecture::spiking && s.loss != "spikemax" && s.loss != "spike_rate" &&
+        !membrane_loss(s.loss))
+        raise<option_error>("loss '", s.loss, "': expected spikemax, spike_rate, ce_max, ce_mean or ce_final");
     if (kind == model_kind::mlp) {
         // Per-neuron counts of the whole sample, scaled by the training data's mean count.
         const double scale = 1.0 / mean_count(data);
@@ -569,14 +686,88 @@ inline model_result train_model(model_kind kind, const model_settings& s, const 
     if (s.arch == architecture::readout)
         return delayed ? detail_tasks::train_readout<true>(s, split, extras, checkpoint, seed)
                        : detail_tasks::train_readout<false>(s, split, extras, checkpoint, seed);
-    return delayed ? detail_tasks::train_spiking<true>(s, split, extras, checkpoint, seed)
-                   : detail_tasks::train_spiking<false>(s, split, extras, checkpoint, seed);
+    return delayed ? detail_tasks::train_two_hidden<true>(s, split, extras, checkpoint, seed)
+                   : detail_tasks::train_two_hidden<false>(s, split, extras, checkpoint, seed);
 }
+
+namespace detail_tasks {
+template <bool Delayed>
+model_result train_two_hidden(const model_settings& s, const splits& data,
+                              const std::vector<event_batch>& extras, const std::string& checkpoint,
+                              std::uint64_t seed) {
+    if (s.loss == "ce_max")
+        return train_deep_readout<Delayed>(s, data, extras, checkpoint, seed, max_membrane_cross_entropy{});
+    if (s.loss == "ce_mean")
+        return train_deep_readout<Delayed>(s, data, extras, checkpoint, seed, mean_membrane_cross_entropy{});
+    if (s.loss == "ce_final")
+        return train_deep_readout<Delayed>(s, data, extras, checkpoint, seed, final_membrane_cross_entropy{});
+    return train_spiking<Delayed>(s, data, extras, checkpoint, seed);
+}
+}  // namespace detail_tasks
 
 /// The paper's split of a (balanced) dataset: shuffled with seed 42 + run, then train
 /// [0, 0.6), validation [0.6, 0.75), test [0.75, 0.9) (SPEC section 5).
 inline index_split paper_split(std::size_t n, std::size_t run) {
     return split_by_fraction(n, {.seed = 42 + run});
+}
+
+/// The standard SHD protocol: train on the train file's samples, validate on held-out speakers
+/// of the train file (the smallest set of speakers, drawn with seed 42 + run, that holds at
+/// least `validation_fraction` of its samples; the valid file instead when one is given), and
+/// test on the test file. Without speaker ids a seeded random fraction of the train file is held out.
+inline index_split file_split(const task_dataset& task, std::size_t run,
+                              double validation_fraction = 0.15) {
+    if (task.file_of.size() != task.data.size())
+        raise<option_error>(task.name, ": --split files needs SHD-layout files (the synthetic tasks "
+                            "have no files: use --split paper)");
+    index_split out;
+    std::vector<std::size_t> train;
+    bool has_valid_file = false;
+    for (std::size_t i = 0; i < task.data.size(); ++i) {
+        if (task.file_of[i] == 0) train.push_back(i);
+        if (task.file_of[i] == 1) out.test.push_back(i);
+        if (task.file_of[i] == 2) {
+            out.validation.push_back(i);
+            has_valid_file = true;
+        }
+    }
+    if (train.empty() || out.test.empty())
+        raise<option_error>(task.name, ": --split files needs both --train and --test files (",
+                            train.size(), " training and ", out.test.size(), " test samples)");
+    rng generator(42 + run);
+    if (has_valid_file) {
+        out.train = train;
+        return out;
+    }
+    std::vector<std::int64_t> speakers;
+    for (std::size_t i : train) speakers.push_back(task.speaker_of[i]);
+    std::sort(speakers.begin(), speakers.end());
+    speakers.erase(std::unique(speakers.begin(), speakers.end()), speakers.end());
+    std::vector<char> held(train.size(), 0);
+    if (speakers.size() >= 2 && speakers.front() >= 0) {
+        generator.shuffle(speakers);
+        std::size_t taken = 0;
+        for (std::size_t k = 0; k + 1 < speakers.size() &&
+                                double(taken) < validation_fraction * double(train.size()); ++k)
+            for (std::size_t j = 0; j < train.size(); ++j)
+                if (task.speaker_of[train[j]] == speakers[k]) {
+                    held[j] = 1;
+                    ++taken;
+                }
+    } else {
+        const auto picks = generator.choose(train.size(),
+                                            std::size_t(validation_fraction * double(train.size())));
+        for (std::size_t j : picks) held[j] = 1;
+    }
+    for (std::size_t j = 0; j < train.size(); ++j) (held[j] ? out.validation : out.train).push_back(train[j]);
+    return out;
+}
+
+/// The split `choice.split` names for run `run` of `task`.
+inline index_split task_split(const task_dataset& task, const data_choice& choice, std::size_t run) {
+    if (choice.split == "files") return file_split(task, run);
+    if (choice.split != "paper") raise<option_error>("--split '", choice.split, "': expected paper or files");
+    return paper_split(task.data.size(), run);
 }
 
 // ---------------------------------------------------------------------------------------------

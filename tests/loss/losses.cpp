@@ -84,6 +84,23 @@ TEST_CASE("cross-entropy on counts, final membrane and max membrane use the righ
     CHECK(grad[8] == doctest::Approx(std::exp(2.0) / zm));      // t = 2 holds max of unit 2
 }
 
+TEST_CASE("cross-entropy on the mean membrane uses mean_t v[t] and spreads dL/dz / T over the steps") {
+    // Membrane record [T = 3, n = 3]: means (1, 0, 1).
+    const std::vector<double> v = {3, 1, 0, 0, 0, 1, 0, -1, 2};
+    std::vector<double> grad(9);
+    const double l = mean_membrane_cross_entropy{}.evaluate(v.data(), 3, 3, 2, grad.data(), 0.5);
+    const double z = std::exp(1.0) + std::exp(0.0) + std::exp(1.0);
+    CHECK(l == doctest::Approx(std::log(z) - 1));
+    for (std::size_t t = 0; t < 3; ++t) {
+        CHECK(grad[t * 3 + 0] == doctest::Approx(0.5 * std::exp(1.0) / z / 3));
+        CHECK(grad[t * 3 + 1] == doctest::Approx(0.5 * 1.0 / z / 3));
+        CHECK(grad[t * 3 + 2] == doctest::Approx(0.5 * (std::exp(1.0) / z - 1) / 3));
+    }
+    std::vector<double> scores(3);
+    mean_membrane_cross_entropy{}.scores(v.data(), 3, 3, scores.data());
+    CHECK(scores == std::vector<double>{1, 0, 1});
+}
+
 TEST_CASE("evaluate_loss averages over the batch, predicts by argmax and rejects bad labels") {
     tensor<double, 3> record({2, 4, 3});
     std::copy(spikes.begin(), spikes.end(), record.begin());

@@ -62,6 +62,31 @@ struct max_membrane_cross_entropy {
     }
 };
 
+/// L = CE(softmax(mean_t v[t]), y): every step of the readout membrane contributes (the
+/// time-averaged readout of Zenke and Vogels 2021 and of SHD recipes); dL/dv[t] = dL/dz / T.
+struct mean_membrane_cross_entropy {
+    static constexpr record_kind reads = record_kind::membrane;
+    static constexpr const char* name = "ce_mean";
+
+    template <class S>
+    S evaluate(const S* record, std::size_t T, std::size_t n, int label, S* grad, S scale) const {
+        std::vector<S> z(n), dz(n);
+        scores(record, T, n, z.data());
+        const S loss = detail::cross_entropy(z.data(), n, label, grad ? dz.data() : nullptr, scale);
+        if (grad)
+            for (std::size_t t = 0; t < T; ++t)
+                for (std::size_t i = 0; i < n; ++i) grad[t * n + i] = dz[i] / static_cast<S>(T);
+        return loss;
+    }
+    template <class S>
+    void scores(const S* record, std::size_t T, std::size_t n, S* out) const {
+        std::fill(out, out + n, S(0));
+        for (std::size_t t = 0; t < T; ++t)
+            for (std::size_t i = 0; i < n; ++i) out[i] += record[t * n + i];
+        for (std::size_t i = 0; i < n; ++i) out[i] /= static_cast<S>(T);
+    }
+};
+
 /// L = CE(softmax(N), y) with N_i = sum_t s_i[t], the output spike counts.
 struct count_cross_entropy {
     static constexpr record_kind reads = record_kind::spikes;

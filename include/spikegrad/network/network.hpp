@@ -7,6 +7,7 @@
 
 #include "../concepts.hpp"
 #include "../config.hpp"
+#include "../core/activity.hpp"
 #include "../core/error.hpp"
 #include "../core/events.hpp"
 #include "../core/random.hpp"
@@ -142,6 +143,7 @@ private:
         sample_tape tape;
         std::vector<Scalar> grads;
         std::vector<std::uint32_t> active;  // sparse input gradients: indices of a step
+        network_activity activity;           // spikes per neuron of the samples it ran
     };
 
 public:
@@ -305,6 +307,9 @@ public:
         return summarise(losses, hits, "evaluate");
     }
 
+    /// Per-layer spiking activity of the samples of the last forward, train_step or evaluate.
+    const network_activity& activity() const { return activity_.value; }
+
     /// Spike counts per hidden layer of the last tape (for activity regularisers and plots).
     static std::vector<std::size_t> spike_counts(const sample_tape& sample) {
         std::vector<std::size_t> counts;
@@ -435,6 +440,7 @@ private:
             ws.scores.resize(n_outputs());
             ws.active.resize(max_width_ + simd::compaction_slack);
             if (gradients) ws.grads.assign(store_.size(), Scalar(0));
+            reset_activity(ws.activity);
         }
         std::exception_ptr failure;
 #if SPIKEGRAD_HAS_OPENMP
@@ -457,7 +463,26 @@ private:
         }
 #endif
         if (failure) std::rethrow_exception(failure);
+        auto& total = activity_.value;
+        reset_activity(total);
+        for (int k = 0; k < count; ++k) total += spaces[k].activity;
         return count;
+    }
+
+    void reset_activity(network_activity& activity) const {
+        activity.resize(depth);
+        std::size_t k = 0;
+        ((activity[k].reset(Layers::spiking, sizes_[k + 1]), ++k), ...);
+    }
+
+    /// Adds one sample's spikes (before delays) to the thread's activity.
+    static void count_activity(const sample_tape& kept, std::size_t T, network_activity& activity) {
+        for (std::size_t k = 0; k < depth; ++k) {
+            auto& a = activity[k];
+            if (!a.spiking) continue;
+            a.steps += T;
+            for (const std::uint32_t unit : kept[k].spikes.units) ++a.per_neuron[unit];
+        }
     }
 
     void reduce_gradients(int used) {
@@ -491,6 +516,7 @@ private:
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             (forward_layer<I>(input, T, ws, kept), ...);
         }(std::make_index_sequence<depth>{});
+        count_activity(kept, T, ws.activity);
     }
 
     template <std::size_t I>
@@ -529,6 +555,7 @@ private:
     mutable layer_tuple layers_;
     std::size_t max_width_ = 0;
     mutable detail::scratch<std::vector<workspace>> workspaces_;
+    mutable detail::scratch<network_activity> activity_;
 };
 
 /// The float network, the common case.

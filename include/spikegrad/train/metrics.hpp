@@ -12,6 +12,16 @@
 
 namespace spikegrad {
 
+/// One layer over one epoch of training: its spiking activity on the training samples and the
+/// mean L2 norm of its parameters' gradient over the epoch's batches.
+struct layer_diagnostics {
+    bool spiking = false;
+    double rate = 0;                // spikes per neuron-step
+    double silent_fraction = 0;     // neurons that never fired in the epoch
+    double saturated_fraction = 0;  // neurons that fired on more than half of the steps
+    double gradient_norm = 0;
+};
+
 struct epoch_record {
     std::size_t epoch = 0;
     double train_loss = 0, train_accuracy = 0;
@@ -20,6 +30,8 @@ struct epoch_record {
     double seconds = 0;
     double samples_per_second = 0;
     bool best = false;
+    /// One entry per layer (see layer_diagnostics).
+    std::vector<layer_diagnostics> layers;
 };
 
 struct training_history {
@@ -28,18 +40,38 @@ struct training_history {
     double best_validation_loss = 0;
     bool stopped_early = false;
 
-    /// One row per epoch: epoch,train_loss,train_accuracy,validation_loss,... (atomic write).
+    /// One row per epoch: epoch,train_loss,train_accuracy,validation_loss,..., then per layer
+    /// K layerK_rate,layerK_silent,layerK_saturated (spiking layers) and layerK_grad_norm.
     void write_csv(const std::string& path) const {
         std::string text =
             "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,"
-            "learning_rate_scale,seconds,samples_per_second,best\n";
+            "learning_rate_scale,seconds,samples_per_second,best";
+        const std::vector<layer_diagnostics> none;
+        const auto& shape = epochs.empty() ? none : epochs.front().layers;
+        for (std::size_t k = 0; k < shape.size(); ++k) {
+            const std::string p = ",layer" + std::to_string(k);
+            if (shape[k].spiking) text += p + "_rate" + p + "_silent" + p + "_saturated";
+            text += p + "_grad_norm";
+        }
+        text += "\n";
         char line[256];
         for (const auto& e : epochs) {
-            std::snprintf(line, sizeof line, "%zu,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%d\n",
+            std::snprintf(line, sizeof line, "%zu,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%d",
                           e.epoch, e.train_loss, e.train_accuracy, e.validation_loss,
                           e.validation_accuracy, e.learning_rate_scale, e.seconds,
                           e.samples_per_second, e.best ? 1 : 0);
             text += line;
+            for (std::size_t k = 0; k < shape.size(); ++k) {
+                const layer_diagnostics d = k < e.layers.size() ? e.layers[k] : layer_diagnostics{};
+                if (shape[k].spiking) {
+                    std::snprintf(line, sizeof line, ",%.6g,%.6g,%.6g", d.rate, d.silent_fraction,
+                                  d.saturated_fraction);
+                    text += line;
+                }
+                std::snprintf(line, sizeof line, ",%.6g", d.gradient_norm);
+                text += line;
+            }
+            text += "\n";
         }
         io::write_atomically(path, [&](std::ofstream& out) { out << text; }, false);
     }

@@ -4,6 +4,7 @@
 // clipping, checkpoints and a one-line progress display (SPEC section 5).
 #pragma once
 
+#include "../core/activity.hpp"
 #include "../core/error.hpp"
 #include "../core/events.hpp"
 #include "../core/random.hpp"
@@ -86,12 +87,15 @@ public:
             const auto start = std::chrono::steady_clock::now();
             shuffler.shuffle(order);
             step_stats seen;
+            network_activity activity;
+            std::vector<double> gradient_norms;
             for (std::size_t k = 0; k < batches; ++k) {
                 const std::size_t first = k * options_.batch;
                 const std::size_t last = std::min(train.n_samples, first + options_.batch);
                 const event_batch batch = train.select(
                     std::span<const std::size_t>(order.data() + first, last - first));
-                seen += step(batch, epoch, k + 1);
+                seen += step(batch, epoch, k + 1, gradient_norms);
+                activity += net_.activity();
                 const double elapsed = seconds_since(start);
                 const double rate = static_cast<double>(seen.samples) / std::max(elapsed, 1e-9);
                 const double total = seconds_since(run_start);
@@ -113,6 +117,7 @@ public:
             record.learning_rate_scale = optimizer_.learning_rate_scale();
             record.seconds = seconds_since(start);
             record.samples_per_second = static_cast<double>(seen.samples) / std::max(record.seconds, 1e-9);
+            record.layers = diagnostics(activity, gradient_norms, batches);
             const double monitored = validating ? record.validation_loss : record.train_loss;
             if (monitored < best_loss) {
                 best_loss = monitored;
@@ -162,7 +167,46 @@ public:
     }
 
 private:
-    step_stats step(const event_batch& batch, std::size_t epoch, std::size_t index) {
+    /// Per-layer activity and mean gradient norm of an epoch (norms summed over its batches).
+    static std::vector<layer_diagnostics> diagnostics(const network_activity& activity,
+                                                      const std::vector<double>& norm_sums,
+                                                      std::size_t batches) {
+        std::vector<layer_diagnostics> out(activity.size());
+        for (std::size_t k = 0; k < out.size(); ++k) {
+            out[k].spiking = activity[k].spiking;
+            out[k].rate = activity[k].rate();
+            out[k].silent_fraction = activity[k].silent_fraction();
+            out[k].saturated_fraction = activity[k].saturated_fraction();
+            if (k < norm_sums.size()) out[k].gradient_norm = norm_sums[k] / double(batches);
+        }
+        return out;
+    }
+
+    /// Adds each layer's gradient L2 norm (parameters named "layer<K>.") to sums[K].
+    void add_gradient_norms(const std::vector<scalar_type>& grads, std::vector<double>& sums) const {
+        const auto& store = net_.parameters();
+        std::vector<double> squares(Net::depth, 0.0);
+        for (const auto& info : store.infos()) {
+            const std::size_t layer = layer_of(info.name);
+            if (layer >= squares.size()) continue;
+            for (std::size_t k = info.offset; k < info.offset + info.size; ++k)
+                squares[layer] += static_cast<double>(grads[k]) * static_cast<double>(grads[k]);
+        }
+        sums.resize(Net::depth, 0.0);
+        for (std::size_t k = 0; k < squares.size(); ++k) sums[k] += std::sqrt(squares[k]);
+    }
+
+    /// K of a parameter named "layer<K>.<what>" (a value past every layer otherwise).
+    static std::size_t layer_of(const std::string& name) {
+        if (name.rfind("layer", 0) != 0) return std::size_t(-1);
+        std::size_t k = 0, i = 5;
+        if (i >= name.size() || name[i] < '0' || name[i] > '9') return std::size_t(-1);
+        for (; i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) k = 10 * k + std::size_t(name[i] - '0');
+        return k;
+    }
+
+    step_stats step(const event_batch& batch, std::size_t epoch, std::size_t index,
+                    std::vector<double>& gradient_norms) {
         step_stats stats;
         try {
             stats = net_.train_step(batch, loss_);
@@ -170,6 +214,7 @@ private:
             raise<numeric_error>("training: epoch ", epoch, ", batch ", index, ": ", e.what());
         }
         auto& grads = net_.gradients();
+        add_gradient_norms(grads, gradient_norms);  // before clipping: what backward produced
         if (options_.clip_norm > 0) clip_gradient_norm(grads, options_.clip_norm);
         for (std::size_t k = 0; k < grads.size(); ++k)
             if (!std::isfinite(grads[k]))
@@ -206,7 +251,25 @@ private:
         return text;
     }
 
+    /// "  rate 4.1% 3.2% (silent 0% 12%)": the spiking layers' activity of an epoch.
+    static std::string activity_text(const epoch_record& r) {
+        std::string rates, silent;
+        char part[32];
+        for (const auto& d : r.layers) {
+            if (!d.spiking) continue;
+            std::snprintf(part, sizeof part, " %.1f%%", 100 * d.rate);
+            rates += part;
+            std::snprintf(part, sizeof part, " %.0f%%", 100 * d.silent_fraction);
+            silent += part;
+        }
+        return rates.empty() ? std::string() : "  rate" + rates + " (silent" + silent + ")";
+    }
+
     std::string summary(const epoch_record& r, bool validating) const {
+        return summary_core(r, validating) + activity_text(r);
+    }
+
+    std::string summary_core(const epoch_record& r, bool validating) const {
         char text[256];
         if (validating)
             std::snprintf(text, sizeof text,
