@@ -45,10 +45,12 @@ inline int sync_path(const std::string& path, bool folder) {
 
 /// Calls write(std::ofstream&) on a temporary file beside `path` with a name of its own,
 /// flushes it to disk (fsync), renames it to `path` and syncs the folder, so that a crash at
-/// any moment leaves either the old file or the complete new one. On any error (an exception
+/// any moment leaves either the old file or the complete new one. On an error (an exception
 /// from `write`, a failed stream, sync or rename) the temporary is removed, `path` is left as
-/// it was, and io_error names the file. A process killed mid-write leaves its temporary
-/// (`path`.tmp.<pid>.<thread>.<n>) behind, never a damaged `path`.
+/// it was, and io_error names the file; only a failed sync of the folder after the rename
+/// ("written, but cannot sync folder") leaves the new file in place. A process killed
+/// mid-write leaves its temporary (`path`.tmp.<pid>.<thread>.<n>) behind, never a damaged
+/// `path`.
 template <class Writer>
 void write_atomically(const std::string& path, Writer&& write, bool binary = true) {
     namespace fs = std::filesystem;

@@ -42,6 +42,15 @@ void save_flat(const std::string& folder, const std::string& prefix,
     }
 }
 
+/// data_error unless value lies in the parameter's [lower, upper] (a delay of -0.5 would mark
+/// its neuron as never firing, a time constant of 0 divides by zero).
+inline void check_in_bounds(const std::string& source, const parameter_info& info,
+                            std::size_t k, double value) {
+    if (!(value >= info.lower && value <= info.upper))
+        raise<data_error>(source, ": ", info.name, "[", k, "] = ", value, " is outside [",
+                          info.lower, ", ", info.upper, "]");
+}
+
 }  // namespace detail
 
 /// Writes every parameter as float32 .npy files into `folder` (created when missing).
@@ -54,15 +63,6 @@ void save_parameters_npy(const Net& net, const std::string& folder) {
 template <class Net>
 void save_gradients_npy(const Net& net, const std::string& folder) {
     detail::save_flat(folder, "d", net.parameters().infos(), net.gradients());
-}
-
-/// data_error unless value lies in the parameter's [lower, upper] (a delay of -0.5 would mark
-/// its neuron as never firing and a time constant of 0 divides by zero).
-inline void check_in_bounds(const std::string& source, const parameter_info& info,
-                            std::size_t k, double value) {
-    if (!(value >= info.lower && value <= info.upper))
-        raise<data_error>(source, ": ", info.name, "[", k, "] = ", value, " is outside [",
-                          info.lower, ", ", info.upper, "]");
 }
 
 /// Reads W<k>.npy, b<k>.npy, d<k>.npy and tau<k>.npy from `folder` into the network. Every
@@ -93,7 +93,7 @@ void load_parameters_npy(Net& net, const std::string& folder, bool require_all =
             if (!std::isfinite(data[k]))
                 raise<numeric_error>(path, ": ", info.name, "[", k, "] is ", data[k],
                                      " (not finite)");
-            check_in_bounds(path, info, k, data[k]);
+            detail::check_in_bounds(path, info, k, data[k]);
             values[info.offset + k] = static_cast<S>(data[k]);
         }
     }
