@@ -3,11 +3,15 @@
 #include "../support/finite_differences.hpp"
 #include "../support/smooth_spike.hpp"
 
+#include <spikegrad/io/parameters_npy.hpp>
 #include <spikegrad/spikegrad.hpp>
 
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <limits>
+#include <string>
 #include <vector>
 
 using namespace spikegrad;
@@ -112,12 +116,115 @@ TEST_CASE("a delay pushed outside its bounds by the optimiser is clamped") {
 }
 
 TEST_CASE("a NaN delay raises the engine's NaN error during training") {
-    delayed_net net({4, 3, 2}, {.seed = 3}, {.delay = {.max_ms = 5.}}, {});
-    net.parameter("layer0.delay")(2) = NAN;
-    trainer<delayed_net, final_membrane_cross_entropy, adam> fit(
-        net, {.epochs = 1, .batch = 4, .progress = progress_mode::quiet});
-    CHECK_THROWS_WITH_AS(fit.run(random_batch(8, 10, 4, 2, 0.3, 1)),
-                         doctest::Contains("layer0.delay[2] is nan"), numeric_error);
+    // Width 3 runs the scalar loop only; 4W + 3 runs full batches of W neurons (the vector
+    // gathers) and a scalar tail.
+    constexpr std::size_t W = xsimd::batch<float>::size;
+    for (const std::size_t width : {std::size_t(3), 4 * W + 3}) {
+        CAPTURE(width);
+        delayed_net net({4, width, 2}, {.seed = 3}, {.delay = {.max_ms = 5., .init_high = 5.}},
+                        {});
+        net.parameter("layer0.delay")(2) = NAN;
+        trainer<delayed_net, final_membrane_cross_entropy, adam> fit(
+            net, {.epochs = 1, .batch = 4, .progress = progress_mode::quiet});
+        CHECK_THROWS_WITH_AS(fit.run(random_batch(8, 10, 4, 2, 0.3, 1)),
+                             doctest::Contains("layer0.delay[2] is nan"), numeric_error);
+    }
+}
+
+TEST_CASE_TEMPLATE("NaN, infinite and negative delays in a vector batch pass back nothing and do "
+                   "not crash", S, float, double) {
+    // Such a delay marks its neuron as never arriving. Its lanes sit among spread delays, so
+    // the batch takes the gather path, whose index arithmetic once overflowed int32 on them
+    // (a segfault from a d0.npy holding -0.5).
+    constexpr std::size_t W = xsimd::batch<S>::size;
+    const std::size_t n = 4 * W + 3, T = 40;
+    rng random(12);
+    axonal_delay::model<S> delay({.max_ms = 40.}, n);
+    parameter_store<S> store;
+    delay.declare(store, "layer0", random, time_grid{1.0, 0});
+    S* d = store.flat().data() + store.info(delay.parameter_index()).offset;
+    std::vector<bool> bad(n, false);
+    const S bad_values[] = {S(-0.5), std::numeric_limits<S>::quiet_NaN(),
+                            std::numeric_limits<S>::infinity(), S(-1e30)};
+    for (std::size_t j = 0; j < n; ++j) {
+        d[j] = S(39.5 * random.uniform());
+        // One bad lane in batch 0, every lane of batch 1, two in batch 2, one in the tail.
+        bad[j] = j == 1 || j / W == 1 || (j / W == 2 && j % 2 == 0) || j == n - 2;
+        if (bad[j]) d[j] = bad_values[j % 4];
+    }
+    delay.prepare(store.flat().data());
+    event_train<S> spikes;
+    spikes.clear();
+    for (std::size_t t = 0; t < T; ++t) {
+        for (std::size_t j = 0; j < n; ++j)
+            if (random.uniform() < 0.3) spikes.units.push_back(static_cast<std::uint32_t>(j));
+        spikes.offsets.push_back(spikes.units.size());
+    }
+    std::vector<S> g_y(T * n), g_x(T * n, S(-7)), grads(store.size(), S(0));
+    for (auto& g : g_y) g = S(random.uniform(-1, 1));
+    delay.backward(spikes, g_y.data(), T, g_x.data(), grads.data());
+    auto at = [&](std::size_t t, std::size_t j) { return t < T ? g_y[t * n + j] : S(0); };
+    const S* dd = grads.data() + (d - store.flat().data());
+    for (std::size_t j = 0; j < n; ++j) {
+        CAPTURE(j);
+        if (bad[j]) {
+            for (std::size_t t = 0; t < T; ++t) CHECK(g_x[t * n + j] == S(0));
+            CHECK(dd[j] == S(0));
+            continue;
+        }
+        const auto k = static_cast<std::size_t>(std::floor(d[j]));
+        const S phi = d[j] - S(k);
+        for (std::size_t t = 0; t < T; ++t)
+            CHECK(g_x[t * n + j] ==
+                  doctest::Approx((1 - phi) * at(t + k, j) + phi * at(t + k + 1, j)).epsilon(1e-6));
+    }
+    // Forward: the bad neurons' spikes never arrive.
+    event_train<S> out;
+    delay.forward(spikes, T, out);
+    for (const auto j : out.units) CHECK_FALSE(bad[j]);
+}
+
+TEST_CASE("a parameter file with a negative or NaN delay raises a typed error naming the element") {
+    constexpr std::size_t W = xsimd::batch<float>::size;
+    const std::size_t width = 4 * W + 3;
+    delayed_net net({4, width, 2}, {.seed = 3}, {.delay = {.max_ms = 5.}}, {});
+    const auto folder = std::filesystem::temp_directory_path() / "spikegrad-tests" / "bad-delays";
+    std::filesystem::remove_all(folder);
+    io::save_parameters_npy(net, folder.string());
+    const auto before = net.parameters().flat();
+    std::vector<float> d(width, 1.0f);
+    SUBCASE("negative") {
+        d[3] = -0.5f;
+        io::save_npy((folder / "d0.npy").string(), d);
+        CHECK_THROWS_WITH_AS(io::load_parameters_npy(net, folder.string()),
+                             doctest::Contains("layer0.delay[3] = -0.5 is outside [0, 5]"),
+                             data_error);
+    }
+    SUBCASE("above the cap") {
+        d[width - 1] = 5.5f;
+        io::save_npy((folder / "d0.npy").string(), d);
+        const std::string expected =
+            "layer0.delay[" + std::to_string(width - 1) + "] = 5.5 is outside [0, 5]";
+        CHECK_THROWS_WITH_AS(io::load_parameters_npy(net, folder.string()),
+                             doctest::Contains(expected.c_str()), data_error);
+    }
+    SUBCASE("NaN") {
+        d[W] = NAN;
+        io::save_npy((folder / "d0.npy").string(), d);
+        const std::string expected = "layer0.delay[" + std::to_string(W) + "] is nan";
+        CHECK_THROWS_WITH_AS(io::load_parameters_npy(net, folder.string()),
+                             doctest::Contains(expected.c_str()), numeric_error);
+    }
+    SUBCASE("in range, at both bounds") {
+        d[0] = 0.0f;
+        d[1] = 5.0f;
+        io::save_npy((folder / "d0.npy").string(), d);
+        io::load_parameters_npy(net, folder.string());
+        CHECK(net.parameter("layer0.delay")(0) == 0.0f);
+        CHECK(net.parameter("layer0.delay")(1) == 5.0f);
+        return;
+    }
+    CHECK(net.parameters().flat() == before);  // nothing changed
 }
 
 TEST_CASE("the adaptive cap grows by one when the 85th-percentile delay nears it") {

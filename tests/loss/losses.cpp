@@ -56,12 +56,47 @@ TEST_CASE("spike_rate is 1/2 sum (N - N_target)^2 / T with targets 0.2 T and 0.0
     for (int i = 0; i < 3; ++i) CHECK(grad[3 + i] == doctest::Approx((counts[i] - targets[i]) / 4));
 }
 
-TEST_CASE("count MSE is mean_i (N_i - target_i)^2") {
+TEST_CASE("count MSE is snnTorch's mse_count_loss: integer targets, MSE over classes, over T") {
+    // snnTorch: on = int(T correct_rate), off = int(T incorrect_rate), loss = MSELoss(counts,
+    // targets) / num_steps; by hand for counts (2, 0, 3), T = 4, n = 3.
     std::vector<double> grad(12);
-    const double loss = count_mse{.correct_rate = 0.5, .incorrect_rate = 0.25}.evaluate(
-        spikes.data(), 4, 3, 0, grad.data(), 1.0);
-    CHECK(loss == doctest::Approx((0.0 + 1.0 + 4.0) / 3));
-    CHECK(grad[1] == doctest::Approx(2 * (0 - 1.0) / 3));
+    SUBCASE("defaults: correct_rate 1, incorrect_rate 0") {
+        const double loss = count_mse{}.evaluate(spikes.data(), 4, 3, 1, grad.data(), 1.0);
+        CHECK(loss == doctest::Approx((4.0 + 16.0 + 9.0) / 3 / 4));  // targets (0, 4, 0)
+        CHECK(grad[0] == doctest::Approx(2 * (2.0 - 0) / 3 / 4));
+        CHECK(grad[3 + 1] == doctest::Approx(2 * (0.0 - 4) / 3 / 4));
+    }
+    SUBCASE("fractional targets are truncated as int() does: 0.6 * 4 -> 2, 0.3 * 4 -> 1") {
+        const double loss = count_mse{.correct_rate = 0.6, .incorrect_rate = 0.3}.evaluate(
+            spikes.data(), 4, 3, 0, grad.data(), 0.5);
+        CHECK(loss == doctest::Approx((0.0 + 1.0 + 4.0) / 3 / 4));  // targets (2, 1, 1)
+        for (std::size_t t = 0; t < 4; ++t) {
+            CHECK(grad[t * 3 + 0] == doctest::Approx(0.0));
+            CHECK(grad[t * 3 + 1] == doctest::Approx(0.5 * 2 * (0.0 - 1) / 3 / 4));
+            CHECK(grad[t * 3 + 2] == doctest::Approx(0.5 * 2 * (3.0 - 1) / 3 / 4));
+        }
+    }
+}
+
+TEST_CASE("count MSE over a batch equals nn.MSELoss over batch and classes divided by T") {
+    // Two samples: the record above (label 2) and its reverse in time (label 0); the batch loss
+    // of snnTorch is sum over all B n entries of (N - target)^2 / (B n) / T.
+    const std::size_t T = 4, n = 3;
+    tensor<double, 3> record({2, T, n}, 0.0);
+    for (std::size_t t = 0; t < T; ++t)
+        for (std::size_t i = 0; i < n; ++i) {
+            record(0, t, i) = spikes[t * n + i];
+            record(1, t, i) = spikes[(T - 1 - t) * n + i];
+        }
+    const std::vector<std::int32_t> labels = {2, 0};
+    const auto out = evaluate_loss(count_mse{.correct_rate = 0.8, .incorrect_rate = 0.2}, record,
+                                   std::span<const std::int32_t>(labels));
+    // int(3.2) = 3, int(0.8) = 0; counts (2, 0, 3) for both samples.
+    const double targets[2][3] = {{0, 0, 3}, {3, 0, 0}};
+    double sum = 0;
+    for (int b = 0; b < 2; ++b)
+        for (int i = 0; i < 3; ++i) sum += std::pow((i == 1 ? 0.0 : i == 0 ? 2.0 : 3.0) - targets[b][i], 2);
+    CHECK(out.value == doctest::Approx(sum / (2 * 3) / 4));
 }
 
 TEST_CASE("cross-entropy on counts, final membrane and max membrane use the right logits") {
@@ -84,7 +119,7 @@ TEST_CASE("cross-entropy on counts, final membrane and max membrane use the righ
     CHECK(grad[8] == doctest::Approx(std::exp(2.0) / zm));      // t = 2 holds max of unit 2
 }
 
-TEST_CASE("cross-entropy on the mean membrane uses mean_t v[t] and spreads dL/dz / T over the steps") {
+TEST_CASE("cross-entropy on the mean membrane uses the time average and spreads dL/dz / T over the steps") {
     // Membrane record [T = 3, n = 3]: means (1, 0, 1).
     const std::vector<double> v = {3, 1, 0, 0, 0, 1, 0, -1, 2};
     std::vector<double> grad(9);

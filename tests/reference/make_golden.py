@@ -151,8 +151,10 @@ def loss_of(name, record, y, T):
         target = torch.where(onehot > 0, 0.2 * T, 0.02 * T)
         return (0.5 * (counts - target) ** 2 / T).sum(dim=1).mean()
     if name == "mse_count":
-        target = torch.where(onehot > 0, 0.8 * T, 0.2 * T)
-        return ((counts - target) ** 2).mean(dim=1).mean()
+        # snnTorch's mse_count_loss(correct_rate=0.8, incorrect_rate=0.2): integer targets
+        # int(T * rate), nn.MSELoss over batch and classes, divided by num_steps.
+        target = torch.where(onehot > 0, float(int(T * 0.8)), float(int(T * 0.2)))
+        return ((counts - target) ** 2).mean() / T
     raise ValueError(name)
 
 
@@ -277,6 +279,48 @@ def optimizer_trajectories(out_dir):
             path.append(p.detach().numpy().copy())
         np.save(os.path.join(out_dir, f"{name}.npy"), np.array(path))
     print(f"{'optimizers':28s} {len(makers)} trajectories of {steps} steps")
+    nadam_trajectories(out_dir)
+
+
+def slayer_nadam_step(p, g, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+    """One step of slayerPytorch's Nadam (slayerPytorch/src/optimizer.py), from its update:
+    g += wd p; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+    p -= lr sqrt(1 - b2^t) / (1 - b1^t) * (b1 m + (1 - b1) g) / (sqrt(v) + eps)."""
+    g = g + weight_decay * p
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    step_size = lr * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
+    return p - step_size * (beta1 * m + (1 - beta1) * g) / (v.sqrt() + eps), m, v
+
+
+def nadam_trajectories(out_dir):
+    """Nadam trajectories: slayerPytorch's form (what spikegrad implements) and torch.optim.NAdam
+    (which it does not). Gradients span 1 .. 1e-9 per element so that where eps sits shows.
+    Files: nadam_grads.npy [steps, n], nadam_slayer*.npy, nadam_torch.npy [steps, n]."""
+    rng = np.random.default_rng(7)
+    n, steps = 7, 8
+    scales = 10.0 ** -np.arange(0, 10, 1.5)[:n]
+    grads = rng.normal(size=(steps, n)) * scales
+    p0 = np.load(os.path.join(out_dir, "p0.npy"))
+    np.save(os.path.join(out_dir, "nadam_grads.npy"), grads)
+    for name, wd in (("nadam_slayer", 0.0), ("nadam_slayer_weight_decay", 0.1)):
+        p, m, v = torch.tensor(p0), torch.zeros(n), torch.zeros(n)
+        path = []
+        for k in range(steps):
+            p, m, v = slayer_nadam_step(p, torch.tensor(grads[k]), m, v, k + 1, 0.01,
+                                        weight_decay=wd)
+            path.append(p.numpy().copy())
+        np.save(os.path.join(out_dir, f"{name}.npy"), np.array(path))
+    p = torch.tensor(p0, requires_grad=True)
+    opt = torch.optim.NAdam([p], lr=0.01)
+    path = []
+    for k in range(steps):
+        opt.zero_grad()
+        p.grad = torch.tensor(grads[k])
+        opt.step()
+        path.append(p.detach().numpy().copy())
+    np.save(os.path.join(out_dir, "nadam_torch.npy"), np.array(path))
+    print(f"{'optimizers (nadam)':28s} 3 trajectories of {steps} steps")
 
 
 def float32_gap(golden_dir):

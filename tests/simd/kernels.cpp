@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 using namespace spikegrad;
@@ -156,4 +157,24 @@ TEST_CASE_TEMPLATE("bitmask and gather_clamped agree with lane-by-lane loops", S
     got.store_aligned(lanes);
     for (std::size_t i = 0; i < B::size; ++i)
         CHECK(lanes[i] == S(std::min<std::int32_t>(offset[i] + 3, 49)));
+}
+
+TEST_CASE_TEMPLATE("gather_clamped clamps offsets up to INT32_MAX without overflowing", S, float,
+                   double) {
+    // base[min(offset + shift, last)] taken in exact (64-bit) arithmetic: an offset of
+    // INT32_MAX (a delay that is not a number) must land on `last`, not wrap negative.
+    using B = xsimd::batch<S>;
+    std::vector<S> base(64);
+    for (std::size_t i = 0; i < base.size(); ++i) base[i] = S(i);
+    std::vector<std::int32_t> offset(B::size);
+    for (std::size_t i = 0; i < B::size; ++i)
+        offset[i] = i % 2 ? std::numeric_limits<std::int32_t>::max() : static_cast<std::int32_t>(i);
+    for (const std::int32_t shift : {0, 5, 40, 63, 64}) {
+        CAPTURE(shift);
+        alignas(64) S lanes[B::size];
+        simd::gather_clamped<B>(base.data(), offset.data(), shift, 63).store_aligned(lanes);
+        for (std::size_t i = 0; i < B::size; ++i)
+            CHECK(lanes[i] == S(std::min<std::int64_t>(std::int64_t(offset[i]) + shift, 63)));
+        CHECK(simd::gather_clamped<S>(base.data(), offset.data() + 1, shift, 63) == S(63));
+    }
 }

@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 using namespace spikegrad;
@@ -38,8 +40,10 @@ order_net make_order_net(std::uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("a small network learns a task that only spike order separates, to 100%") {
+TEST_CASE("a small network learns a task that only spike order separates, to 95% on held-out data") {
     const auto train = order_task(64, 1);
+    // The best epoch is chosen on a validation set; the test set is only scored, once.
+    const auto validation = order_task(64, 3);
     const auto test = order_task(64, 2);
     // Sanity of the task: every sample has one spike of each input.
     for (std::size_t b = 0; b < train.n_samples; ++b) CHECK(train.sample(b).n_events() == 2);
@@ -47,11 +51,13 @@ TEST_CASE("a small network learns a task that only spike order separates, to 100
     trainer<order_net, final_membrane_cross_entropy, adam> fit(
         net, {.lr = 0.02, .epochs = 150, .batch = 16, .seed = 5, .progress = progress_mode::quiet});
     const auto before = fit.evaluate(test).accuracy();
-    const auto history = fit.run(train, test);
+    const auto history = fit.run(train, validation);
     const auto after = fit.evaluate(test);
     MESSAGE("accuracy before " << before << ", after " << after.accuracy() << " (best epoch "
                                << history.best_epoch << ")");
-    CHECK(after.accuracy() == doctest::Approx(1.0));
+    // Measured: 63 of the 64 test samples (the best epoch picked on validation, not on test).
+    CHECK(after.accuracy() >= 0.95);
+    CHECK(before <= 0.75);
 }
 
 TEST_CASE("keep_best restores the parameters of the epoch with the lowest validation loss") {
@@ -96,6 +102,32 @@ TEST_CASE("training on a fixed seed and thread count is bit-identical run to run
     CHECK(a == b);
     const auto serial_a = run_once(1), serial_b = run_once(1);
     CHECK(serial_a == serial_b);
+    // 1 against 2 threads: the per-thread gradient sums are added in another order, so one
+    // step's gradients differ by float rounding only (stated: 1e-5 norm-wise). Over training
+    // the gap grows: Adam divides by sqrt(v), so a gradient element at rounding level can step
+    // lr either way, and a membrane that then crosses threshold changes every later gradient.
+    using net3 = network<dense<lif>, dense<lif>, dense<readout>>;
+    auto gradients = [&](int threads) {
+        net3 net({10, 16, 12, 3}, {.seed = 9, .threads = threads}, {.init_scale = 3.},
+                 {.init_scale = 3.}, {});
+        net.train_step(train, final_membrane_cross_entropy{});
+        return net.gradients();
+    };
+    const auto g1 = gradients(1), g2 = gradients(2);
+    double diff = 0, norm = 0;
+    for (std::size_t k = 0; k < g1.size(); ++k) {
+        diff += std::pow(double(g1[k]) - double(g2[k]), 2);
+        norm += std::pow(double(g1[k]), 2);
+    }
+    MESSAGE("one step, 1 vs 2 threads: gradients differ by " << std::sqrt(diff / norm)
+                                                             << " norm-wise");
+    CHECK(norm > 0);
+    CHECK(std::sqrt(diff / norm) <= 1e-5);
+    double gap = 0;
+    for (std::size_t k = 0; k < a.size(); ++k)
+        gap = std::max(gap, std::abs(double(a[k]) - double(serial_a[k])));
+    MESSAGE("after 9 Adam steps, 1 vs 2 threads: largest parameter difference " << gap);
+    CHECK(gap <= 9 * 0.01);  // the most 9 steps of lr = 0.01 can move a parameter apart
 }
 
 TEST_CASE("bad input raises the documented typed errors") {

@@ -93,10 +93,11 @@ struct axonal_delay {
                 const S d = values[offset_ + j];
                 if (!(d >= S(0) && std::isfinite(d))) {
                     // A NaN (or out-of-range) delay: the neuron's spikes never arrive and pass
-                    // back no gradient; the trainer reports the NaN parameter itself.
+                    // back no gradient; the trainer reports the NaN parameter itself. Its gather
+                    // lanes are discarded (k = inf), so any in-range index serves.
                     whole_[j] = never;
                     whole_steps_[j] = std::numeric_limits<S>::infinity();
-                    flat_shift_[j] = std::numeric_limits<std::int32_t>::max();
+                    flat_shift_[j] = 0;
                     fraction_[j] = S(0);
                     continue;
                 }

@@ -42,6 +42,15 @@ void save_flat(const std::string& folder, const std::string& prefix,
     }
 }
 
+/// data_error unless value lies in the parameter's [lower, upper] (a delay of -0.5 would mark
+/// its neuron as never firing, a time constant of 0 divides by zero).
+inline void check_in_bounds(const std::string& source, const parameter_info& info,
+                            std::size_t k, double value) {
+    if (!(value >= info.lower && value <= info.upper))
+        raise<data_error>(source, ": ", info.name, "[", k, "] = ", value, " is outside [",
+                          info.lower, ", ", info.upper, "]");
+}
+
 }  // namespace detail
 
 /// Writes every parameter as float32 .npy files into `folder` (created when missing).
@@ -59,7 +68,9 @@ void save_gradients_npy(const Net& net, const std::string& folder) {
 /// Reads W<k>.npy, b<k>.npy, d<k>.npy and tau<k>.npy from `folder` into the network. Every
 /// weight file must be present; biases, delays and time constants keep their values when their
 /// file is absent (with `require_all`, a missing file is an error). Shapes must match exactly
-/// (a shared tau may be given as one value). Nothing changes unless every file is valid.
+/// (a shared tau may be given as one value), and every value must be finite and within its
+/// parameter's bounds (numeric_error / data_error naming e.g. layer0.delay[3] and the value).
+/// Nothing changes unless every file is valid.
 template <class Net>
 void load_parameters_npy(Net& net, const std::string& folder, bool require_all = false) {
     using S = typename Net::scalar_type;
@@ -80,7 +91,9 @@ void load_parameters_npy(Net& net, const std::string& folder, bool require_all =
         const auto data = array.values<double>();
         for (std::size_t k = 0; k < info.size; ++k) {
             if (!std::isfinite(data[k]))
-                raise<numeric_error>(path, ": element ", k, " is not finite");
+                raise<numeric_error>(path, ": ", info.name, "[", k, "] is ", data[k],
+                                     " (not finite)");
+            detail::check_in_bounds(path, info, k, data[k]);
             values[info.offset + k] = static_cast<S>(data[k]);
         }
     }

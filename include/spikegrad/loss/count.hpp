@@ -1,17 +1,21 @@
-// spikegrad: mean squared error on output spike counts (snnTorch's mse_count_loss): targets
-// correct_rate T for the label and incorrect_rate T for the others,
-// L = (1/n) sum_i (N_i - target_i)^2.
+// spikegrad: mean squared error on output spike counts, snnTorch's mse_count_loss
+// (snntorch.functional.mse_count_loss, without population codes): integer targets
+// int(T correct_rate) for the label and int(T incorrect_rate) for the others, and
+// L = (1 / (n T)) sum_i (N_i - target_i)^2 (nn.MSELoss over the classes, divided by num_steps).
 #pragma once
 
+#include "../core/error.hpp"
 #include "common.hpp"
 
+#include <cmath>
 #include <cstddef>
 
 namespace spikegrad {
 
 struct count_mse {
-    double correct_rate = 0.8;
-    double incorrect_rate = 0.2;
+    /// snnTorch's defaults: the label fires at every step, the others never.
+    double correct_rate = 1.0;
+    double incorrect_rate = 0.0;
 
     static constexpr record_kind reads = record_kind::spikes;
     static constexpr const char* name = "mse_count";
@@ -19,8 +23,11 @@ struct count_mse {
     template <class S>
     S evaluate(const S* record, std::size_t T, std::size_t n, int label, S* grad, S scale) const {
         const double steps = static_cast<double>(T);
-        return detail::target_count_loss(record, T, n, label, grad, scale, correct_rate * steps,
-                                         incorrect_rate * steps, 1.0 / static_cast<double>(n));
+        // snnTorch: on_target = int(num_steps * correct_rate), truncated toward zero.
+        return detail::target_count_loss(record, T, n, label, grad, scale,
+                                         std::trunc(correct_rate * steps),
+                                         std::trunc(incorrect_rate * steps),
+                                         1.0 / (static_cast<double>(n) * steps));
     }
     template <class S>
     void scores(const S* record, std::size_t T, std::size_t n, S* out) const {

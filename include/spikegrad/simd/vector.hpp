@@ -159,37 +159,40 @@ SPIKEGRAD_ALWAYS_INLINE std::uint64_t bitmask(const xsimd::batch_bool<T, A>& b) 
 SPIKEGRAD_ALWAYS_INLINE std::uint64_t bitmask(bool b) { return b ? 1 : 0; }
 
 /// Lanes i of base[min(offset[i] + shift, last)]: a gather whose indices are clamped into the
-/// array (AVX-512 / AVX2 gather instructions for float; lane by lane elsewhere).
+/// array (AVX-512 / AVX2 gather instructions for float; lane by lane elsewhere). Needs
+/// offset[i] >= 0 and 0 <= shift <= last + 1; the clamp is taken before the addition, as
+/// min(offset[i], last - shift) + shift, so no offset (INT32_MAX included) can overflow.
 template <class V>
 SPIKEGRAD_ALWAYS_INLINE V gather_clamped(const scalar_of_t<V>* base, const std::int32_t* offset,
                                          std::int32_t shift, std::int32_t last) {
     using S = scalar_of_t<V>;
+    const std::int32_t room = last - shift;  // >= -1: both operands are in [0, INT32_MAX]
     if constexpr (!is_batch_v<V>) {
-        return base[std::min(*offset + shift, last)];
+        return base[std::min(*offset, room) + shift];
     }
 #if defined(__AVX512F__)
     else if constexpr (std::is_same_v<S, float> && V::size == 16) {
         // The masked forms: GCC 12 warns about the unmasked ones' undefined inputs.
-        const __m512i index = _mm512_mask_min_epi32(
-            _mm512_setzero_si512(), __mmask16(0xFFFF),
-            _mm512_add_epi32(_mm512_loadu_si512(offset), _mm512_set1_epi32(shift)),
-            _mm512_set1_epi32(last));
+        const __m512i index = _mm512_add_epi32(
+            _mm512_mask_min_epi32(_mm512_setzero_si512(), __mmask16(0xFFFF),
+                                  _mm512_loadu_si512(offset), _mm512_set1_epi32(room)),
+            _mm512_set1_epi32(shift));
         return V(_mm512_mask_i32gather_ps(_mm512_setzero_ps(), __mmask16(0xFFFF), index, base,
                                           sizeof(float)));
     }
 #endif
 #if defined(__AVX2__)
     else if constexpr (std::is_same_v<S, float> && V::size == 8) {
-        const __m256i index = _mm256_min_epi32(
-            _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(offset)),
-                             _mm256_set1_epi32(shift)),
-            _mm256_set1_epi32(last));
+        const __m256i index = _mm256_add_epi32(
+            _mm256_min_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(offset)),
+                             _mm256_set1_epi32(room)),
+            _mm256_set1_epi32(shift));
         return V(_mm256_i32gather_ps(base, index, sizeof(float)));
     }
 #endif
     else {
         alignas(64) S lanes[V::size];
-        for (std::size_t i = 0; i < V::size; ++i) lanes[i] = base[std::min(offset[i] + shift, last)];
+        for (std::size_t i = 0; i < V::size; ++i) lanes[i] = base[std::min(offset[i], room) + shift];
         return V::load_aligned(lanes);
     }
 }

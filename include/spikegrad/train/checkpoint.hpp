@@ -9,6 +9,7 @@
 #include "../core/parameters.hpp"
 #include "optimizer.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -147,6 +148,14 @@ void save_checkpoint(const std::string& path, const Net& net,
 
 /// Reads a checkpoint written by save_checkpoint into `net` (and `opt`, when given and the
 /// file holds optimiser state of the same rule). The network must have the same architecture.
+/// All or nothing: the whole file is read and checked (checksum, names, kinds, shapes, every
+/// value within its bounds, the optimiser state's rule and sizes) before anything changes;
+/// on any error `net` and `opt` are left exactly as they were.
+///
+/// Bounds: a value must lie within the bounds the file records for its parameter, and the
+/// file's lower bound may not be below the network's (delays >= 0, time constants > 0). The
+/// file's upper bound may exceed the network's: the adaptive delay cap only ever grows it.
+/// The file's bounds become the network's.
 template <class Net, class Rule = adam>
 void load_checkpoint(const std::string& path, Net& net,
                      optimizer<Rule, typename Net::scalar_type>* opt = nullptr) {
@@ -177,11 +186,12 @@ void load_checkpoint(const std::string& path, Net& net,
         r.fail("holds ", count, " parameters, the network has ", store.count());
     std::vector<S> values(store.size());
     std::vector<std::pair<double, double>> bounds;
+    std::vector<std::uint32_t> kinds;
     for (std::size_t p = 0; p < count; ++p) {
         const auto& info = store.info(p);
         const std::string name = r.get_string("parameter name");
         if (name != info.name) r.fail("parameter ", p, " is '", name, "', expected '", info.name, "'");
-        r.get<std::uint32_t>("parameter kind");
+        kinds.push_back(r.get<std::uint32_t>("parameter kind"));
         const auto shape = r.get_array<std::size_t>("parameter shape");
         if (shape != info.shape) r.fail("parameter '", name, "' has another shape than the network's");
         const auto lower = r.get<double>("lower bound");
@@ -206,17 +216,45 @@ void load_checkpoint(const std::string& path, Net& net,
     if (r.position() != body) r.fail("unexpected ", body - r.position(), " bytes before the checksum");
     if (detail::checkpoint_writer::fnv1a(data, body) != stored_hash)
         r.fail("checksum mismatch (the file is corrupted)");
+    // An intact file: now its content must fit the network.
+    for (std::size_t p = 0; p < count; ++p) {
+        const auto& info = store.info(p);
+        const auto [lower, upper] = bounds[p];
+        if (kinds[p] != static_cast<std::uint32_t>(info.kind))
+            r.fail("parameter '", info.name, "' is of kind ", kinds[p], ", the network's is a ",
+                   to_string(info.kind));
+        if (!(lower >= info.lower) || !(upper >= lower))
+            r.fail("parameter '", info.name, "' has bounds [", lower, ", ", upper,
+                   "], the network's lower bound is ", info.lower);
+        for (std::size_t k = 0; k < info.size; ++k) {
+            const auto value = static_cast<double>(values[info.offset + k]);
+            if (!(value >= lower && value <= upper))
+                raise<data_error>("checkpoint ", path, ": ", info.name, "[", k, "] = ", value,
+                                  " is outside [", lower, ", ", upper, "]");
+        }
+    }
     if (opt) {
         if (!has_optimizer) r.fail("holds no optimiser state");
         if (rule != Rule::name) r.fail("optimiser state is ", rule, ", not ", Rule::name);
+        if (slots.size() != Rule::slots) r.fail("optimiser state has ", slots.size(), " slots");
         for (std::size_t s = 0; s < Rule::slots; ++s) {
-            if (slots[s].size() != store.size()) r.fail("optimiser state has the wrong size");
-            opt->slots()[s] = slots[s];
+            if (slots[s].size() != store.size())
+                r.fail("optimiser state ", s, " has ", slots[s].size(), " values, the network ",
+                       store.size());
+            for (std::size_t k = 0; k < slots[s].size(); ++k)
+                if (!std::isfinite(slots[s][k]))
+                    raise<numeric_error>("checkpoint ", path, ": optimiser state ", s, "[", k,
+                                         "] is ", static_cast<double>(slots[s][k]));
         }
+        if (!(std::isfinite(scale) && scale > 0))
+            r.fail("learning-rate scale ", scale, " is not a positive number");
+    }
+    // Everything checked: commit, with operations that cannot throw.
+    if (opt) {
+        for (std::size_t s = 0; s < Rule::slots; ++s) opt->slots()[s].swap(slots[s]);
         opt->set_steps(steps, scale);
     }
-    // Everything checked: commit.
-    store.flat() = std::move(values);
+    store.flat().swap(values);
     for (std::size_t p = 0; p < count; ++p) store.set_bounds(p, bounds[p].first, bounds[p].second);
 }
 

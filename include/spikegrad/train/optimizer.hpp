@@ -86,9 +86,12 @@ struct adam {
     }
 };
 
-/// Nadam, Adam with Nesterov momentum (Dozat 2016) in the form of slayerPytorch's optimiser
-/// used by the released SHD code: theta -= lr / (sqrt(v_hat) + eps) *
-/// (beta1 m_hat + (1 - beta1) g / (1 - beta1^t)).
+/// Nadam, Adam with Nesterov momentum (Dozat 2016), exactly as slayerPytorch's optimiser
+/// (slayerPytorch/src/optimizer.py, used by the released SHD code) computes it:
+/// theta -= lr sqrt(1 - beta2^t) / (1 - beta1^t) * (beta1 m + (1 - beta1) g) / (sqrt(v) + eps),
+/// i.e. beta1 m_hat + (1 - beta1) g / (1 - beta1^t) over sqrt(v_hat) + eps / sqrt(1 - beta2^t):
+/// eps sits on the uncorrected sqrt(v). Not torch.optim.NAdam, which adds a momentum-decay
+/// schedule mu_t = beta1 (1 - 0.5 * 0.96^(0.004 t)) (tests/network/pytorch_reference.cpp).
 struct nadam {
     using params = adaptive_moment_params;
     static constexpr std::size_t slots = 2;
@@ -101,10 +104,11 @@ struct nadam {
         S* v = state[1];
         const double c1 = 1 - std::pow(p.beta1, double(step));
         const double c2 = 1 - std::pow(p.beta2, double(step));
+        const S step_size = S(lr * std::sqrt(c2) / c1);
         for (std::size_t k = 0; k < n; ++k) {
             const S g = detail::update_moments(p, value[k], grad[k], m[k], v[k]);
-            const S direction = S(p.beta1) * (m[k] / S(c1)) + S((1 - p.beta1) / c1) * g;
-            value[k] -= S(lr) * direction / (std::sqrt(v[k] / S(c2)) + S(p.eps));
+            const S direction = S(p.beta1) * m[k] + S(1 - p.beta1) * g;
+            value[k] -= step_size * direction / (std::sqrt(v[k]) + S(p.eps));
         }
     }
 };
