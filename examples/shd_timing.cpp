@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> model_names = {"sgd", "sgd_delay", "mlp"};
     std::size_t seeds = 1;
     model_settings s = default_settings("shd");
-    s.epochs = 15;
+    s.epochs = 40;
     bool paper = false;
     add_shd_file_options(app, choice);
     app.add_option("--out", out, "output folder")->capture_default_str();
@@ -53,8 +53,8 @@ int main(int argc, char** argv) {
         ->capture_default_str()->check(CLI::IsMember({"spikemax", "spike_rate", "ce_max", "ce_mean", "ce_final"}));
     app.add_option("--readout-tau-ms", s.readout_tau_ms, "initial time constant of the leaky readout (ce_* losses)")
         ->capture_default_str();
-    app.add_flag("--tau-per-neuron", s.tau_per_neuron, "learn one membrane time constant per hidden neuron "
-                                                       "(default: one per layer)");
+    app.add_option("--tau-per-neuron", s.tau_per_neuron, "learn one membrane time constant per hidden neuron "
+                                                         "(1) or one per layer (0)")->capture_default_str();
     app.add_option("--decay-every", s.decay_every, "multiply the learning rates by --decay-gamma every this "
                                                    "many epochs (0: never)")->capture_default_str();
     app.add_option("--decay-gamma", s.decay_gamma, "learning-rate decay factor")->capture_default_str();

@@ -178,3 +178,22 @@ TEST_CASE("bad input raises the documented typed errors") {
                              numeric_error);
     }
 }
+
+TEST_CASE("a constant predictor scores chance, not the share of class 0, and its ties are counted") {
+    // Zero weights and biases: every readout membrane is 0, so all classes tie for the top.
+    using net_t = network<dense<lif>, dense<readout>>;
+    net_t net({4, 5, 3}, {.dt_ms = 1.0, .seed = 1});
+    for (auto& w : net.parameters().flat()) w = 0.0f;
+    event_batch batch(10, 4, 3);
+    for (std::int32_t b = 0; b < 12; ++b)  // labels 0 (6 samples), 1 (3), 2 (3)
+        batch.add_sample(std::vector<std::uint32_t>{1}, std::vector<std::uint32_t>{2}, {},
+                         b < 6 ? 0 : b < 9 ? 1 : 2);
+    const auto stats = net.evaluate(batch, final_membrane_cross_entropy{});
+    CHECK(stats.ties == 12);
+    CHECK(stats.accuracy() == doctest::Approx(1.0 / 3.0));  // argmax-first would say 50%
+    // A two-way tie including the label counts one half.
+    const float scores[3] = {1.f, 1.f, 0.f};
+    CHECK(credit_of(scores, 3, 1).credit == doctest::Approx(0.5));
+    CHECK(credit_of(scores, 3, 2).credit == 0.0);
+    CHECK(credit_of(scores, 3, 0).tie);
+}

@@ -44,20 +44,24 @@ struct network_options {
     int threads = 0;
 };
 
-/// Loss and accuracy summed over the samples of one or more batches.
+/// Loss and accuracy summed over the samples of one or more batches. A sample whose label ties
+/// with k - 1 other classes for the top score counts 1/k (see prediction_credit); `ties`
+/// counts the samples with any tie at the top, so a silent readout is visible.
 struct step_stats {
     double loss_sum = 0;
-    std::size_t correct = 0;
+    double correct = 0;
     std::size_t samples = 0;
+    std::size_t ties = 0;
 
     double loss() const { return samples ? loss_sum / static_cast<double>(samples) : 0.0; }
     double accuracy() const {
-        return samples ? static_cast<double>(correct) / static_cast<double>(samples) : 0.0;
+        return samples ? correct / static_cast<double>(samples) : 0.0;
     }
     step_stats& operator+=(const step_stats& other) {
         loss_sum += other.loss_sum;
         correct += other.correct;
         samples += other.samples;
+        ties += other.ties;
         return *this;
     }
 };
@@ -265,7 +269,7 @@ public:
         const std::size_t T = batch.n_steps, n = n_outputs();
         const Scalar scale = Scalar(1) / static_cast<Scalar>(batch.n_samples);
         std::vector<Scalar> losses(batch.n_samples);
-        std::vector<char> hits(batch.n_samples);
+        std::vector<prediction_credit> hits(batch.n_samples);
         const int used = for_each_sample(
             batch,
             [&](std::size_t b, workspace& ws) {
@@ -274,7 +278,7 @@ public:
                 losses[b] = loss.evaluate(ws.record.data(), T, n, batch.labels[b],
                                           ws.g_record.data(), scale);
                 loss.scores(ws.record.data(), T, n, ws.scores.data());
-                hits[b] = argmax(ws.scores.data(), n) == batch.labels[b];
+                hits[b] = credit_of(ws.scores.data(), n, batch.labels[b]);
                 backward_sample(batch.sample(b), T, ws, ws.tape, ws.g_record.data());
             },
             true, "train_step");
@@ -292,7 +296,7 @@ public:
         prepare(false);
         const std::size_t T = batch.n_steps, n = n_outputs();
         std::vector<Scalar> losses(batch.n_samples);
-        std::vector<char> hits(batch.n_samples);
+        std::vector<prediction_credit> hits(batch.n_samples);
         if (predictions) predictions->assign(batch.n_samples, -1);
         for_each_sample(batch, [&](std::size_t b, workspace& ws) {
             forward_sample(batch.sample(b), T, ws, ws.tape);
@@ -300,9 +304,8 @@ public:
             losses[b] = loss.evaluate(ws.record.data(), T, n, batch.labels[b],
                                       static_cast<Scalar*>(nullptr), Scalar(1));
             loss.scores(ws.record.data(), T, n, ws.scores.data());
-            const int predicted = argmax(ws.scores.data(), n);
-            hits[b] = predicted == batch.labels[b];
-            if (predictions) (*predictions)[b] = predicted;
+            hits[b] = credit_of(ws.scores.data(), n, batch.labels[b]);
+            if (predictions) (*predictions)[b] = argmax(ws.scores.data(), n);  // first on ties
         }, false, "evaluate");
         return summarise(losses, hits, "evaluate");
     }
@@ -391,15 +394,16 @@ private:
                                   n_outputs(), " outputs)");
     }
 
-    step_stats summarise(const std::vector<Scalar>& losses, const std::vector<char>& hits,
-                         const char* what) const {
+    step_stats summarise(const std::vector<Scalar>& losses,
+                         const std::vector<prediction_credit>& hits, const char* what) const {
         step_stats stats;
         for (std::size_t b = 0; b < losses.size(); ++b) {
             if (!std::isfinite(losses[b]))
                 raise<numeric_error>(what, ": sample ", b, ": loss is ",
                                      static_cast<double>(losses[b]));
             stats.loss_sum += static_cast<double>(losses[b]);
-            stats.correct += hits[b] ? 1 : 0;
+            stats.correct += hits[b].credit;
+            stats.ties += hits[b].tie ? 1 : 0;
         }
         stats.samples = losses.size();
         return stats;

@@ -30,6 +30,8 @@ struct epoch_record {
     double seconds = 0;
     double samples_per_second = 0;
     bool best = false;
+    /// Samples whose top score was shared by several classes (counted 1/k, see step_stats).
+    std::size_t train_ties = 0, validation_ties = 0;
     /// One entry per layer (see layer_diagnostics).
     std::vector<layer_diagnostics> layers;
 };
@@ -45,7 +47,7 @@ struct training_history {
     void write_csv(const std::string& path) const {
         std::string text =
             "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,"
-            "learning_rate_scale,seconds,samples_per_second,best";
+            "learning_rate_scale,seconds,samples_per_second,best,train_ties,validation_ties";
         const std::vector<layer_diagnostics> none;
         const auto& shape = epochs.empty() ? none : epochs.front().layers;
         for (std::size_t k = 0; k < shape.size(); ++k) {
@@ -56,10 +58,10 @@ struct training_history {
         text += "\n";
         char line[256];
         for (const auto& e : epochs) {
-            std::snprintf(line, sizeof line, "%zu,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%d",
+            std::snprintf(line, sizeof line, "%zu,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%d,%zu,%zu",
                           e.epoch, e.train_loss, e.train_accuracy, e.validation_loss,
                           e.validation_accuracy, e.learning_rate_scale, e.seconds,
-                          e.samples_per_second, e.best ? 1 : 0);
+                          e.samples_per_second, e.best ? 1 : 0, e.train_ties, e.validation_ties);
             text += line;
             for (std::size_t k = 0; k < shape.size(); ++k) {
                 const layer_diagnostics d = k < e.layers.size() ? e.layers[k] : layer_diagnostics{};

@@ -109,10 +109,12 @@ public:
             record.epoch = epoch;
             record.train_loss = seen.loss();
             record.train_accuracy = seen.accuracy();
+            record.train_ties = seen.ties;
             if (validating) {
                 const auto v = evaluate(validation);
                 record.validation_loss = v.loss();
                 record.validation_accuracy = v.accuracy();
+                record.validation_ties = v.ties;
             }
             record.learning_rate_scale = optimizer_.learning_rate_scale();
             record.seconds = seconds_since(start);
@@ -266,7 +268,10 @@ private:
     }
 
     std::string summary(const epoch_record& r, bool validating) const {
-        return summary_core(r, validating) + activity_text(r);
+        std::string ties;
+        if (r.train_ties + r.validation_ties > 0)
+            ties = "  ties " + std::to_string(r.train_ties) + "/" + std::to_string(r.validation_ties);
+        return summary_core(r, validating) + activity_text(r) + ties;
     }
 
     std::string summary_core(const epoch_record& r, bool validating) const {
