@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace spikegrad::surrogate_bptt {
 
@@ -43,13 +44,15 @@ template <class Surrogate, class S>
 void emit_spikes(const S* x, std::size_t T, std::size_t n, const Surrogate& sg,
                  event_train<S>& out) {
     out.clear();
+    // Compaction into a scratch row, then an append of the few spikes (growing the train by
+    // n + slack zero-filled entries every step cost more than the compaction).
+    thread_local std::vector<std::uint32_t> scratch;
+    if constexpr (Surrogate::binary) scratch.resize(n + simd::compaction_slack);
     for (std::size_t t = 0; t < T; ++t) {
         const S* row = x + t * n;
         if constexpr (Surrogate::binary) {
-            const std::size_t count = out.units.size();
-            out.units.resize(count + n + simd::compaction_slack);
-            const std::size_t found = simd::indices_at_least(n, row, S(0), out.units.data() + count);
-            out.units.resize(count + found);
+            const std::size_t found = simd::indices_at_least(n, row, S(0), scratch.data());
+            out.units.insert(out.units.end(), scratch.data(), scratch.data() + found);
         } else {
             for (std::size_t j = 0; j < n; ++j) {
                 const S s = sg.spike(row[j]);
