@@ -46,7 +46,8 @@ void emit_spikes(const S* x, std::size_t T, std::size_t n, const Surrogate& sg,
     out.clear();
     // Compaction into a scratch row, then an append of the few spikes (growing the train by
     // n + slack zero-filled entries every step cost more than the compaction).
-    thread_local std::vector<std::uint32_t> scratch;
+    thread_local std::vector<std::uint32_t> scratch_row;
+    auto& scratch = scratch_row;
     if constexpr (Surrogate::binary) scratch.resize(n + simd::compaction_slack);
     for (std::size_t t = 0; t < T; ++t) {
         const S* row = x + t * n;

@@ -336,7 +336,8 @@ SPIKEGRAD_ALWAYS_INLINE void matmul_tile(std::size_t i, std::size_t j, std::size
 }
 
 /// Register tile of the matrix product: rows of A by batches of B. 5 x 4 fills 20 of the 32
-/// registers of AVX-512; instruction sets with 16 registers get 3 x 2.
+/// registers of AVX-512; instruction sets with 16 registers get 3 x 2. (x86-64 builds without
+/// AVX-512 run the dispatched float kernels of dispatch.hpp instead: 6 x 2 on AVX2.)
 template <class S>
 inline constexpr bool many_registers = sizeof(xsimd::batch<S>) >= 64;
 template <class S>

@@ -90,8 +90,12 @@ public:
         S* dw = grads + weight_offset_;
         const std::size_t first = input.begin(0), events = input.begin(steps) - first;
         if (events == 0) return;
-        thread_local std::vector<std::uint32_t> start, order;
-        thread_local std::vector<V> weights;
+        // Per-thread scratch, taken by reference once (not a TLS look-up per access).
+        thread_local std::vector<std::uint32_t> start_scratch, order_scratch;
+        thread_local std::vector<V> weight_scratch;
+        auto& start = start_scratch;
+        auto& order = order_scratch;
+        auto& weights = weight_scratch;
         start.assign(n_in_ + 1, 0);
         order.resize(events);
         const std::uint32_t* units = input.units;
