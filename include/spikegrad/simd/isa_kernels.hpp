@@ -11,7 +11,13 @@ inline constexpr std::size_t width = SPIKEGRAD_ISA_WIDTH;
 
 SPIKEGRAD_ALWAYS_INLINE vec load(const float* p) { return *reinterpret_cast<const vec*>(p); }
 SPIKEGRAD_ALWAYS_INLINE void store(float* p, vec v) { *reinterpret_cast<vec*>(p) = v; }
-SPIKEGRAD_ALWAYS_INLINE vec splat(float x) { return vec{} + x; }
+SPIKEGRAD_ALWAYS_INLINE vec splat(float x) {
+#if SPIKEGRAD_ISA_WIDTH == 8
+    return vec{x, x, x, x, x, x, x, x};  // a broadcast (vec{} + x adds a scalar 0 first)
+#else
+    return vec{x, x, x, x};
+#endif
+}
 /// a * b + c, one rounding where the instruction set has FMA.
 SPIKEGRAD_ALWAYS_INLINE vec fmadd(vec a, vec b, vec c) {
 #if SPIKEGRAD_ISA_FMA

@@ -72,6 +72,16 @@ public:
         }
     }
 
+    /// current[j] = bias[j] + sum over input events e at step t of value(e) W[unit(e), j]: one
+    /// step of currents().
+    template <class V>
+    void current_step(event_view<V> input, std::size_t t, S* current, const S* values) const {
+        const std::size_t first = input.begin(t), count = input.end(t) - first;
+        simd::gather_rows(n_out_, values + weight_offset_, input.units + first, count,
+                          options_.bias ? values + bias_offset_ : nullptr, current,
+                          input.values ? input.values + first : nullptr);
+    }
+
     /// Adds dL/dW and dL/db from dL/dcurrent [T, n_out] to `grads`. The events are grouped
     /// by input unit (a counting sort of the sample's events), so that each touched row of
     /// dL/dW is read and written once: dW[i] += value * g_current[t] over unit i's events, in
