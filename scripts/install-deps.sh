@@ -8,7 +8,9 @@ core=(g++ cmake make pkg-config xtensor-dev libxsimd-dev xtl-dev)
 testing=(doctest-dev libhdf5-dev libcli11-dev nlohmann-json3-dev python3 python3-numpy
          python3-h5py python3-torch)
 demo=(libhdf5-dev libcli11-dev nlohmann-json3-dev librsvg2-bin)
-bench=(libbenchmark-dev python3-torch python3-numpy)
+# bench: Google Benchmark, and the PyTorch baseline with a real BLAS (OpenBLAS, and
+# threadpoolctl to report which kernel ran); never part of the test profile.
+bench=(libbenchmark-dev python3-torch python3-numpy libopenblas0-pthread python3-threadpoolctl)
 
 case "$profile" in
   core) wanted=("${core[@]}") ;;

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace spikegrad::surrogate_bptt {
 
@@ -37,29 +38,53 @@ void backward(const Dynamics& dynamics, const S* trace, const S* g_spike, std::s
     dynamics.end_adjoint(work, values, grads);
 }
 
-/// The spikes of a recorded trace: events where x[t, j] >= 0 (binary surrogates) or the
-/// surrogate's real-valued spike where it is not 0 (smooth test surrogates).
+/// Appends the spikes of one step's trace row x[0..n) to `out` (one more step): events where
+/// x >= 0 (binary surrogates) or the surrogate's real-valued spike where it is not 0.
+template <class Surrogate, class S>
+void emit_step(const S* row, std::size_t n, const Surrogate& sg, event_train<S>& out) {
+    if constexpr (Surrogate::binary) {
+        // Compaction into a scratch row, then an append of the few spikes (growing the train
+        // by n + slack zero-filled entries every step cost more than the compaction).
+        thread_local std::vector<std::uint32_t> scratch_row;
+        auto& scratch = scratch_row;
+        if (scratch.size() < n + simd::compaction_slack) scratch.resize(n + simd::compaction_slack);
+        const std::size_t found = simd::indices_at_least(n, row, S(0), scratch.data());
+        out.units.insert(out.units.end(), scratch.data(), scratch.data() + found);
+    } else {
+        for (std::size_t j = 0; j < n; ++j) {
+            const S s = sg.spike(row[j]);
+            if (s != S(0)) {
+                out.units.push_back(static_cast<std::uint32_t>(j));
+                out.values.push_back(s);
+            }
+        }
+    }
+    out.offsets.push_back(out.units.size());
+}
+
+/// The spikes of a recorded trace x [T, n] (see emit_step).
 template <class Surrogate, class S>
 void emit_spikes(const S* x, std::size_t T, std::size_t n, const Surrogate& sg,
                  event_train<S>& out) {
     out.clear();
+    for (std::size_t t = 0; t < T; ++t) emit_step(x + t * n, n, sg, out);
+}
+
+/// The same loop with each step's input current made just before the step (current_of(t, row)
+/// writes I[t] into `row`, n scalars) and, with `spikes`, each step's spikes emitted right
+/// after it: the current row and the trace row stay in L1 instead of a [T, n] current buffer
+/// passing through the caches between two loops.
+template <class Dynamics, class Surrogate, class S, class Current>
+void forward_fused(const Dynamics& dynamics, Current&& current_of, std::size_t T,
+                   const Surrogate& sg, S* trace, S* work, S* row,
+                   event_train<S>* spikes = nullptr) {
+    const std::size_t n = dynamics.size(), stride = T * n;
+    dynamics.begin_forward(work);
+    if (spikes) spikes->clear();
     for (std::size_t t = 0; t < T; ++t) {
-        const S* row = x + t * n;
-        if constexpr (Surrogate::binary) {
-            const std::size_t count = out.units.size();
-            out.units.resize(count + n + simd::compaction_slack);
-            const std::size_t found = simd::indices_at_least(n, row, S(0), out.units.data() + count);
-            out.units.resize(count + found);
-        } else {
-            for (std::size_t j = 0; j < n; ++j) {
-                const S s = sg.spike(row[j]);
-                if (s != S(0)) {
-                    out.units.push_back(static_cast<std::uint32_t>(j));
-                    out.values.push_back(s);
-                }
-            }
-        }
-        out.offsets.push_back(out.units.size());
+        current_of(t, row);
+        dynamics.step(row, t ? trace + (t - 1) * n : nullptr, trace + t * n, stride, work, sg);
+        if (spikes) emit_step(trace + t * n, n, sg, *spikes);
     }
 }
 

@@ -146,14 +146,18 @@ struct dense {
         template <class V>
         void forward(event_view<V> input, std::size_t T, layer_tape<S>& tape, S* current,
                      S* work, const S* values) const {
-            synapse_.currents(input, T, current, values);
+            // Step by step: the step's current (in `current`'s first row), the neuron's step,
+            // its spikes, so that neither a [T, n] current nor the trace passes through L2
+            // between loops.
             tape.trace.resize(T * n_out() * channels);
-            surrogate_bptt::forward(neuron_, current, T, options_.surrogate, tape.trace.data(), work);
-            if constexpr (spiking) {
-                surrogate_bptt::emit_spikes(tape.trace.data(), T, n_out(), options_.surrogate,
-                                            tape.spikes);
-                if constexpr (delayed) delay_.forward(tape.spikes, T, tape.delayed);
-            }
+            const auto current_of = [&](std::size_t t, S* row) {
+                synapse_.current_step(input, t, row, values);
+            };
+            event_train<S>* spikes = nullptr;
+            if constexpr (spiking) spikes = &tape.spikes;
+            surrogate_bptt::forward_fused(neuron_, current_of, T, options_.surrogate,
+                                          tape.trace.data(), work, current, spikes);
+            if constexpr (delayed) delay_.forward(tape.spikes, T, tape.delayed);
         }
 
         /// What the next layer receives (spiking layers only).

@@ -4,6 +4,7 @@
 // product that sends a layer's current gradient back to its inputs.
 #pragma once
 
+#include "dispatch.hpp"
 #include "vector.hpp"
 
 #include <algorithm>
@@ -174,6 +175,13 @@ void scatter_rows(std::size_t n, const S* x, const Index* index, const Value* va
 template <class S, class Index, class Value = S>
 void gather_rows(std::size_t n, const S* rows, const Index* index, std::size_t count,
                  const S* init, S* out, const Value* values = nullptr) {
+#if SPIKEGRAD_DISPATCH
+    if constexpr (std::is_same_v<S, float> && std::is_same_v<Index, std::uint32_t> &&
+                  std::is_same_v<Value, float>) {
+        detail::kernels().gather_rows(n, rows, index, values, count, init, out);
+        return;
+    }
+#endif
     if (values)
         detail::gather_rows(n, rows, index, values, count, init, out);
     else
@@ -245,6 +253,9 @@ SPIKEGRAD_ALWAYS_INLINE std::size_t compact_indices(std::size_t n, const S* x, H
 /// room for n + compaction_slack entries.
 template <class S>
 std::size_t indices_at_least(std::size_t n, const S* x, S threshold, std::uint32_t* out) {
+#if SPIKEGRAD_DISPATCH
+    if constexpr (std::is_same_v<S, float>) return detail::kernels().indices_at_least(n, x, threshold, out);
+#endif
     return detail::compact_indices(
         n, x,
         [threshold](const auto& v) { return v >= std::decay_t<decltype(v)>(threshold); }, out);
@@ -325,7 +336,8 @@ SPIKEGRAD_ALWAYS_INLINE void matmul_tile(std::size_t i, std::size_t j, std::size
 }
 
 /// Register tile of the matrix product: rows of A by batches of B. 5 x 4 fills 20 of the 32
-/// registers of AVX-512; instruction sets with 16 registers get 3 x 2.
+/// registers of AVX-512; instruction sets with 16 registers get 3 x 2. (x86-64 builds without
+/// AVX-512 run the dispatched float kernels of dispatch.hpp instead: 6 x 2 on AVX2.)
 template <class S>
 inline constexpr bool many_registers = sizeof(xsimd::batch<S>) >= 64;
 template <class S>
@@ -363,6 +375,12 @@ void matmul(std::size_t m, std::size_t k, std::size_t n, const S* SPIKEGRAD_REST
     std::fill(c, c + first * n, S(0));
     std::fill(c + last * n, c + m * n, S(0));
     if (first == last) return;
+#if SPIKEGRAD_DISPATCH
+    if constexpr (std::is_same_v<S, float>) {
+        detail::kernels().matmul_rows(first, last, k, n, a, b, c);
+        return;
+    }
+#endif
     std::size_t j = 0;
     for (; j + V * W <= n; j += V * W) detail::matmul_panel<V>(first, last, j, k, n, a, b, c);
     const std::size_t rest = (n - j) / W;

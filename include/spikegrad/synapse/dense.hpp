@@ -72,19 +72,63 @@ public:
         }
     }
 
-    /// Adds dL/dW and dL/db from dL/dcurrent [T, n_out] to `grads`.
+    /// current[j] = bias[j] + sum over input events e at step t of value(e) W[unit(e), j]: one
+    /// step of currents().
+    template <class V>
+    void current_step(event_view<V> input, std::size_t t, S* current, const S* values) const {
+        const std::size_t first = input.begin(t), count = input.end(t) - first;
+        simd::gather_rows(n_out_, values + weight_offset_, input.units + first, count,
+                          options_.bias ? values + bias_offset_ : nullptr, current,
+                          input.values ? input.values + first : nullptr);
+    }
+
+    /// Adds dL/dW and dL/db from dL/dcurrent [T, n_out] to `grads`. The events are grouped
+    /// by input unit (a counting sort of the sample's events), so that each touched row of
+    /// dL/dW is read and written once: dW[i] += value * g_current[t] over unit i's events, in
+    /// step order (the order, and so the rounding, of adding step by step). Steps after the
+    /// last one with a nonzero current gradient (with max-over-time losses, often many) add
+    /// nothing and are skipped.
     template <class V>
     void accumulate(event_view<V> input, const S* g_current, std::size_t T, S* grads) const {
+        std::size_t steps = T;
+        while (steps > 0 && simd::all_zero(n_out_, g_current + (steps - 1) * n_out_)) --steps;
         if (options_.bias) {
             S* db = grads + bias_offset_;
-            for (std::size_t t = 0; t < T; ++t) simd::add_row(n_out_, g_current + t * n_out_, db);
+            for (std::size_t t = 0; t < steps; ++t) simd::add_row(n_out_, g_current + t * n_out_, db);
         }
+        if (steps == 0) return;
         S* dw = grads + weight_offset_;
-        for (std::size_t t = 0; t < T; ++t) {
-            const std::size_t first = input.begin(t), count = input.end(t) - first;
-            if (count == 0) continue;
-            simd::scatter_rows(n_out_, g_current + t * n_out_, input.units + first, count, dw,
-                               input.values ? input.values + first : nullptr);
+        const std::size_t first = input.begin(0), events = input.begin(steps) - first;
+        if (events == 0) return;
+        // Per-thread scratch, taken by reference once (not a TLS look-up per access).
+        thread_local std::vector<std::uint32_t> start_scratch, order_scratch;
+        thread_local std::vector<V> weight_scratch;
+        auto& start = start_scratch;
+        auto& order = order_scratch;
+        auto& weights = weight_scratch;
+        start.assign(n_in_ + 1, 0);
+        order.resize(events);
+        const std::uint32_t* units = input.units;
+        for (std::size_t e = first; e < first + events; ++e) ++start[units[e] + 1];
+        for (std::size_t i = 0; i < n_in_; ++i) start[i + 1] += start[i];
+        // start[i] is now the slot of unit i's first event; fill in step order.
+        if (input.values) weights.resize(events);
+        for (std::size_t t = 0; t < steps; ++t)
+            for (std::size_t e = input.begin(t); e < input.end(t); ++e) {
+                const std::uint32_t slot = start[units[e]]++;
+                order[slot] = static_cast<std::uint32_t>(t);
+                if (input.values) weights[slot] = input.values[e];
+            }
+        // start[i] is now the end of unit i's events (the beginning of unit i + 1's).
+        std::uint32_t begin = 0;
+        for (std::size_t i = 0; i < n_in_; ++i) {
+            const std::uint32_t end = start[i];
+            if (end > begin) {
+                S* row = dw + i * n_out_;
+                simd::gather_rows(n_out_, g_current, order.data() + begin, end - begin, row, row,
+                                  input.values ? weights.data() + begin : nullptr);
+            }
+            begin = end;
         }
     }
 

@@ -1,0 +1,118 @@
+// spikegrad: run-time choice of the instruction set for the few hot float kernels (row sums,
+// the matrix product, spike compaction), so that a default build (no -march: SSE2 on x86-64)
+// runs them with AVX2 + FMA where the CPU has it. The choice is made once, by CPU detection
+// (__builtin_cpu_supports); SPIKEGRAD_ISA=sse2 in the environment forces the fallback (tests,
+// comparisons). A fixed instruction set gives bit-identical results; AVX2 (fused multiply-add)
+// and SSE2 (separate multiply and add) differ in the last bits.
+#pragma once
+
+#include "../config.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+// GCC on x86-64 only (`#pragma GCC target` regions and __builtin_cpu_supports); builds for
+// AVX-512 machines (-march=native there) keep the compile-time xsimd kernels of kernels.hpp,
+// which use the 16-float vectors. Define SPIKEGRAD_NO_DISPATCH to turn dispatch off.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__AVX512F__) && \
+    !defined(SPIKEGRAD_NO_DISPATCH)
+#define SPIKEGRAD_DISPATCH 1
+#include <immintrin.h>
+#else
+#define SPIKEGRAD_DISPATCH 0
+#endif
+
+namespace spikegrad::simd {
+
+/// The instruction sets the dispatched kernels come in.
+enum class isa { sse2, avx2 };
+
+inline const char* isa_name(isa i) { return i == isa::avx2 ? "avx2+fma" : "sse2"; }
+
+}  // namespace spikegrad::simd
+
+#if SPIKEGRAD_DISPATCH
+namespace spikegrad::simd::detail {
+
+/// lane_table[m]: the numbers of the set bits of m, one byte each, lowest first.
+inline constexpr std::array<std::uint64_t, 256> lane_table = [] {
+    std::array<std::uint64_t, 256> table{};
+    for (unsigned m = 0; m < 256; ++m) {
+        std::uint64_t packed = 0;
+        unsigned slot = 0;
+        for (unsigned lane = 0; lane < 8; ++lane)
+            if (m & (1u << lane)) packed |= std::uint64_t(lane) << (8 * slot++);
+        table[m] = packed;
+    }
+    return table;
+}();
+
+namespace sse2 {
+#define SPIKEGRAD_ISA_WIDTH 4
+#define SPIKEGRAD_ISA_FMA 0
+#include "isa_kernels.hpp"
+#undef SPIKEGRAD_ISA_WIDTH
+#undef SPIKEGRAD_ISA_FMA
+}  // namespace sse2
+
+namespace avx2 {
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#define SPIKEGRAD_ISA_WIDTH 8
+#define SPIKEGRAD_ISA_FMA 1
+#include "isa_kernels.hpp"
+#undef SPIKEGRAD_ISA_WIDTH
+#undef SPIKEGRAD_ISA_FMA
+#pragma GCC pop_options
+}  // namespace avx2
+
+struct kernel_table {
+    isa set;
+    void (*gather_rows)(std::size_t, const float*, const std::uint32_t*, const float*,
+                        std::size_t, const float*, float*);
+    void (*matmul_rows)(std::size_t, std::size_t, std::size_t, std::size_t, const float*,
+                        const float*, float*);
+    std::size_t (*indices_at_least)(std::size_t, const float*, float, std::uint32_t*);
+};
+
+inline constexpr kernel_table sse2_kernels{isa::sse2, sse2::gather_rows, sse2::matmul_rows,
+                                           sse2::indices_at_least};
+inline constexpr kernel_table avx2_kernels{isa::avx2, avx2::gather_rows, avx2::matmul_rows,
+                                           avx2::indices_at_least};
+
+inline const kernel_table& choose_kernels() {
+    const char* forced = std::getenv("SPIKEGRAD_ISA");
+    if (forced && std::strcmp(forced, "sse2") == 0) return sse2_kernels;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return avx2_kernels;
+    return sse2_kernels;
+}
+
+/// The kernels for this CPU, chosen on first use.
+inline const kernel_table& kernels() {
+    static const kernel_table& chosen = choose_kernels();
+    return chosen;
+}
+
+}  // namespace spikegrad::simd::detail
+#endif
+
+namespace spikegrad::simd {
+
+/// The instruction set the float row kernels, matmul and compaction run with (chosen once).
+inline const char* active_isa() {
+#if SPIKEGRAD_DISPATCH
+    return isa_name(detail::kernels().set);
+#elif defined(__AVX512F__)
+    return "avx512 (compile time)";
+#elif defined(__AVX2__)
+    return "avx2 (compile time)";
+#else
+    return "compile time (xsimd default)";
+#endif
+}
+
+}  // namespace spikegrad::simd
