@@ -37,7 +37,7 @@ TEST_CASE("adaptive LIF without adaptation is the LIF, step for step") {
     rng random(5);
     for (auto& c : current) c = random.uniform(-0.2, 0.8);
     for (auto reset : {reset_mode::subtract, reset_mode::zero}) {
-        adaptive_lif::dynamics<double> a({.tau_ms = 7, .theta = 0.9, .adaptation = 0, .reset = reset}, 3);
+        adaptive_lif::dynamics<double> a({.membrane = {.tau_ms = 7, .theta = 0.9, .reset = reset}, .adaptation = 0}, 3);
         lif::dynamics<double> l({.tau_ms = 7, .theta = 0.9, .reset = reset}, 3);
         const auto xa = trace_of(a, current, 3, 0.5), xl = trace_of(l, current, 3, 0.5);
         for (std::size_t k = 0; k < xl.size(); ++k) CHECK(xa[k] == doctest::Approx(xl[k]).epsilon(1e-14));
@@ -46,7 +46,7 @@ TEST_CASE("adaptive LIF without adaptation is the LIF, step for step") {
 
 TEST_CASE("adaptive LIF: the adaptation is the filtered train of its own spikes, and the threshold rises") {
     const double tau_a = 30, rho = std::exp(-1.0 / tau_a), k = 0.3, theta = 1.0;
-    adaptive_lif::dynamics<double> d({.tau_ms = 10, .theta = theta, .adaptation = k, .tau_adapt_ms = tau_a}, 1);
+    adaptive_lif::dynamics<double> d({.membrane = {.tau_ms = 10, .theta = theta}, .adaptation = k, .tau_adapt_ms = tau_a}, 1);
     const std::size_t T = 200;
     const auto trace = trace_of(d, std::vector<double>(T, 0.35), 1);
     std::vector<int> spikes;
@@ -75,12 +75,14 @@ TEST_CASE("every gradient of an adaptive-LIF network, thresholds included, equal
         using alif = dense<adaptive_lif, smooth_spike>;
         basic_network<double, alif, alif, dense<readout>> net(
             {5, 7, 6, 3}, {.dt_ms = 1.0, .seed = 4},
-            {.neuron = {.tau_ms = 9.0, .theta = 1.0, .adaptation = 0.4, .tau_adapt_ms = 12.0,
-                        .reset = reset, .detach_reset = false, .train_tau = training::per_neuron,
-                        .tau_max_ms = 50.0, .train_theta = training::per_neuron},
+            {.neuron = {.membrane = {.tau_ms = 9.0, .theta = 1.0, .reset = reset, .detach_reset = false,
+                                     .train_tau = training::per_neuron, .tau_max_ms = 50.0,
+                                     .train_theta = training::per_neuron},
+                        .adaptation = 0.4, .tau_adapt_ms = 12.0},
              .init_scale = 3.},
-            {.neuron = {.theta = 0.8, .adaptation = 0.2, .reset = reset, .detach_reset = false,
-                        .train_theta = training::shared},
+            {.neuron = {.membrane = {.theta = 0.8, .reset = reset, .detach_reset = false,
+                                     .train_theta = training::shared},
+                        .adaptation = 0.2},
              .init_scale = 3.},
             {});
         const auto r = check_gradients(net, batch, final_membrane_cross_entropy{}, all, 1e-6);

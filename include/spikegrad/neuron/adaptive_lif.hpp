@@ -14,28 +14,18 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <limits>
 #include <string>
 
 namespace spikegrad {
 
 struct adaptive_lif {
     struct params {
-        double tau_ms = 20.0;
-        /// The resting threshold theta (trainable like lif's).
-        double theta = 1.0;
+        /// The LIF part: tau, resting threshold theta, reset, trainability and bounds.
+        lif::params membrane{};
         /// Threshold increase per spike, in units of the membrane (Bellec et al.: beta).
         double adaptation = 0.2;
         /// Relaxation time constant of the adaptation in ms.
         double tau_adapt_ms = 200.0;
-        reset_mode reset = reset_mode::subtract;
-        bool detach_reset = true;
-        training train_tau = training::fixed;
-        double tau_min_ms = 1.0;
-        double tau_max_ms = 1000.0;
-        training train_theta = training::fixed;
-        double theta_min = 0.0;
-        double theta_max = std::numeric_limits<double>::infinity();
     };
 
     static constexpr bool spiking = true;
@@ -52,8 +42,10 @@ struct adaptive_lif {
         dynamics() = default;
         dynamics(const params& p, std::size_t n)
             : p_(p), n_(n),
-              leak_(p.tau_ms, p.train_tau, p.tau_min_ms, p.tau_max_ms, n, "adaptive_lif"),
-              theta_(p.theta, p.train_theta, p.theta_min, p.theta_max, n, "adaptive_lif") {
+              leak_(p.membrane.tau_ms, p.membrane.train_tau, p.membrane.tau_min_ms,
+                    p.membrane.tau_max_ms, n, "adaptive_lif"),
+              theta_(p.membrane.theta, p.membrane.train_theta, p.membrane.theta_min,
+                     p.membrane.theta_max, n, "adaptive_lif") {
             if (!(p.tau_adapt_ms > 0) || !std::isfinite(p.tau_adapt_ms))
                 raise<option_error>("adaptive_lif: tau_adapt_ms ", p.tau_adapt_ms,
                                     " must be positive");
@@ -81,7 +73,7 @@ struct adaptive_lif {
                   const Spike& spike) const {
             const S* beta = leak_.beta();
             const S* theta = theta_.values();
-            const bool subtract = p_.reset == reset_mode::subtract;
+            const bool subtract = p_.membrane.reset == reset_mode::subtract;
             const S k = static_cast<S>(p_.adaptation);
             S* a_now = now + stride;
             simd::vectorize<S>(n_, [&](auto tag, std::size_t j) {
@@ -111,8 +103,8 @@ struct adaptive_lif {
                           S* work, const Spike& spike) const {
             const S* beta = leak_.beta();
             const S* theta = theta_.values();
-            const bool subtract = p_.reset == reset_mode::subtract;
-            const bool detach = p_.detach_reset;
+            const bool subtract = p_.membrane.reset == reset_mode::subtract;
+            const bool detach = p_.membrane.detach_reset;
             const bool train_beta = leak_.trainable(), train_theta = theta_.trainable();
             const S k = static_cast<S>(p_.adaptation);
             const S* a_now = now + stride;
