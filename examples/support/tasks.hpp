@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <numeric>
+#include <utility>
 #include <optional>
 
 namespace spikegrad::examples {
@@ -612,22 +613,34 @@ model_result train_readout(const model_settings& s, const splits& data,
     return fit_and_score(net, s, final_membrane_cross_entropy{}, data, extras, checkpoint, true, seed);
 }
 
+template <bool Delayed>
+using two_hidden_layer =
+    std::conditional_t<Delayed, dense<lif, fast_sigmoid, axonal_delay>, dense<lif>>;
+
+/// The options of the two hidden layers (first, second): the first layer's weight scale from
+/// the input density unless given, delays bounded by --max-delay steps of the batch's dt.
+template <bool Delayed>
+std::pair<typename two_hidden_layer<Delayed>::options, typename two_hidden_layer<Delayed>::options>
+two_hidden_options(const model_settings& s, const event_batch& train) {
+    typename two_hidden_layer<Delayed>::options h;
+    h.neuron = hidden_neuron(s);
+    h.init_scale = s.deep_init_scale;
+    if constexpr (Delayed) h.delay = {.max_ms = s.max_delay * train.dt_ms};  // --max-delay is in steps
+    auto first = h;
+    first.init_scale = s.init_scale > 0 ? s.init_scale : auto_init_scale(train);
+    return {first, h};
+}
+
 /// Two hidden LIF layers and a leaky readout trained with a membrane cross-entropy.
 template <bool Delayed, class Loss>
 model_result train_deep_readout(const model_settings& s, const splits& data,
                                 const std::vector<event_batch>& extras, const std::string& checkpoint,
                                 std::uint64_t seed, const Loss& loss) {
-    using hidden_layer = std::conditional_t<Delayed, dense<lif, fast_sigmoid, axonal_delay>, dense<lif>>;
+    using hidden_layer = two_hidden_layer<Delayed>;
     using net_t = network<hidden_layer, hidden_layer, dense<readout>>;
-    const double dt_ms = data.train.dt_ms;
-    typename hidden_layer::options h;
-    h.neuron = hidden_neuron(s);
-    h.init_scale = s.deep_init_scale;
-    if constexpr (Delayed) h.delay = {.max_ms = s.max_delay * dt_ms};  // --max-delay is in steps
-    typename hidden_layer::options first = h;
-    first.init_scale = s.init_scale > 0 ? s.init_scale : auto_init_scale(data.train);
+    const auto [first, h] = two_hidden_options<Delayed>(s, data.train);
     net_t net({data.train.n_units, s.hidden, s.hidden, data.train.n_classes},
-              {.dt_ms = dt_ms, .seed = 100 + seed, .threads = s.threads}, first, h,
+              {.dt_ms = data.train.dt_ms, .seed = 100 + seed, .threads = s.threads}, first, h,
               {.neuron = {.tau_ms = s.readout_tau_ms, .train_tau = training::shared,
                           .tau_min_ms = 10, .tau_max_ms = 5000}});
     return fit_and_score(net, s, loss, data, extras, checkpoint, true, seed);
@@ -642,20 +655,14 @@ template <bool Delayed>
 model_result train_spiking(const model_settings& s, const splits& data,
                            const std::vector<event_batch>& extras, const std::string& checkpoint,
                            std::uint64_t seed) {
-    using hidden_layer = std::conditional_t<Delayed, dense<lif, fast_sigmoid, axonal_delay>, dense<lif>>;
+    using hidden_layer = two_hidden_layer<Delayed>;
     using net_t = network<hidden_layer, hidden_layer, dense<lif>>;
-    const double dt_ms = data.train.dt_ms;
-    typename hidden_layer::options h;
-    h.neuron = hidden_neuron(s);
-    h.init_scale = s.deep_init_scale;
-    if constexpr (Delayed) h.delay = {.max_ms = s.max_delay * dt_ms};  // --max-delay is in steps
-    typename hidden_layer::options first = h;
-    first.init_scale = s.init_scale > 0 ? s.init_scale : auto_init_scale(data.train);
+    const auto [first, h] = two_hidden_options<Delayed>(s, data.train);
     typename dense<lif>::options o;
     o.neuron = hidden_neuron(s);
     o.init_scale = s.deep_init_scale;
     net_t net({data.train.n_units, s.hidden, s.hidden, data.train.n_classes},
-              {.dt_ms = dt_ms, .seed = 100 + seed, .threads = s.threads}, first, h, o);
+              {.dt_ms = data.train.dt_ms, .seed = 100 + seed, .threads = s.threads}, first, h, o);
     if (s.loss == "spike_rate")
         return fit_and_score(net, s, spike_rate{}, data, extras, checkpoint, true, seed);
     return fit_and_score(net, s, spikemax{}, data, extras, checkpoint, true, seed);
