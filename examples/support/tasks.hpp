@@ -697,6 +697,9 @@ inline model_result train_model(model_kind kind, const model_settings& s, const 
     binning_options bins = task.binning;
     const auto all = bin_events(data, bins);
     if (bins.n_steps == 0) bins.n_steps = all.n_steps;  // extras get the same number of steps
+    if (all.dropped_events > 0)
+        log("%s: binning dropped %zu events past the %zu bins of %g ms (%zu samples left empty)",
+            task.name.c_str(), all.dropped_events, all.n_steps, all.dt_ms, all.emptied_samples);
     std::vector<event_batch> extras;
     for (const auto& e : extra_tests) extras.push_back(bin_events(e, bins));
     const auto split = split_events(all, parts);

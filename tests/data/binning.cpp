@@ -137,3 +137,17 @@ TEST_CASE("binning a subset equals selecting the same samples of the binned whol
     CHECK(from_subset.units == selected.units);
     CHECK(from_subset.labels == selected.labels);
 }
+
+TEST_CASE("bin_events counts the events outside its bins and the samples they empty") {
+    spike_dataset data = make(2, 10, time_unit::steps, 1);
+    add(data, {{1.0f, 0}, {4.5f, 1}, {7.0f, 0}, {9.5f, 1}}, 0);  // two events past step 5
+    add(data, {{6.0f, 0}, {8.0f, 1}}, 0);                         // every event past step 5
+    add(data, {}, 0);                                             // empty from the start
+    const event_batch batch = bin_events(data, {.dt_ms = 1.0, .n_steps = 5});
+    CHECK(batch.dropped_events == 4);
+    CHECK(batch.emptied_samples == 1);
+    CHECK(batch.n_events() == 2);
+    const event_batch whole = bin_events(data, {.dt_ms = 1.0});
+    CHECK(whole.dropped_events == 0);
+    CHECK(whole.emptied_samples == 0);
+}

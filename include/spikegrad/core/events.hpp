@@ -42,6 +42,10 @@ struct event_batch {
     std::size_t n_classes = 0;
     /// Step length in ms (set by bin_events); 0 when unknown (batches made by hand).
     double dt_ms = 0;
+    /// What bin_events left out: events outside the n_steps bins, and samples that had events
+    /// but none inside them (they train as empty samples). Not carried by select().
+    std::size_t dropped_events = 0;
+    std::size_t emptied_samples = 0;
     std::vector<std::size_t> offsets{0};
     std::vector<std::uint32_t> units;
     std::vector<float> values;

@@ -61,7 +61,8 @@ inline std::int64_t bin_of(double t, std::size_t n_steps, double width, bin_edge
     return k < static_cast<std::int64_t>(n_steps) ? k : -1;
 }
 
-/// Bins every sample of `data` (labels and classes carried over); the batch records dt_ms.
+/// Bins every sample of `data` (labels and classes carried over); the batch records dt_ms and
+/// counts the events that fall outside its bins (dropped_events, emptied_samples).
 inline event_batch bin_events(const spike_dataset& data, const binning_options& options = {}) {
     const double width = bin_width(data, options);
     const std::size_t n_steps = binned_steps(data, options);
@@ -78,10 +79,14 @@ inline event_batch bin_events(const spike_dataset& data, const binning_options& 
         units.clear();
         for (std::size_t e = 0; e < sample.size(); ++e) {
             const std::int64_t k = bin_of(sample.times[e], n_steps, width, options.edges);
-            if (k < 0) continue;
+            if (k < 0) {
+                ++out.dropped_events;
+                continue;
+            }
             steps.push_back(static_cast<std::uint32_t>(k));
             units.push_back(sample.units[e]);
         }
+        if (sample.size() > 0 && units.empty()) ++out.emptied_samples;
         if (options.count) values.assign(units.size(), 1.f);
         out.add_sample(steps, units, values, sample.label);
     }
