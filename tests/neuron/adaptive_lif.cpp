@@ -3,6 +3,7 @@
 // gives growing inter-spike intervals; every gradient (weights, tau, thresholds) equals
 // central finite differences.
 #include "../support/finite_differences.hpp"
+#include "../support/run_dynamics.hpp"
 #include "../support/smooth_spike.hpp"
 
 #include <spikegrad/neuron/adaptive_lif.hpp>
@@ -16,21 +17,9 @@
 using namespace spikegrad;
 using spikegrad::testing::check_gradients;
 using spikegrad::testing::random_batch;
+using spikegrad::testing::run_dynamics;
 using spikegrad::testing::smooth_spike;
 
-namespace {
-
-template <class Dynamics>
-std::vector<double> trace_of(Dynamics& d, const std::vector<double>& current, std::size_t n,
-                             double dt_ms = 1.0) {
-    const std::size_t T = current.size() / n;
-    d.prepare(nullptr, time_grid{dt_ms, T});
-    std::vector<double> trace(T * n * Dynamics::trace_channels), work(d.work_size());
-    surrogate_bptt::forward(d, current.data(), T, fast_sigmoid{}, trace.data(), work.data());
-    return trace;
-}
-
-}  // namespace
 
 TEST_CASE("adaptive LIF without adaptation is the LIF, step for step") {
     std::vector<double> current(3 * 60);
@@ -39,7 +28,7 @@ TEST_CASE("adaptive LIF without adaptation is the LIF, step for step") {
     for (auto reset : {reset_mode::subtract, reset_mode::zero}) {
         adaptive_lif::dynamics<double> a({.membrane = {.tau_ms = 7, .theta = 0.9, .reset = reset}, .adaptation = 0}, 3);
         lif::dynamics<double> l({.tau_ms = 7, .theta = 0.9, .reset = reset}, 3);
-        const auto xa = trace_of(a, current, 3, 0.5), xl = trace_of(l, current, 3, 0.5);
+        const auto xa = run_dynamics(a, current, 3, 0.5), xl = run_dynamics(l, current, 3, 0.5);
         for (std::size_t k = 0; k < xl.size(); ++k) CHECK(xa[k] == doctest::Approx(xl[k]).epsilon(1e-14));
     }
 }
@@ -48,7 +37,7 @@ TEST_CASE("adaptive LIF: the adaptation is the filtered train of its own spikes,
     const double tau_a = 30, rho = std::exp(-1.0 / tau_a), k = 0.3, theta = 1.0;
     adaptive_lif::dynamics<double> d({.membrane = {.tau_ms = 10, .theta = theta}, .adaptation = k, .tau_adapt_ms = tau_a}, 1);
     const std::size_t T = 200;
-    const auto trace = trace_of(d, std::vector<double>(T, 0.35), 1);
+    const auto trace = run_dynamics(d, std::vector<double>(T, 0.35), 1);
     std::vector<int> spikes;
     for (std::size_t t = 0; t < T; ++t) {
         double expected = 0;
@@ -61,7 +50,7 @@ TEST_CASE("adaptive LIF: the adaptation is the filtered train of its own spikes,
     CHECK(spikes[2] - spikes[1] < spikes.back() - spikes[spikes.size() - 2]);
     // A plain LIF with the same current fires at a constant rate, and more often.
     lif::dynamics<double> l({.tau_ms = 10, .theta = theta}, 1);
-    const auto xl = trace_of(l, std::vector<double>(T, 0.35), 1);
+    const auto xl = run_dynamics(l, std::vector<double>(T, 0.35), 1);
     std::size_t lif_spikes = 0;
     for (std::size_t t = 0; t < T; ++t) lif_spikes += xl[t] >= 0;
     CHECK(lif_spikes > spikes.size());

@@ -1,6 +1,7 @@
 // Neuron dynamics against closed forms (constant currents, impulse responses, reset rules),
 // and the gradients of CUBA-LIF and SRM-alpha networks against finite differences.
 #include "../support/finite_differences.hpp"
+#include "../support/run_dynamics.hpp"
 #include "../support/smooth_spike.hpp"
 
 #include <spikegrad/spikegrad.hpp>
@@ -17,17 +18,13 @@ using spikegrad::testing::smooth_spike;
 
 namespace {
 
-/// Runs one neuron's dynamics on a [T, n] current through the surrogate-BPTT engine's time
-/// loop and returns the membrane: channel 0 of the trace plus `theta` (spiking neurons record
-/// x = v - theta).
+/// The membrane of one neuron's dynamics: channel 0 of the trace plus `theta` (spiking
+/// neurons record x = v - theta).
 template <class Dynamics>
 std::vector<double> run(Dynamics& model, std::vector<double> current, std::size_t n,
                         double dt_ms = 1.0, double theta = 0.0) {
-    const std::size_t T = current.size() / n;
-    model.prepare(nullptr, time_grid{dt_ms, T});
-    std::vector<double> trace(T * n * Dynamics::trace_channels), work(model.work_size());
-    surrogate_bptt::forward(model, current.data(), T, fast_sigmoid{}, trace.data(), work.data());
-    trace.resize(T * n);
+    auto trace = spikegrad::testing::run_dynamics(model, current, n, dt_ms);
+    trace.resize(current.size());
     for (auto& v : trace) v += theta;
     return trace;
 }
