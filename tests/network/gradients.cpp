@@ -196,3 +196,63 @@ TEST_CASE("with a sparse gradient threshold, skipping input gradients changes no
     CHECK(box.layer<0>().sparse_output_gradient());
     check_same_gradients(box, box_reference, batch);
 }
+
+TEST_CASE("weight-normalised layers: gradients of v and g equal central differences") {
+    using net_t = basic_network<double, dense<lif, smooth_spike>, dense<lif, smooth_spike>,
+                                dense<readout, smooth_spike>>;
+    net_t net({6, 8, 7, 3}, {.dt_ms = 1.0, .seed = 21},
+              {.neuron = smooth_lif(reset_mode::subtract, tau_training::shared), .init_scale = 2.,
+               .weight_norm = true},
+              {.neuron = smooth_lif(reset_mode::zero, tau_training::fixed), .init_scale = 2.,
+               .weight_norm = true},
+              {.neuron = {.tau_ms = 6.f, .train_tau = tau_training::shared}, .weight_norm = true});
+    CHECK(net.parameter("layer0.gain").size() == 8);
+    CHECK(net.parameter("layer2.gain").size() == 3);
+    // Move the gains away from |v| so that the normalisation is not the identity.
+    for (auto& g : net.parameter("layer0.gain")) g *= 1.7;
+    for (auto& g : net.parameter("layer1.gain")) g *= 0.6;
+    const auto batch = random_batch(4, 25, 6, 3, 0.2, 5);
+    const auto result =
+        check_gradients(net, batch, final_membrane_cross_entropy{}, everything, 1e-6);
+    CHECK(result.checked == net.parameters().size());
+    CHECK_MESSAGE(result.failed == 0, "worst " << result.worst_name << " " << result.worst_relative);
+}
+
+TEST_CASE("a weight-normalised network computes what plain weights g v / |v| compute") {
+    using plain_t = basic_network<double, dense<lif>, dense<readout>>;
+    plain_t normalised({5, 9, 3}, {.seed = 4}, {.init_scale = 3., .weight_norm = true},
+                       {.weight_norm = true});
+    plain_t plain({5, 9, 3}, {.seed = 99}, {.init_scale = 3.}, {});
+    // The gains start at |v|: the initial weights are the unnormalised draw.
+    for (const char* layer : {"layer0", "layer1"}) {
+        const double* v = normalised.parameter(std::string(layer) + ".weight").data();
+        const std::size_t v_size = normalised.parameter(std::string(layer) + ".weight").size();
+        auto gain = normalised.parameter(std::string(layer) + ".gain");
+        double* g = gain.data();
+        const std::size_t n_out = gain.size(), n_in = v_size / n_out;
+        for (std::size_t j = 0; j < n_out; ++j) {
+            double norm2 = 0;
+            for (std::size_t i = 0; i < n_in; ++i) norm2 += v[i * n_out + j] * v[i * n_out + j];
+            CHECK(g[j] == doctest::Approx(std::sqrt(norm2)).epsilon(1e-12));
+        }
+        // Rescale gains and set the plain network's weights to the closed form.
+        for (std::size_t j = 0; j < n_out; ++j) g[j] *= 0.5 + 0.25 * double(j % 4);
+        double* w = plain.parameter(std::string(layer) + ".weight").data();
+        for (std::size_t j = 0; j < n_out; ++j) {
+            double norm2 = 0;
+            for (std::size_t i = 0; i < n_in; ++i) norm2 += v[i * n_out + j] * v[i * n_out + j];
+            for (std::size_t i = 0; i < n_in; ++i)
+                w[i * n_out + j] = g[j] * v[i * n_out + j] / std::sqrt(norm2);
+        }
+        auto b = plain.parameter(std::string(layer) + ".bias");
+        auto nb = normalised.parameter(std::string(layer) + ".bias");
+        std::copy(nb.data(), nb.data() + nb.size(), b.data());
+    }
+    const auto batch = random_batch(3, 40, 5, 3, 0.3, 8);
+    const auto a = normalised.forward(batch), c = plain.forward(batch);
+    REQUIRE(a.size() == c.size());
+    double worst = 0;
+    for (std::size_t k = 0; k < a.size(); ++k)
+        worst = std::max(worst, std::abs(a.data()[k] - c.data()[k]));
+    CHECK(worst < 1e-12);
+}

@@ -69,6 +69,8 @@ struct dense {
         bool bias = true;
         /// Weights start ~ U(-s / sqrt(n_in), s / sqrt(n_in)) with s = init_scale; biases at 0.
         double init_scale = 1.0;
+        /// [opt-in] Weight normalisation of the dense weights (see dense_synapse::options).
+        bool weight_norm = false;
         /// [opt-in] Sparse spiking gradient descent (Perez-Nieves and Goodman 2021): in the
         /// backward pass, neurons with |v - theta| > this pass no gradient (the surrogate is
         /// cut to this window, see windowed<>), and the layer above skips computing their
@@ -85,7 +87,8 @@ struct dense {
 
         layer() = default;
         layer(const options& o, std::size_t n_in, std::size_t n_out)
-            : options_(o), synapse_({.bias = o.bias, .init_scale = o.init_scale}, n_in, n_out),
+            : options_(o), synapse_({.bias = o.bias, .init_scale = o.init_scale, .weight_norm = o.weight_norm},
+                       n_in, n_out),
               neuron_(o.neuron, n_out), delay_(o.delay, n_out) {
             if (!(o.sparse_gradient_threshold >= 0))
                 raise<option_error>("dense: sparse_gradient_threshold ",
@@ -139,6 +142,12 @@ struct dense {
             neuron_.prepare(values, grid);
             delay_.prepare(values);
             synapse_.prepare(values, with_transpose);
+        }
+
+        /// Once per batch, after the samples' gradients are summed: the synapse's
+        /// reparametrisation (weight normalisation) applied to dL/dW.
+        void finish_gradients(const S* values, S* grads) const {
+            synapse_.finish_gradients(values, grads);
         }
 
         /// One sample's forward pass: currents from the input events, the neuron's dynamics,

@@ -494,6 +494,9 @@ private:
         std::copy(spaces[0].grads.begin(), spaces[0].grads.end(), gradients_.begin());
         for (int k = 1; k < used; ++k)
             simd::add_row(gradients_.size(), spaces[k].grads.data(), gradients_.data());
+        const Scalar* values = store_.flat().data();
+        std::apply([&](auto&... layer) { (layer.finish_gradients(values, gradients_.data()), ...); },
+                   layers_);
     }
 
     std::size_t max_work() const {

@@ -26,6 +26,12 @@ public:
         bool bias = true;
         /// Weights start ~ U(-s / sqrt(n_in), s / sqrt(n_in)) with s = init_scale; biases at 0.
         double init_scale = 1.0;
+        /// [opt-in] Weight normalisation (Salimans and Kingma 2016; the paper's code wraps
+        /// every dense layer in torch's weight_norm over the input dimension): each output
+        /// j's weights are W[:, j] = g[j] v[:, j] / ||v[:, j]||, with "<prefix>.weight" = v
+        /// and "<prefix>.gain" = g trained. g starts at ||v[:, j]||, so the initial W is the
+        /// unnormalised one.
+        bool weight_norm = false;
     };
 
     dense_synapse() = default;
@@ -42,6 +48,14 @@ public:
     std::size_t weight_index() const { return weight_; }
     std::size_t bias_index() const { return bias_; }
     bool has_bias() const { return options_.bias; }
+    bool weight_normalised() const { return options_.weight_norm; }
+    std::size_t gain_index() const { return gain_; }
+
+    /// The effective weights W [n_in, n_out] for this parameter state (after prepare(values)
+    /// when weight-normalised): what exporters and inference engines must use.
+    const S* weights(const S* values) const {
+        return options_.weight_norm ? effective_.data() : values + weight_offset_;
+    }
 
     /// Registers "<prefix>.weight" (drawn from `random`) and "<prefix>.bias" (zeros).
     void declare(parameter_store<S>& store, const std::string& prefix, rng& random) {
@@ -49,21 +63,60 @@ public:
         const double bound = options_.init_scale / std::sqrt(static_cast<double>(n_in_));
         for (auto& w : store.values(weight_)) w = static_cast<S>(random.uniform(-bound, bound));
         if (options_.bias) bias_ = store.add(prefix + ".bias", parameter_kind::bias, {n_out_});
+        if (options_.weight_norm) {
+            gain_ = store.add(prefix + ".gain", parameter_kind::weight, {n_out_});
+            const auto v = store.values(weight_);
+            auto g = store.values(gain_);
+            for (std::size_t j = 0; j < n_out_; ++j) {
+                double norm2 = 0;
+                for (std::size_t i = 0; i < n_in_; ++i)
+                    norm2 += double(v[i * n_out_ + j]) * double(v[i * n_out_ + j]);
+                g[j] = static_cast<S>(std::sqrt(norm2));
+            }
+        }
         weight_offset_ = store.info(weight_).offset;
         if (options_.bias) bias_offset_ = store.info(bias_).offset;
+        if (options_.weight_norm) gain_offset_ = store.info(gain_).offset;
     }
 
-    /// W transposed, for input gradients (only layers that pass gradients down need it).
+    /// The effective weights (weight normalisation) and W transposed, for input gradients
+    /// (only layers that pass gradients down need it).
     void prepare(const S* values, bool with_transpose) {
+        if (options_.weight_norm) normalise(values);
         if (!with_transpose) return;
         weights_t_.resize(n_in_ * n_out_);
-        simd::transpose(n_in_, n_out_, values + weight_offset_, weights_t_.data());
+        simd::transpose(n_in_, n_out_, weights(values), weights_t_.data());
+    }
+
+    /// Turns the summed dL/dW in the weight slot of `grads` into dL/dv there and dL/dg in the
+    /// gain slot (weight normalisation; nothing otherwise). Called once per batch, after the
+    /// per-sample gradients are summed, with the state of the last prepare(values):
+    /// dL/dg[j] = sum_i dW[i, j] v[i, j] / |v_j|,
+    /// dL/dv[i, j] = g[j] / |v_j| (dW[i, j] - dL/dg[j] v[i, j] / |v_j|).
+    void finish_gradients(const S* values, S* grads) const {
+        if (!options_.weight_norm) return;
+        const S* v = values + weight_offset_;
+        const S* g = values + gain_offset_;
+        S* dw = grads + weight_offset_;
+        S* dg = grads + gain_offset_;
+        for (std::size_t j = 0; j < n_out_; ++j) {
+            double dot = 0;
+            for (std::size_t i = 0; i < n_in_; ++i)
+                dot += double(dw[i * n_out_ + j]) * double(v[i * n_out_ + j]);
+            const double inv = inverse_norms_[j], d_gain = dot * inv;
+            dg[j] += static_cast<S>(d_gain);
+            const double scale = double(g[j]) * inv, along = d_gain * inv;
+            for (std::size_t i = 0; i < n_in_; ++i) {
+                S& d = dw[i * n_out_ + j];
+                d = static_cast<S>(scale * (double(d) - along * double(v[i * n_out_ + j])));
+            }
+        }
     }
 
     /// current[t, j] = bias[j] + sum over input events e at t of value(e) W[unit(e), j].
     template <class V>
     void currents(event_view<V> input, std::size_t T, S* current, const S* values) const {
-        const S* weights = values + weight_offset_;
+        const S* weights = this->weights(values);
         const S* bias = options_.bias ? values + bias_offset_ : nullptr;
         for (std::size_t t = 0; t < T; ++t) {
             const std::size_t first = input.begin(t), count = input.end(t) - first;
@@ -77,7 +130,7 @@ public:
     template <class V>
     void current_step(event_view<V> input, std::size_t t, S* current, const S* values) const {
         const std::size_t first = input.begin(t), count = input.end(t) - first;
-        simd::gather_rows(n_out_, values + weight_offset_, input.units + first, count,
+        simd::gather_rows(n_out_, weights(values), input.units + first, count,
                           options_.bias ? values + bias_offset_ : nullptr, current,
                           input.values ? input.values + first : nullptr);
     }
@@ -151,7 +204,7 @@ public:
             input_gradient(T, g_current, g_in);
             return;
         }
-        const S* weights = values + weight_offset_;
+        const S* weights = this->weights(values);
         std::fill(g_in, g_in + T * n_in_, S(0));
         for (std::size_t t = 0; t < T; ++t) {
             const S* g = g_current + t * n_out_;
@@ -165,11 +218,29 @@ public:
     }
 
 private:
+    /// effective_ = g v / |v| column by column; a zero column gives zero weights (and a zero
+    /// gradient) where torch's weight_norm would give NaN.
+    void normalise(const S* values) {
+        const S* v = values + weight_offset_;
+        const S* g = values + gain_offset_;
+        effective_.resize(n_in_ * n_out_);
+        inverse_norms_.assign(n_out_, 0.0);
+        for (std::size_t i = 0; i < n_in_; ++i)
+            for (std::size_t j = 0; j < n_out_; ++j)
+                inverse_norms_[j] += double(v[i * n_out_ + j]) * double(v[i * n_out_ + j]);
+        for (auto& n : inverse_norms_) n = n > 0 ? 1.0 / std::sqrt(n) : 0.0;
+        for (std::size_t i = 0; i < n_in_; ++i)
+            for (std::size_t j = 0; j < n_out_; ++j)
+                effective_[i * n_out_ + j] =
+                    static_cast<S>(double(g[j]) * inverse_norms_[j] * double(v[i * n_out_ + j]));
+    }
+
     options options_{};
     std::size_t n_in_ = 0, n_out_ = 0;
-    std::size_t weight_ = 0, bias_ = 0;
-    std::size_t weight_offset_ = 0, bias_offset_ = 0;
-    std::vector<S> weights_t_;
+    std::size_t weight_ = 0, bias_ = 0, gain_ = 0;
+    std::size_t weight_offset_ = 0, bias_offset_ = 0, gain_offset_ = 0;
+    std::vector<S> weights_t_, effective_;
+    std::vector<double> inverse_norms_;
 };
 
 }  // namespace spikegrad
