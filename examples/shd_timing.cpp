@@ -58,6 +58,10 @@ int main(int argc, char** argv) {
     app.add_option("--decay-every", s.decay_every, "multiply the learning rates by --decay-gamma every this "
                                                    "many epochs (0: never)")->capture_default_str();
     app.add_option("--decay-gamma", s.decay_gamma, "learning-rate decay factor")->capture_default_str();
+    app.add_option("--cosine-floor", s.cosine_floor, "cosine learning-rate annealing over the epochs down to "
+                                                     "this fraction (negative: off)")->capture_default_str();
+    app.add_option("--weight-norm", s.weight_norm, "weight normalisation of every SNN layer (1), as the "
+                                                   "paper's code, or plain weights (0)")->capture_default_str();
     app.add_option("--epochs", s.epochs, "training epochs (best epoch by validation loss)")
         ->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--batch", s.batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);

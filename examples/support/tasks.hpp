@@ -337,6 +337,10 @@ struct model_settings {
     double lr = 2e-3, tau_lr = 0.05, delay_lr = 0.05, max_delay = 15;
     std::size_t epochs = 40, batch = 32, patience = 0, decay_every = 0;
     double decay_gamma = 0.1;
+    /// Cosine learning-rate annealing down to this fraction (negative: off).
+    double cosine_floor = -1;
+    /// Weight normalisation of every SNN layer (the paper's released code uses it).
+    bool weight_norm = false;
     std::size_t mlp_hidden = 64, mlp_epochs = 200, mlp_batch = 64;
     double mlp_lr = 3e-3;
     int threads = 0;
@@ -368,6 +372,8 @@ struct model_settings {
         v["patience"] = patience;
         v["decay_every"] = decay_every;
         v["decay_gamma"] = decay_gamma;
+        v["cosine_floor"] = cosine_floor;
+        v["weight_norm"] = weight_norm;
         v["mlp"] = json::object{{"hidden", mlp_hidden}, {"epochs", mlp_epochs}, {"lr", mlp_lr},
                                 {"batch", mlp_batch}, {"rule", "adam"}};
         return v;
@@ -549,6 +555,7 @@ model_result fit_and_score(Net& net, const model_settings& s, const Loss& loss, 
                             .patience = snn ? s.patience : 0,
                             .decay_every = snn ? s.decay_every : 0,
                             .decay_gamma = s.decay_gamma,
+                            .cosine_floor = snn ? s.cosine_floor : -1,
                             .progress = snn ? s.progress : progress_mode::quiet};
     model_result r;
     // Trains with `fit` (keeping the best model by validation loss) and scores every split.
@@ -625,6 +632,7 @@ two_hidden_options(const model_settings& s, const event_batch& train) {
     typename two_hidden_layer<Delayed>::options h;
     h.neuron = hidden_neuron(s);
     h.init_scale = s.deep_init_scale;
+    h.weight_norm = s.weight_norm;
     if constexpr (Delayed) h.delay = {.max_ms = s.max_delay * train.dt_ms};  // --max-delay is in steps
     auto first = h;
     first.init_scale = s.init_scale > 0 ? s.init_scale : auto_init_scale(train);
@@ -642,7 +650,8 @@ model_result train_deep_readout(const model_settings& s, const splits& data,
     net_t net({data.train.n_units, s.hidden, s.hidden, data.train.n_classes},
               {.dt_ms = data.train.dt_ms, .seed = 100 + seed, .threads = s.threads}, first, h,
               {.neuron = {.tau_ms = s.readout_tau_ms, .train_tau = training::shared,
-                          .tau_min_ms = 10, .tau_max_ms = 5000}});
+                          .tau_min_ms = 10, .tau_max_ms = 5000},
+               .weight_norm = s.weight_norm});
     return fit_and_score(net, s, loss, data, extras, checkpoint, true, seed);
 }
 
@@ -661,6 +670,7 @@ model_result train_spiking(const model_settings& s, const splits& data,
     typename dense<lif>::options o;
     o.neuron = hidden_neuron(s);
     o.init_scale = s.deep_init_scale;
+    o.weight_norm = s.weight_norm;
     net_t net({data.train.n_units, s.hidden, s.hidden, data.train.n_classes},
               {.dt_ms = data.train.dt_ms, .seed = 100 + seed, .threads = s.threads}, first, h, o);
     if (s.loss == "spike_rate")

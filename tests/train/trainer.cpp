@@ -197,3 +197,26 @@ TEST_CASE("a constant predictor scores chance, not the share of class 0, and its
     CHECK(credit_of(scores, 3, 2).credit == 0.0);
     CHECK(credit_of(scores, 3, 0).tie);
 }
+
+TEST_CASE("cosine annealing scales the learning rate by its closed form, on top of step decay") {
+    const auto train = order_task(16, 1);
+    auto net = make_order_net(3);
+    const std::size_t epochs = 7;
+    const double floor = 0.1;
+    trainer<order_net, final_membrane_cross_entropy, adam> fit(
+        net, {.lr = 0.01, .epochs = epochs, .batch = 8, .seed = 5, .decay_every = 3,
+              .decay_gamma = 0.5, .cosine_floor = floor, .progress = progress_mode::quiet});
+    const auto history = fit.run(train, train);
+    REQUIRE(history.epochs.size() == epochs);
+    const double pi = std::acos(-1.0);
+    for (std::size_t e = 1; e <= epochs; ++e) {
+        // The scale in force during epoch e: what epochs 1 .. e-1 left behind.
+        const double cosine = floor + (1 - floor) * 0.5 * (1 + std::cos(pi * double(e - 1) / epochs));
+        const double step = std::pow(0.5, double((e - 1) / 3));
+        CAPTURE(e);
+        CHECK(history.epochs[e - 1].learning_rate_scale == doctest::Approx(cosine * step).epsilon(1e-12));
+    }
+    CHECK_THROWS_AS((trainer<order_net, final_membrane_cross_entropy, adam>(
+                        net, {.cosine_floor = 1.5, .progress = progress_mode::quiet})),
+                    option_error);
+}

@@ -34,6 +34,10 @@ struct trainer_options {
     /// Multiply the learning rates by decay_gamma every decay_every epochs (0: never).
     std::size_t decay_every = 0;
     double decay_gamma = 0.1;
+    /// [opt-in] Cosine annealing (Loshchilov and Hutter 2017, without restarts): after epoch
+    /// e of E the learning rates are scaled by m + (1 - m) (1 + cos(pi e / E)) / 2 with
+    /// m = cosine_floor, applied on top of the step decay above. Negative: off.
+    double cosine_floor = -1;
     /// Clip the global gradient norm to this value (0: no clipping).
     double clip_norm = 0;
     /// Restore the parameters of the epoch with the lowest validation loss at the end.
@@ -62,6 +66,9 @@ public:
         if (options_.evaluation_batch == 0)
             raise<option_error>("trainer: evaluation_batch must be at least 1");
         if (!(options_.decay_gamma > 0)) raise<option_error>("trainer: decay_gamma must be > 0");
+        if (!(options_.cosine_floor < 0 || options_.cosine_floor <= 1))
+            raise<option_error>("trainer: cosine_floor ", options_.cosine_floor,
+                                " must be in [0, 1] (negative: no cosine schedule)");
     }
 
     optimizer_type& optimiser() { return optimizer_; }
@@ -139,6 +146,14 @@ public:
             net_.end_epoch(epoch);
             if (options_.decay_every > 0 && epoch % options_.decay_every == 0)
                 optimizer_.scale_learning_rate(options_.decay_gamma);
+            if (options_.cosine_floor >= 0) {
+                const auto cosine = [&](std::size_t e) {
+                    const double m = options_.cosine_floor, pi = 3.14159265358979323846;
+                    return m + (1 - m) * 0.5 *
+                                   (1 + std::cos(pi * double(e) / double(options_.epochs)));
+                };
+                optimizer_.scale_learning_rate(cosine(epoch) / cosine(epoch - 1));
+            }
             if (options_.patience > 0 && since_best >= options_.patience) {
                 history_.stopped_early = true;
                 break;
