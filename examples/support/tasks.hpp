@@ -406,6 +406,11 @@ inline model_settings default_settings(const std::string& task) {
         s.delay_lr = 0.5;
         s.max_delay = 64;
         s.batch = 32;
+        // Weight normalisation and cosine annealing: validation 93.8% against 92.5% without
+        // either (SGD-delay, 2 seeds; within noise, docs/results.md); the paper's code uses
+        // weight normalisation too.
+        s.weight_norm = true;
+        s.cosine_floor = 0.05;
         s.mlp_hidden = 128;
     }
     return s;
@@ -421,6 +426,7 @@ inline void apply_paper_settings(model_settings& s, const std::string& task) {
         s.epochs = 1000;
         s.batch = 128;
         s.decay_every = 300;
+        s.cosine_floor = -1;  // the paper's step decay only
         s.patience = 300;
     } else {
         s.epochs = 300;
