@@ -28,15 +28,6 @@
 
 namespace spikegrad {
 
-/// What the reader does with a sample whose spike times decrease somewhere.
-enum class unsorted_times {
-    /// Raise data_error naming the file, sample and event (default: the published conversion
-    /// emits spikes in time order, so an unsorted row comes from some other, suspect, tool).
-    reject,
-    /// Sort the sample by (time, unit) and report it through shd_read_options::warning.
-    sort,
-};
-
 /// Element type of /spikes/times in a written file.
 enum class shd_time_type {
     /// IEEE single precision: our in-memory type, so writing then reading is lossless.
@@ -53,6 +44,8 @@ struct shd_read_options {
     std::size_t n_classes = 0;
     /// Nominal sample length in seconds (SPEC section 6: 100 bins over 1.4 s).
     double duration_s = 1.4;
+    /// A sample whose times decrease: data_error (reject, the default) or sorted, reported
+    /// through `warning` and counted in the dataset's reordered_samples() (sort).
     unsorted_times on_unsorted = unsorted_times::reject;
     /// Samples read per HDF5 call: bounds the transient memory of the variable-length rows.
     std::size_t chunk_samples = 256;
@@ -570,7 +563,7 @@ inline shd_file read_shd(const std::string& path, const shd_read_options& option
                 }
             }
             out.data.add_sample(std::span<const float>(t, length), sample_units,
-                                static_cast<std::int32_t>(labels[s]));
+                                static_cast<std::int32_t>(labels[s]), options.on_unsorted);
         }
         if (options.progress) options.progress(first + count, n);
     }
