@@ -390,6 +390,9 @@ inline std::size_t check_vlen(hid_t dataset, H5T_class_t base, const char* expec
 ///                /extra/keys, else max label + 1).
 /// Memory: the rows are read `chunk_samples` at a time into HDF5's buffers, copied into the
 /// dataset's storage (reserved once from a bound given by the file size) and freed at once.
+/// The most classes read_shd infers from the labels alone (no /extra/keys, no n_classes).
+inline constexpr std::size_t max_inferred_classes = 65536;
+
 inline shd_file read_shd(const std::string& path, const shd_read_options& options = {}) {
     namespace fs = std::filesystem;
     using detail::h5::handle;
@@ -430,6 +433,11 @@ inline shd_file read_shd(const std::string& path, const shd_read_options& option
     if (n_unit_rows != n || n_labels != n)
         raise<io_error>("shd: ", path, ": /spikes/times has ", n, " samples, /spikes/units ",
                         n_unit_rows, ", /labels ", n_labels);
+    // Unwritten (fill-value) rows take no room in a file: a corrupt header could claim
+    // billions of samples, and their labels would be allocated before anything is read.
+    if (n > file_bytes)
+        raise<io_error>("shd: ", path, ": /labels claims ", n, " samples in a file of ",
+                        file_bytes, " bytes");
 
     std::size_t n_units = options.n_units;
     if (n_units == 0) {
@@ -466,9 +474,17 @@ inline shd_file read_shd(const std::string& path, const shd_read_options& option
     if (n_classes == 0) {
         n_classes = names.size();
         if (names.empty())
-            for (std::int64_t label : labels)
+            for (std::size_t s = 0; s < n; ++s) {
+                // Inferred from the labels, each class gets a name: a corrupt label must not
+                // ask for billions of them.
+                if (labels[s] >= std::int64_t(max_inferred_classes))
+                    raise<data_error>("shd: ", path, ": sample ", s, ": label ", labels[s],
+                                      " in /labels would make ", labels[s], " + 1 classes (more "
+                                      "than ", max_inferred_classes, " without /extra/keys; set "
+                                      "shd_read_options::n_classes)");
                 n_classes = std::max(
-                    n_classes, static_cast<std::size_t>(std::max<std::int64_t>(label, 0)) + 1);
+                    n_classes, static_cast<std::size_t>(std::max<std::int64_t>(labels[s], 0)) + 1);
+            }
     } else if (!names.empty() && names.size() != n_classes) {
         // An explicit class count wins over keys that do not fit it (the keys stay in extra).
         if (options.warning)

@@ -13,6 +13,7 @@
 #include "optimizer.hpp"
 #include "progress.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -71,6 +72,12 @@ public:
     /// Trains for options.epochs epochs (or until early stopping); returns the history.
     training_history run(const event_batch& train, const event_batch& validation = {}) {
         check_set(train, "training set");
+        if (net_.n_outputs() > 1 &&
+            std::all_of(train.labels.begin(), train.labels.end(),
+                        [&](std::int32_t label) { return label == train.labels.front(); }))
+            raise<data_error>("trainer: the training set holds only class ", train.labels.front(),
+                              " (the network has ", net_.n_outputs(),
+                              " outputs): a classifier cannot learn from one class");
         const bool validating = validation.n_samples > 0;
         if (validating) check_set(validation, "validation set");
         rng shuffler(options_.seed);
