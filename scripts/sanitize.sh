@@ -30,7 +30,7 @@ else
   pattern=""
   for folder in "${folders[@]}"; do
     targets+=("test_${folder//\//_}")
-    pattern+="${pattern:+|}^${folder}: "
+    pattern+="${pattern:+|}^${folder}:"
   done
   cmake --build "$build" -j "$jobs" --target "${targets[@]}"
   ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 1200 -R "$pattern"

@@ -133,6 +133,15 @@ void write_all(const std::string& path, const std::string& bytes) {
                                                                   static_cast<std::streamsize>(bytes.size()));
 }
 
+/// Writes a checkpoint's bytes with their last 8 bytes replaced by the checksum of the rest.
+void write_with_checksum(const std::string& path, const std::string& bytes,
+                         std::uint64_t basis = 14695981039346656037ull) {
+    std::string body = bytes.substr(0, bytes.size() - 8);
+    const std::uint64_t hash = fnv1a_64(body, basis);
+    body.append(reinterpret_cast<const char*>(&hash), 8);
+    write_all(path, body);
+}
+
 /// A trained network and its Adam state, different from make(2)'s fresh ones.
 struct trained {
     net_t net = make(1);
@@ -407,10 +416,7 @@ TEST_CASE("a checkpoint whose settings record lacks or adds a setting is refused
     const auto at = bytes.find("dt_ms");
     REQUIRE(at != std::string::npos);
     bytes.replace(at, 5, "dt_xx");
-    std::string body = bytes.substr(0, bytes.size() - 8);
-    const std::uint64_t hash = fnv1a_64(body);
-    body.append(reinterpret_cast<const char*>(&hash), 8);
-    write_all(path, body);
+    write_with_checksum(path, bytes);
     auto target = make(2);
     CHECK_THROWS_WITH_AS(load_checkpoint(path, target),
                          doctest::Contains("setting mismatch: the file does not record dt_ms"), io_error);
@@ -422,11 +428,30 @@ TEST_CASE("a format-1 checkpoint is refused: it records no settings to check") {
     std::string bytes = read_all(path);
     const std::uint32_t one = 1;
     std::memcpy(bytes.data() + 8, &one, 4);
-    std::string body = bytes.substr(0, bytes.size() - 8);
-    const std::uint64_t hash = fnv1a_64(body, 1469598103934665603ull);
-    body.append(reinterpret_cast<const char*>(&hash), 8);
-    write_all(path, body);
+    write_with_checksum(path, bytes, 1469598103934665603ull);
     auto target = make(2);
     CHECK_THROWS_WITH_AS(load_checkpoint(path, target),
                          doctest::Contains("format version 1 records no network settings"), io_error);
+}
+
+TEST_CASE("a checkpoint whose parameter shape is an empty array raises io_error, not undefined behaviour") {
+    // Found by fuzz_checkpoint (UBSan: memcpy to an empty vector's null data()); the failure
+    // shows under scripts/sanitize.sh, which builds this test with -fsanitize=undefined.
+    const auto path = scratch_file("empty-shape.ckpt").string();
+    save_checkpoint(path, make(1));
+    std::string bytes = read_all(path);
+    const std::string name = "layer0.weight";
+    const auto at = bytes.find(name);
+    REQUIRE(at != std::string::npos);
+    const std::size_t count_at = at + name.size() + 4;  // after the name: u32 kind, u64 count
+    std::uint64_t count = 0;
+    std::memcpy(&count, bytes.data() + count_at, 8);
+    REQUIRE(count == 2);
+    count = 0;
+    std::memcpy(bytes.data() + count_at, &count, 8);
+    bytes.erase(count_at + 8, 16);
+    write_with_checksum(path, bytes);
+    auto target = make(2);
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, target),
+                         doctest::Contains("parameter 'layer0.weight' has another shape"), io_error);
 }

@@ -96,6 +96,7 @@ public:
     }
     void bytes(void* out, std::size_t n, const char* what) {
         need(n, what);
+        if (n == 0) return;  // `out` may be an empty vector's null data(): no memcpy(nullptr)
         std::memcpy(out, data_.data() + at_, n);
         at_ += n;
     }
