@@ -514,3 +514,19 @@ TEST_CASE("transform results do not depend on the number of threads") {
     MESSAGE("built without OpenMP: the transforms run serially");
 #endif
 }
+
+TEST_CASE("per-neuron jitter in the released code's variant clamps offsets and times far beyond the grid") {
+    // Found by fuzz/transforms.cpp (UBSan): offset / grid = 1e300 was converted to int64.
+    // Any shift beyond the grid lands on its first or last bin, as clip() does in the code.
+    spike_dataset data = make(3, 10, time_unit::steps, 1);
+    add(data, {{1.f, 0}, {4.f, 1}, {1e30f, 2}}, 0);  // a time far past the 10 steps
+    const auto last = [&](double offset) {
+        const auto out =
+            jitter_per_neuron(data, {.sigma = 0, .mode = neuron_jitter_mode::released_code, .offset = offset}, 1);
+        const auto s = out.sample(0);
+        return std::vector<float>(s.times.begin(), s.times.end());
+    };
+    CHECK(last(1e300) == std::vector<float>{9.f, 9.f, 9.f});
+    CHECK(last(-1e300) == std::vector<float>{0.f, 0.f, 0.f});
+    CHECK(last(0) == std::vector<float>{1.f, 4.f, 9.f});
+}

@@ -406,20 +406,25 @@ inline spike_dataset jitter_per_neuron(const spike_dataset& data,
 
     const double grid = detail::resolve_grid(data, options.grid, name);
     const auto n_bins = static_cast<std::int64_t>(detail::grid_bins(data.duration(), grid, name));
-    const auto offset_bins = static_cast<std::int64_t>(std::nearbyint(options.offset / grid));
+    // Bins and shifts in double, clamped before any conversion: an offset or a time far
+    // beyond the grid (1e300 / grid) is no int64 (converting it was undefined behaviour,
+    // found by fuzz/transforms.cpp), and any shift beyond +-n_bins lands on an edge anyway.
+    const double last_bin = static_cast<double>(n_bins - 1);
+    const double offset_bins = std::nearbyint(options.offset / grid);
     return detail::map_samples(data, seed, [&](const spike_sample_view& sample, rng& random,
                                                std::vector<float>& times,
                                                std::vector<std::uint32_t>& units) {
-        std::vector<std::int64_t> shift(n_units);
+        std::vector<double> shift(n_units);
         for (auto& d : shift)
-            d = offset_bins + static_cast<std::int64_t>(std::nearbyint(sigma * random.normal() / grid));
+            d = std::clamp(offset_bins + std::nearbyint(sigma * random.normal() / grid),
+                           -last_bin - 1, last_bin + 1);
         const detail::events_by_unit groups(sample, n_units);
         std::vector<std::int64_t> bins;
         for (std::size_t unit = 0; unit < n_units; ++unit) {
             bins.clear();
             for (std::size_t e : groups.of(unit)) {
-                const auto bin = static_cast<std::int64_t>(std::floor(sample.times[e] / grid));
-                bins.push_back(std::clamp(bin + shift[unit], std::int64_t(0), n_bins - 1));
+                const double bin = std::floor(static_cast<double>(sample.times[e]) / grid);
+                bins.push_back(static_cast<std::int64_t>(std::clamp(bin + shift[unit], 0.0, last_bin)));
             }
             // Shifted bins stay in time order, so merging shared bins (np.unique) is a
             // comparison with the previous one.
