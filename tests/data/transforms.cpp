@@ -530,3 +530,14 @@ TEST_CASE("per-neuron jitter in the released code's variant clamps offsets and t
     CHECK(last(-1e300) == std::vector<float>{0.f, 0.f, 0.f});
     CHECK(last(0) == std::vector<float>{1.f, 4.f, 9.f});
 }
+
+TEST_CASE("Bernoulli replacement and digitize binning take times far past the grid") {
+    // Same kind of conversion as above (double -> integer out of range), found by reading
+    // after fuzz_transforms' report: a kept spike far past T stays as it is, and binning drops it.
+    spike_dataset data = make(2, 10, time_unit::steps, 1);
+    add(data, {{2.f, 0}, {1e30f, 1}}, 0);
+    const auto out = replace_spikes(data, {.fraction = 0, .mode = replacement_mode::bernoulli_relocate}, 1);
+    CHECK(out.sample(0).times[1] == 1e30f);
+    const auto batch = bin_events(data, {.dt_ms = 1, .n_steps = 10, .edges = bin_edges::digitize_linspace});
+    CHECK(batch.dropped_events == 1);
+}

@@ -305,8 +305,9 @@ inline spike_dataset replace_spikes(const spike_dataset& data, const replacement
             if (events.empty()) continue;
             bins.clear();
             for (std::size_t e : events) {
-                const auto bin = static_cast<std::size_t>(std::floor(sample.times[e] / grid));
-                bins.push_back(std::min(bin, n_bins - 1));
+                // Clamped in double: a time far past the grid is no size_t.
+                const double bin = std::floor(static_cast<double>(sample.times[e]) / grid);
+                bins.push_back(static_cast<std::size_t>(std::min(bin, static_cast<double>(n_bins - 1))));
                 ++occupied[bins.back()];
             }
             placed_bins.clear();
