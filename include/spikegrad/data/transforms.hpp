@@ -407,18 +407,17 @@ inline spike_dataset jitter_per_neuron(const spike_dataset& data,
 
     const double grid = detail::resolve_grid(data, options.grid, name);
     const auto n_bins = static_cast<std::int64_t>(detail::grid_bins(data.duration(), grid, name));
-    // Bins and shifts in double, clamped before any conversion: an offset or a time far
-    // beyond the grid (1e300 / grid) is no int64 (converting it was undefined behaviour,
-    // found by fuzz/transforms.cpp), and any shift beyond +-n_bins lands on an edge anyway.
+    // Bins and shifts in double (exact for integers below 2^53; beyond, +-inf included, the
+    // clamp decides), converted only once clamped to the grid: an offset or a time far
+    // beyond it (1e300 / grid) is no int64 (converting it was undefined behaviour, found by
+    // fuzz/transforms.cpp).
     const double last_bin = static_cast<double>(n_bins - 1);
     const double offset_bins = std::nearbyint(options.offset / grid);
     return detail::map_samples(data, seed, [&](const spike_sample_view& sample, rng& random,
                                                std::vector<float>& times,
                                                std::vector<std::uint32_t>& units) {
         std::vector<double> shift(n_units);
-        for (auto& d : shift)
-            d = std::clamp(offset_bins + std::nearbyint(sigma * random.normal() / grid),
-                           -last_bin - 1, last_bin + 1);
+        for (auto& d : shift) d = offset_bins + std::nearbyint(sigma * random.normal() / grid);
         const detail::events_by_unit groups(sample, n_units);
         std::vector<std::int64_t> bins;
         for (std::size_t unit = 0; unit < n_units; ++unit) {
