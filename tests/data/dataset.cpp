@@ -60,6 +60,33 @@ TEST_CASE("add_sample sorts events by time and then by unit") {
     CHECK(units == std::vector<std::uint32_t>{2, 3, 4, 0, 1});
 }
 
+TEST_CASE("add_sample counts the samples it sorted, and rejects unsorted times when asked") {
+    spike_dataset data = make(5, 10, time_unit::steps, 1);
+    CHECK(data.reordered_samples() == 0);
+    add(data, {{1.f, 0}, {2.f, 1}}, 0);          // in order
+    add(data, {{1.f, 3}, {1.f, 2}, {2.f, 0}}, 0);  // equal times out of unit order: no count
+    CHECK(data.reordered_samples() == 0);
+    add(data, {{3.f, 1}, {1.f, 4}}, 0);          // decreasing: sorted and counted
+    CHECK(data.reordered_samples() == 1);
+    CHECK(data.sample(1).units[0] == 2);
+    CHECK(data.sample(2).times[0] == 1.f);
+
+    const std::vector<float> times{0.5f, 2.f, 1.5f};
+    const std::vector<std::uint32_t> units{0, 1, 2};
+    const std::string text = message_of<data_error>(
+        [&] { data.add_sample(times, units, 0, unsorted_times::reject); });
+    CHECK(contains(text, "sample 3: event 2: time 1.5 < 2 of the event before (unsorted"));
+    CHECK(data.size() == 3);  // nothing added
+    // Rejecting keeps in-order samples, and puts equal times in unit order.
+    const std::vector<float> tied{1.f, 1.f};
+    const std::vector<std::uint32_t> reversed{4, 1};
+    data.add_sample(tied, reversed, 0, unsorted_times::reject);
+    CHECK(data.sample(3).units[0] == 1);
+    CHECK(data.reordered_samples() == 1);
+    // A fresh dataset of the same kind starts counting at 0.
+    CHECK(data.empty_like().reordered_samples() == 0);
+}
+
 TEST_CASE("a negative or NaN time raises data_error naming the sample, event and time") {
     spike_dataset data = five_samples();
     const std::string negative = message_of<data_error>([&] { add(data, {{1.f, 0}, {-2.f, 1}}, 0); });

@@ -514,3 +514,30 @@ TEST_CASE("transform results do not depend on the number of threads") {
     MESSAGE("built without OpenMP: the transforms run serially");
 #endif
 }
+
+TEST_CASE("per-neuron jitter in the released code's variant clamps offsets and times far beyond the grid") {
+    // Found by fuzz/transforms.cpp (UBSan): offset / grid = 1e300 was converted to int64.
+    // Any shift beyond the grid lands on its first or last bin, as clip() does in the code.
+    spike_dataset data = make(3, 10, time_unit::steps, 1);
+    add(data, {{1.f, 0}, {4.f, 1}, {1e30f, 2}}, 0);  // a time far past the 10 steps
+    const auto last = [&](double offset) {
+        const auto out =
+            jitter_per_neuron(data, {.sigma = 0, .mode = neuron_jitter_mode::released_code, .offset = offset}, 1);
+        const auto s = out.sample(0);
+        return std::vector<float>(s.times.begin(), s.times.end());
+    };
+    CHECK(last(1e300) == std::vector<float>{9.f, 9.f, 9.f});
+    CHECK(last(-1e300) == std::vector<float>{0.f, 0.f, 0.f});
+    CHECK(last(0) == std::vector<float>{1.f, 4.f, 9.f});
+}
+
+TEST_CASE("Bernoulli replacement and digitize binning take times far past the grid") {
+    // Same kind of conversion as above (double -> integer out of range), found by reading
+    // after fuzz_transforms' report: a kept spike far past T stays as it is, and binning drops it.
+    spike_dataset data = make(2, 10, time_unit::steps, 1);
+    add(data, {{2.f, 0}, {1e30f, 1}}, 0);
+    const auto out = replace_spikes(data, {.fraction = 0, .mode = replacement_mode::bernoulli_relocate}, 1);
+    CHECK(out.sample(0).times[1] == 1e30f);
+    const auto batch = bin_events(data, {.dt_ms = 1, .n_steps = 10, .edges = bin_edges::digitize_linspace});
+    CHECK(batch.dropped_events == 1);
+}

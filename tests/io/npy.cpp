@@ -418,3 +418,16 @@ print('all ok')
     CHECK_MESSAGE(result.status == 0, result.output);
     CHECK(result.output.find("all ok") != std::string::npos);
 }
+
+TEST_CASE("a header claiming a huge shape raises io_error before allocating anything") {
+    // 1e12 doubles (8 TB) promised, 16 bytes present: the reader allocated the promised size
+    // before reading (std::bad_alloc, or an out-of-memory death under a fuzzer's limit).
+    const std::string path = scratch_file("huge.npy");
+    write_bytes(path, npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000, 1000000), }",
+                               std::string(16, '\0')));
+    CHECK_THROWS_WITH_AS(io::load_npy_any(path),
+                         doctest::Contains("truncated: header promises 8000000000000 data bytes"),
+                         io_error);
+    CHECK_THROWS_WITH_AS((io::load_npy<double, 2>(path)), doctest::Contains("truncated"), io_error);
+    CHECK_THROWS_WITH_AS(io::load_npy_scalar<double>(path), doctest::Contains("truncated"), io_error);
+}

@@ -3,7 +3,9 @@
 #include "helpers.hpp"
 
 #include <spikegrad/core/random.hpp>
+#include <spikegrad/data/binning.hpp>
 #include <spikegrad/data/shd.hpp>
+#include <spikegrad/spikegrad.hpp>
 
 #include <doctest/doctest.h>
 
@@ -285,6 +287,44 @@ TEST_CASE("a file written by write_shd opens in h5py with the public layout's dt
     CHECK(shd_test::run_fixture("check " + (dir / "ours32.h5") + " " + reference + " float16", log,
                                 dir / "log.txt") != 0);
 }
+
+TEST_CASE("end to end on float16 times as real SHD files store them: h5py file, read, bin, one training step") {
+    REQUIRE_MESSAGE(shd_test::have_h5py(),
+                    "the system Python (" SPIKEGRAD_SYSTEM_PYTHON ") cannot import h5py");
+    scratch dir("float16_end_to_end");
+    const std::string path = dir / "public_float16.h5";
+    std::string log;
+    REQUIRE_MESSAGE(shd_test::run_fixture("make " + path + " float16", log, dir / "log.txt") == 0, log);
+    const shd_file f = read_shd(path);
+    // Binned as the paper bins SHD: 100 steps of 14 ms. shd_fixture.py's times (exact in
+    // float16) fall in bins floor(t / 0.014 s): 0 -> 0, 0.25 -> 17, 1.375 -> 98, 0.5 -> 35,
+    // 0.625 -> 44, 0.6875 -> 49.
+    const auto batch = bin_events(f.data, {.dt_ms = 14.0, .n_steps = 100});
+    REQUIRE(batch.n_samples == 3);
+    CHECK(batch.dropped_events == 0);
+    const auto steps_of = [&](std::size_t b) {
+        std::vector<std::pair<std::size_t, std::uint32_t>> out;
+        const auto view = batch.sample(b);
+        for (std::size_t t = 0; t < batch.n_steps; ++t)
+            for (std::size_t e = view.begin(t); e < view.end(t); ++e) out.emplace_back(t, view.units[e]);
+        return out;
+    };
+    using events = std::vector<std::pair<std::size_t, std::uint32_t>>;
+    CHECK(steps_of(0) == events{{0, 3}, {17, 0}, {17, 699}, {98, 12}});
+    CHECK(steps_of(1).empty());
+    CHECK(steps_of(2) == events{{35, 100}, {44, 100}, {49, 7}});
+    // One training step of a network on it changes the parameters and gives a finite loss.
+    using net_t = network<dense<lif, fast_sigmoid, axonal_delay>, dense<readout>>;
+    net_t net({700, 8, 3}, {.dt_ms = batch.dt_ms, .seed = 1, .threads = 1},
+              {.delay = {.max_ms = 64 * 14.0}, .init_scale = 3.}, {});
+    optimizer<adam> opt(net.parameters(), 1e-2);
+    const auto before = net.parameters().flat();
+    const auto stats = net.train_step(batch, final_membrane_cross_entropy{});
+    opt.step(net.parameters(), net.gradients());
+    CHECK(std::isfinite(stats.loss()));
+    CHECK(stats.samples == 3);
+    CHECK(net.parameters().flat() != before);
+}
 #endif  // SPIKEGRAD_HAVE_H5PY
 
 TEST_CASE("missing datasets raise io_error naming the file and the dataset") {
@@ -520,3 +560,35 @@ TEST_CASE("merge_shd concatenates splits and their speakers") {
     CHECK(merged.data.labels() == std::vector<std::int32_t>{0, 1, 0});
     CHECK(merged.extra.speaker() == std::vector<std::int64_t>{3, 7, 8});
 }
+
+TEST_CASE("labels that would make billions of classes, and row counts beyond the file, are refused") {
+    // Found while writing fuzz/shd.cpp: with neither /extra/keys nor n_classes, classes were
+    // inferred as max label + 1 and each given a name, so one corrupt label asked for 5e9
+    // strings.
+    scratch dir("huge_label");
+    const std::string path = dir / "huge_label.h5";
+    raw_file f = good_raw();
+    f.keys.clear();
+    f.label_type = H5T_STD_I64LE;
+    f.labels = {0, 5000000000LL, 1};
+    shd_test::write_raw(path, f);
+    CHECK(contains(message_of<data_error>([&] { read_shd(path); }),
+                   "sample 1: label 5000000000 in /labels would make 5000000000 + 1 classes"));
+    // With the class count given, the same label is simply outside the classes.
+    CHECK(contains(message_of<data_error>([&] { read_shd(path, {.n_classes = 3}); }),
+                   "sample 1: label 5000000000 outside [0, 3)"));
+}
+
+TEST_CASE("sorting unsorted times on request is counted in the dataset") {
+    scratch dir("sorted_count");
+    const std::string path = dir / "unsorted.h5";
+    raw_file f = good_raw();
+    f.times[0] = {0.3, 0.1, 0.2};
+    f.times[2] = {0.9, 0.4};
+    shd_test::write_raw(path, f);
+    const auto data = read_shd(path, {.on_unsorted = unsorted_times::sort}).data;
+    CHECK(data.reordered_samples() == 2);
+    CHECK(read_shd(dir / "unsorted.h5", {.on_unsorted = unsorted_times::sort}).data.sample(2).times[0] ==
+          doctest::Approx(0.4));
+}
+

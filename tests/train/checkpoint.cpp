@@ -112,10 +112,10 @@ TEST_CASE("a failed checkpoint write leaves no partial file behind") {
 namespace {
 
 /// The checkpoint's checksum, written out here to craft files with an intact one: FNV-1a
-/// with the 64-bit prime 1099511628211 but the offset basis 1469598103934665603 that format
-/// version 1 uses (the published basis is 14695981039346656037; see docs/reliability.md).
-std::uint64_t fnv1a_64(const std::string& bytes) {
-    std::uint64_t h = 1469598103934665603ull;
+/// with the published 64-bit prime 1099511628211 and offset basis 14695981039346656037
+/// (format version 2; version 1 used 1469598103934665603, a digit short).
+std::uint64_t fnv1a_64(const std::string& bytes, std::uint64_t basis = 14695981039346656037ull) {
+    std::uint64_t h = basis;
     for (const unsigned char c : bytes) {
         h ^= c;
         h *= 1099511628211ull;
@@ -131,6 +131,15 @@ std::string read_all(const std::string& path) {
 void write_all(const std::string& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(),
                                                                   static_cast<std::streamsize>(bytes.size()));
+}
+
+/// Writes a checkpoint's bytes with their last 8 bytes replaced by the checksum of the rest.
+void write_with_checksum(const std::string& path, const std::string& bytes,
+                         std::uint64_t basis = 14695981039346656037ull) {
+    std::string body = bytes.substr(0, bytes.size() - 8);
+    const std::uint64_t hash = fnv1a_64(body, basis);
+    body.append(reinterpret_cast<const char*>(&hash), 8);
+    write_all(path, body);
 }
 
 /// A trained network and its Adam state, different from make(2)'s fresh ones.
@@ -227,4 +236,222 @@ TEST_CASE("a checkpoint that fails any check changes neither the network nor the
     CHECK(target.parameters().flat() == source.net.parameters().flat());
     CHECK(target_opt.slots() == source.opt.slots());
     CHECK(target_opt.steps() == source.opt.steps());
+}
+
+TEST_CASE("the checksum is FNV-1a with the published constants") {
+    // The published test vectors of 64-bit FNV-1a (Fowler, Noll, Vo; draft-eastlake-fnv):
+    // "" -> cbf29ce484222325, "a" -> af63dc4c8601ec8c, "foobar" -> 85944171f73967e8.
+    CHECK(detail::checkpoint_writer::fnv1a("") == 0xcbf29ce484222325ull);
+    CHECK(detail::checkpoint_writer::fnv1a("a") == 0xaf63dc4c8601ec8cull);
+    CHECK(detail::checkpoint_writer::fnv1a("foobar") == 0x85944171f73967e8ull);
+    // The file's last 8 bytes are that checksum of everything before them.
+    const auto path = scratch_file("fnv.ckpt").string();
+    save_checkpoint(path, make(1));
+    const std::string bytes = read_all(path);
+    std::uint64_t stored = 0;
+    std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
+    CHECK(stored == fnv1a_64(bytes.substr(0, bytes.size() - 8)));
+}
+
+TEST_CASE("network_settings records every setting that changes the function, by name") {
+    const auto net = make(1);
+    const auto record = network_settings(net);
+    std::vector<std::string> names;
+    for (const auto& item : record.items()) names.push_back(item.name);
+    // make(): layer0 lif (trainable tau per neuron, fixed theta), fast_sigmoid, axonal delay;
+    // layer1 lif (fixed tau), fast_sigmoid, no delay; layer2 readout (fixed tau).
+    const std::vector<std::string> expected = {
+        "dt_ms",
+        "layer0.neuron.reset", "layer0.neuron.detach_reset", "layer0.neuron.train_tau",
+        "layer0.neuron.train_theta", "layer0.neuron.theta", "layer0.surrogate",
+        "layer0.surrogate.alpha", "layer0.delay.forward", "layer0.delay.max_ms", "layer0.bias",
+        "layer0.sparse_gradient_threshold",
+        "layer1.neuron.reset", "layer1.neuron.detach_reset", "layer1.neuron.train_tau",
+        "layer1.neuron.tau_ms", "layer1.neuron.train_theta", "layer1.neuron.theta",
+        "layer1.surrogate", "layer1.surrogate.alpha", "layer1.bias",
+        "layer1.sparse_gradient_threshold",
+        "layer2.neuron.train_tau", "layer2.neuron.tau_ms", "layer2.surrogate",
+        "layer2.surrogate.alpha", "layer2.bias", "layer2.sparse_gradient_threshold"};
+    CHECK(names == expected);
+    CHECK(*record.find("layer0.surrogate") == "fast_sigmoid");
+    CHECK(*record.find("layer0.surrogate.alpha") == "100");
+    CHECK(*record.find("layer0.delay.max_ms") == "5");
+    CHECK(*record.find("layer1.neuron.tau_ms") == "20");
+    CHECK(*record.find("layer0.sparse_gradient_threshold") == "inf");
+}
+
+namespace {
+
+using lif_layer = dense<lif, fast_sigmoid, axonal_delay>;
+
+/// make()'s network with one layer's options changed by `change`.
+template <class Change>
+net_t make_changed(Change change, network_options net_options = {.seed = 2}) {
+    lif_layer::options first{.neuron = {.train_tau = tau_training::per_neuron},
+                             .delay = {.max_ms = 5.}, .init_scale = 3.};
+    dense<lif>::options second{.init_scale = 3.};
+    dense<readout>::options third{};
+    change(first, second, third);
+    return net_t({6, 10, 8, 3}, net_options, first, second, third);
+}
+
+/// Loading `path` (saved from make(1) with Adam state) into `target` fails naming the setting
+/// with both values, and changes neither the network nor its optimiser.
+void check_refused(const std::string& path, net_t target, const std::string& words) {
+    optimizer<adam> opt(target.parameters(), 1e-2);
+    const auto batch = spikegrad::testing::random_batch(6, 30, 6, 3, 0.2, 9);
+    target.train_step(batch, final_membrane_cross_entropy{});
+    opt.step(target.parameters(), target.gradients());
+    const auto values = target.parameters().flat();
+    const auto slots = opt.slots();
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, target, &opt), doctest::Contains(words.c_str()), io_error);
+    CHECK(target.parameters().flat() == values);
+    CHECK(opt.slots() == slots);
+    CHECK(opt.steps() == 1);
+}
+
+}  // namespace
+
+TEST_CASE("a checkpoint refuses a network whose settings differ, naming the setting and both values") {
+    trained source;
+    const auto path = scratch_file("settings.ckpt").string();
+    save_checkpoint(path, source.net, &source.opt);
+    using L0 = lif_layer::options;
+    using L1 = dense<lif>::options;
+    using L2 = dense<readout>::options;
+    SUBCASE("dt") {
+        check_refused(path, make_changed([](L0&, L1&, L2&) {}, {.dt_ms = 0.5, .seed = 2}),
+                      "setting mismatch: dt_ms is 1 in the file, 0.5 in the network");
+    }
+    SUBCASE("threshold") {
+        check_refused(path, make_changed([](L0& a, L1&, L2&) { a.neuron.theta = 1.5; }),
+                      "setting mismatch: layer0.neuron.theta is 1 in the file, 1.5 in the network");
+    }
+    SUBCASE("reset mode") {
+        check_refused(path, make_changed([](L0&, L1& b, L2&) { b.neuron.reset = reset_mode::zero; }),
+                      "layer1.neuron.reset is subtract in the file, zero in the network");
+    }
+    SUBCASE("detached reset") {
+        check_refused(path, make_changed([](L0& a, L1&, L2&) { a.neuron.detach_reset = false; }),
+                      "layer0.neuron.detach_reset is true in the file, false in the network");
+    }
+    SUBCASE("a fixed tau") {
+        check_refused(path, make_changed([](L0&, L1& b, L2&) { b.neuron.tau_ms = 10; }),
+                      "layer1.neuron.tau_ms is 20 in the file, 10 in the network");
+    }
+    SUBCASE("the readout's fixed tau") {
+        check_refused(path, make_changed([](L0&, L1&, L2& c) { c.neuron.tau_ms = 7.5; }),
+                      "layer2.neuron.tau_ms is 20 in the file, 7.5 in the network");
+    }
+    SUBCASE("the surrogate's constant") {
+        check_refused(path, make_changed([](L0& a, L1&, L2&) { a.surrogate.alpha = 25; }),
+                      "layer0.surrogate.alpha is 100 in the file, 25 in the network");
+    }
+    SUBCASE("the delay rule") {
+        check_refused(path, make_changed([](L0& a, L1&, L2&) { a.delay.forward = axonal_delay::mode::shift; }),
+                      "layer0.delay.forward is interpolate in the file, shift in the network");
+    }
+    SUBCASE("the delay cap") {
+        check_refused(path, make_changed([](L0& a, L1&, L2&) { a.delay.max_ms = 8; }),
+                      "layer0.delay.max_ms is 5 in the file, 8 in the network");
+    }
+    SUBCASE("sparse gradients") {
+        check_refused(path, make_changed([](L0&, L1& b, L2&) { b.sparse_gradient_threshold = 0.5; }),
+                      "layer1.sparse_gradient_threshold is inf in the file, 0.5 in the network");
+    }
+    // The same options load (init_scale and seed are not settings of the function).
+    auto same = make_changed([](L0& a, L1&, L2&) { a.init_scale = 0.5; }, {.seed = 7});
+    load_checkpoint(path, same);
+    CHECK(same.parameters().flat() == source.net.parameters().flat());
+}
+
+TEST_CASE("a run-time surrogate is recorded by family and constant, not as any_surrogate") {
+    using any_net = network<dense<lif, any_surrogate>, dense<readout, any_surrogate>>;
+    const auto build = [](const std::string& surrogate) {
+        dense<lif, any_surrogate>::options hidden{.surrogate = parse_surrogate(surrogate)};
+        dense<readout, any_surrogate>::options last{.surrogate = parse_surrogate(surrogate)};
+        return any_net({4, 5, 2}, {}, hidden, last);
+    };
+    const auto path = scratch_file("any-surrogate.ckpt").string();
+    save_checkpoint(path, build("arctan:2"));
+    const auto record = network_settings(build("arctan:2"));
+    CHECK(*record.find("layer0.surrogate") == "arctan");
+    CHECK(*record.find("layer0.surrogate.alpha") == "2");
+    auto other_kind = build("triangle:0.3");
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, other_kind),
+                         doctest::Contains("layer0.surrogate is arctan in the file, triangle in the network"),
+                         io_error);
+    auto other_constant = build("arctan:4");
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, other_constant),
+                         doctest::Contains("layer0.surrogate.alpha is 2 in the file, 4 in the network"),
+                         io_error);
+    auto same = build("arctan:2");
+    load_checkpoint(path, same);
+}
+
+TEST_CASE("adaptive and SRM neurons record their own constants") {
+    using alif_net = network<dense<adaptive_lif>, dense<srm_alpha>, dense<readout>>;
+    const auto build = [](double adaptation, double srm_theta) {
+        dense<adaptive_lif>::options a{.neuron = {.adaptation = adaptation}};
+        dense<srm_alpha>::options b{.neuron = {.theta = srm_theta}};
+        return alif_net({4, 5, 5, 2}, {}, a, b, {});
+    };
+    const auto path = scratch_file("alif.ckpt").string();
+    save_checkpoint(path, build(0.2, 10));
+    auto adaptation = build(0.3, 10);
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, adaptation),
+                         doctest::Contains("layer0.neuron.adaptation is 0.2 in the file, 0.3 in the network"),
+                         io_error);
+    auto srm = build(0.2, 9);
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, srm),
+                         doctest::Contains("layer1.neuron.theta is 10 in the file, 9 in the network"),
+                         io_error);
+}
+
+TEST_CASE("a checkpoint whose settings record lacks or adds a setting is refused") {
+    const auto path = scratch_file("settings-edit.ckpt").string();
+    save_checkpoint(path, make(1));
+    std::string bytes = read_all(path);
+    // Rename the first recorded setting ("dt_ms") to "dt_xx", keeping the checksum intact.
+    const auto at = bytes.find("dt_ms");
+    REQUIRE(at != std::string::npos);
+    bytes.replace(at, 5, "dt_xx");
+    write_with_checksum(path, bytes);
+    auto target = make(2);
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, target),
+                         doctest::Contains("setting mismatch: the file does not record dt_ms"), io_error);
+}
+
+TEST_CASE("a format-1 checkpoint is refused: it records no settings to check") {
+    const auto path = scratch_file("version1.ckpt").string();
+    save_checkpoint(path, make(1));
+    std::string bytes = read_all(path);
+    const std::uint32_t one = 1;
+    std::memcpy(bytes.data() + 8, &one, 4);
+    write_with_checksum(path, bytes, 1469598103934665603ull);
+    auto target = make(2);
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, target),
+                         doctest::Contains("format version 1 records no network settings"), io_error);
+}
+
+TEST_CASE("a checkpoint whose parameter shape is an empty array raises io_error, not undefined behaviour") {
+    // Found by fuzz_checkpoint (UBSan: memcpy to an empty vector's null data()); the failure
+    // shows under scripts/sanitize.sh, which builds this test with -fsanitize=undefined.
+    const auto path = scratch_file("empty-shape.ckpt").string();
+    save_checkpoint(path, make(1));
+    std::string bytes = read_all(path);
+    const std::string name = "layer0.weight";
+    const auto at = bytes.find(name);
+    REQUIRE(at != std::string::npos);
+    const std::size_t count_at = at + name.size() + 4;  // after the name: u32 kind, u64 count
+    std::uint64_t count = 0;
+    std::memcpy(&count, bytes.data() + count_at, 8);
+    REQUIRE(count == 2);
+    count = 0;
+    std::memcpy(bytes.data() + count_at, &count, 8);
+    bytes.erase(count_at + 8, 16);
+    write_with_checksum(path, bytes);
+    auto target = make(2);
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, target),
+                         doctest::Contains("parameter 'layer0.weight' has another shape"), io_error);
 }

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
+#include <memory>
 
 using namespace spikegrad;
 
@@ -219,4 +221,70 @@ TEST_CASE("cosine annealing scales the learning rate by its closed form, on top 
     CHECK_THROWS_AS((trainer<order_net, final_membrane_cross_entropy, adam>(
                         net, {.cosine_floor = 1.5, .progress = progress_mode::quiet})),
                     option_error);
+
+namespace {
+
+/// Cross-entropy on the final membrane that turns NaN from its `nan_from`-th training call
+/// on (calls with a gradient; evaluation calls pass none and stay finite).
+struct nan_after {
+    static constexpr record_kind reads = record_kind::membrane;
+    static constexpr const char* name = "nan_after";
+    std::shared_ptr<std::size_t> calls = std::make_shared<std::size_t>(0);
+    std::size_t nan_from = 0;
+
+    template <class S>
+    S evaluate(const S* record, std::size_t T, std::size_t n, int label, S* grad, S scale) const {
+        const S loss = final_membrane_cross_entropy{}.evaluate(record, T, n, label, grad, scale);
+        if (grad && (*calls)++ >= nan_from) return std::numeric_limits<S>::quiet_NaN();
+        return loss;
+    }
+    template <class S>
+    void scores(const S* record, std::size_t T, std::size_t n, S* out) const {
+        final_membrane_cross_entropy{}.scores(record, T, n, out);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a NaN loss mid-training names epoch and batch and leaves the best model in the network and on disk") {
+    const auto train = order_task(8, 1), validation = order_task(8, 2);
+    const auto dir = std::filesystem::temp_directory_path() / "spikegrad-tests";
+    std::filesystem::create_directories(dir);
+    const std::string path = (dir / "nan-mid-training.ckpt").string();
+    std::filesystem::remove(path + ".best");
+    // 8 samples in batches of 4: 8 training calls an epoch; call 20 is epoch 3, batch 2.
+    auto net = make_order_net(3);
+    nan_after loss;
+    loss.nan_from = 20;
+    trainer<order_net, nan_after, adam> fit(
+        net, {.lr = 1e-2, .epochs = 5, .batch = 4, .checkpoint = path,
+              .progress = progress_mode::quiet}, loss);
+    CHECK_THROWS_WITH_AS(fit.run(train, validation),
+                         doctest::Contains("training: epoch 3, batch 2: train_step: sample 0: loss is nan"),
+                         numeric_error);
+    REQUIRE(fit.history().epochs.size() == 2);
+    const std::size_t best_epoch = fit.history().best_epoch;
+    REQUIRE((best_epoch == 1 || best_epoch == 2));
+    // The reference: the same training, stopped after the best epoch, without any NaN.
+    auto reference = make_order_net(3);
+    trainer<order_net, final_membrane_cross_entropy, adam> clean(
+        reference, {.lr = 1e-2, .epochs = best_epoch, .batch = 4, .keep_best = false,
+                    .progress = progress_mode::quiet});
+    clean.run(train, validation);
+    CHECK(net.parameters().flat() == reference.parameters().flat());
+    // The best checkpoint on disk holds the same model.
+    auto loaded = make_order_net(9);
+    load_checkpoint(path + ".best", loaded);
+    CHECK(loaded.parameters().flat() == reference.parameters().flat());
+    // The message says where the best model is.
+    auto again = make_order_net(3);
+    nan_after loss2;
+    loss2.nan_from = 20;
+    trainer<order_net, nan_after, adam> fit2(
+        again, {.lr = 1e-2, .epochs = 5, .batch = 4, .checkpoint = path,
+                .progress = progress_mode::quiet}, loss2);
+    const std::string where = "the network holds the best model, of epoch " +
+                              std::to_string(best_epoch) + ", saved in " + path + ".best";
+    CHECK_THROWS_WITH_AS(fit2.run(train, validation), doctest::Contains(where.c_str()),
+                         numeric_error);
 }

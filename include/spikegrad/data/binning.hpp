@@ -57,8 +57,9 @@ inline std::int64_t bin_of(double t, std::size_t n_steps, double width, bin_edge
     // numpy.digitize(t, linspace(0, n_steps dt, n_steps)): i with edge[i-1] <= t < edge[i].
     const double span = width * static_cast<double>(n_steps);
     const double edge_gap = span / static_cast<double>(n_steps - 1);
-    const auto k = static_cast<std::int64_t>(std::floor(t / edge_gap)) + 1;
-    return k < static_cast<std::int64_t>(n_steps) ? k : -1;
+    // In double until known to be in range: t / edge_gap can exceed any int64.
+    const double k = std::floor(t / edge_gap) + 1;
+    return k < static_cast<double>(n_steps) ? static_cast<std::int64_t>(k) : -1;
 }
 
 /// Bins every sample of `data` (labels and classes carried over); the batch records dt_ms and

@@ -18,6 +18,18 @@
 
 namespace spikegrad {
 
+/// What is done with a sample whose event times decrease somewhere.
+enum class unsorted_times {
+    /// Raise data_error naming the sample and the event: the default of every file reader
+    /// (shd_read_options::on_unsorted): a file written in time order by its tool that is not
+    /// in order is suspect.
+    reject,
+    /// Sort the sample by (time, unit) and count it (spike_dataset::reordered_samples): the
+    /// default of spike_dataset::add_sample, whose callers are code (generators, transforms
+    /// such as jitter) that produce events out of order by design.
+    sort,
+};
+
 /// One sample: parallel spans of event times and units (sorted by time, then unit).
 struct spike_sample_view {
     std::span<const float> times;
@@ -103,10 +115,13 @@ public:
         return total;
     }
 
-    /// Appends a sample. Events are sorted by (time, unit); negative or non-finite times,
-    /// units >= n_units, mismatched lengths and labels outside the classes raise data_error.
+    /// Appends a sample. Negative or non-finite times, units >= n_units, mismatched lengths
+    /// and labels outside the classes raise data_error (shape_error for the lengths). Times
+    /// that decrease somewhere follow `on_unsorted`: sorted by (time, unit) and counted in
+    /// reordered_samples() (the default), or data_error naming the event (reject). Events of
+    /// equal time are put in unit order either way (simultaneous events have no order).
     void add_sample(std::span<const float> times, std::span<const std::uint32_t> units,
-                    std::int32_t label) {
+                    std::int32_t label, unsorted_times on_unsorted = unsorted_times::sort) {
         const std::size_t s = size();
         if (times.size() != units.size())
             raise<shape_error>("spike_dataset: sample ", s, ": ", times.size(), " times but ",
@@ -122,16 +137,28 @@ public:
                 raise<data_error>("spike_dataset: sample ", s, ": event ", e, ": unit ",
                                   units[e], " >= n_units ", n_units_);
         }
+        const bool in_time_order = std::is_sorted(times.begin(), times.end());
+        if (!in_time_order && on_unsorted == unsorted_times::reject) {
+            const auto at = std::is_sorted_until(times.begin(), times.end()) - times.begin();
+            raise<data_error>("spike_dataset: sample ", s, ": event ", at, ": time ", times[at],
+                              " < ", times[at - 1],
+                              " of the event before (unsorted; pass unsorted_times::sort to sort)");
+        }
         own_storage();
         storage& d = *std::const_pointer_cast<storage>(data_);
         const std::size_t first = d.times.size();
         d.times.insert(d.times.end(), times.begin(), times.end());
         d.units.insert(d.units.end(), units.begin(), units.end());
-        if (!std::is_sorted(times.begin(), times.end()) || has_unsorted_ties(times, units))
+        if (!in_time_order || has_unsorted_ties(times, units))
             sort_events(d.times.data() + first, d.units.data() + first, times.size());
         d.offsets.push_back(d.times.size());
         d.labels.push_back(label);
+        if (!in_time_order) ++reordered_samples_;
     }
+
+    /// Samples that add_sample sorted because their times decreased (unsorted_times::sort),
+    /// since this dataset was made (empty_like and the transforms start at 0).
+    std::size_t reordered_samples() const { return reordered_samples_; }
 
     /// Reserves room for `samples` more samples and `events` more events, so that a reader
     /// that knows (a bound on) the sizes fills the storage without reallocating: a vector
@@ -165,6 +192,7 @@ public:
         spike_dataset out = *this;
         out.data_ = std::make_shared<storage>();
         out.index_.reset();
+        out.reordered_samples_ = 0;
         return out;
     }
 
@@ -236,6 +264,7 @@ private:
     time_unit unit_ = time_unit::steps;
     double step_ms_ = 1.0;
     std::vector<std::string> class_names_;
+    std::size_t reordered_samples_ = 0;
 };
 
 }  // namespace spikegrad

@@ -28,15 +28,6 @@
 
 namespace spikegrad {
 
-/// What the reader does with a sample whose spike times decrease somewhere.
-enum class unsorted_times {
-    /// Raise data_error naming the file, sample and event (default: the published conversion
-    /// emits spikes in time order, so an unsorted row comes from some other, suspect, tool).
-    reject,
-    /// Sort the sample by (time, unit) and report it through shd_read_options::warning.
-    sort,
-};
-
 /// Element type of /spikes/times in a written file.
 enum class shd_time_type {
     /// IEEE single precision: our in-memory type, so writing then reading is lossless.
@@ -53,6 +44,8 @@ struct shd_read_options {
     std::size_t n_classes = 0;
     /// Nominal sample length in seconds (SPEC section 6: 100 bins over 1.4 s).
     double duration_s = 1.4;
+    /// A sample whose times decrease: data_error (reject, the default) or sorted, reported
+    /// through `warning` and counted in the dataset's reordered_samples() (sort).
     unsorted_times on_unsorted = unsorted_times::reject;
     /// Samples read per HDF5 call: bounds the transient memory of the variable-length rows.
     std::size_t chunk_samples = 256;
@@ -397,6 +390,9 @@ inline std::size_t check_vlen(hid_t dataset, H5T_class_t base, const char* expec
 ///                /extra/keys, else max label + 1).
 /// Memory: the rows are read `chunk_samples` at a time into HDF5's buffers, copied into the
 /// dataset's storage (reserved once from a bound given by the file size) and freed at once.
+/// The most classes read_shd infers from the labels alone (no /extra/keys, no n_classes).
+inline constexpr std::size_t max_inferred_classes = 65536;
+
 inline shd_file read_shd(const std::string& path, const shd_read_options& options = {}) {
     namespace fs = std::filesystem;
     using detail::h5::handle;
@@ -437,6 +433,11 @@ inline shd_file read_shd(const std::string& path, const shd_read_options& option
     if (n_unit_rows != n || n_labels != n)
         raise<io_error>("shd: ", path, ": /spikes/times has ", n, " samples, /spikes/units ",
                         n_unit_rows, ", /labels ", n_labels);
+    // Unwritten (fill-value) rows take no room in a file: a corrupt header could claim
+    // billions of samples, and their labels would be allocated before anything is read.
+    if (n > file_bytes)
+        raise<io_error>("shd: ", path, ": /labels claims ", n, " samples in a file of ",
+                        file_bytes, " bytes");
 
     std::size_t n_units = options.n_units;
     if (n_units == 0) {
@@ -473,9 +474,17 @@ inline shd_file read_shd(const std::string& path, const shd_read_options& option
     if (n_classes == 0) {
         n_classes = names.size();
         if (names.empty())
-            for (std::int64_t label : labels)
+            for (std::size_t s = 0; s < n; ++s) {
+                // Inferred from the labels, each class gets a name: a corrupt label must not
+                // ask for billions of them.
+                if (labels[s] >= std::int64_t(max_inferred_classes))
+                    raise<data_error>("shd: ", path, ": sample ", s, ": label ", labels[s],
+                                      " in /labels would make ", labels[s], " + 1 classes (more "
+                                      "than ", max_inferred_classes, " without /extra/keys; set "
+                                      "shd_read_options::n_classes)");
                 n_classes = std::max(
-                    n_classes, static_cast<std::size_t>(std::max<std::int64_t>(label, 0)) + 1);
+                    n_classes, static_cast<std::size_t>(std::max<std::int64_t>(labels[s], 0)) + 1);
+            }
     } else if (!names.empty() && names.size() != n_classes) {
         // An explicit class count wins over keys that do not fit it (the keys stay in extra).
         if (options.warning)
@@ -570,7 +579,7 @@ inline shd_file read_shd(const std::string& path, const shd_read_options& option
                 }
             }
             out.data.add_sample(std::span<const float>(t, length), sample_units,
-                                static_cast<std::int32_t>(labels[s]));
+                                static_cast<std::int32_t>(labels[s]), options.on_unsorted);
         }
         if (options.progress) options.progress(first + count, n);
     }

@@ -305,8 +305,9 @@ inline spike_dataset replace_spikes(const spike_dataset& data, const replacement
             if (events.empty()) continue;
             bins.clear();
             for (std::size_t e : events) {
-                const auto bin = static_cast<std::size_t>(std::floor(sample.times[e] / grid));
-                bins.push_back(std::min(bin, n_bins - 1));
+                // Clamped in double: a time far past the grid is no size_t.
+                const double bin = std::floor(static_cast<double>(sample.times[e]) / grid);
+                bins.push_back(static_cast<std::size_t>(std::min(bin, static_cast<double>(n_bins - 1))));
                 ++occupied[bins.back()];
             }
             placed_bins.clear();
@@ -406,20 +407,24 @@ inline spike_dataset jitter_per_neuron(const spike_dataset& data,
 
     const double grid = detail::resolve_grid(data, options.grid, name);
     const auto n_bins = static_cast<std::int64_t>(detail::grid_bins(data.duration(), grid, name));
-    const auto offset_bins = static_cast<std::int64_t>(std::nearbyint(options.offset / grid));
+    // Bins and shifts in double (exact for integers below 2^53; beyond, +-inf included, the
+    // clamp decides), converted only once clamped to the grid: an offset or a time far
+    // beyond it (1e300 / grid) is no int64 (converting it was undefined behaviour, found by
+    // fuzz/transforms.cpp).
+    const double last_bin = static_cast<double>(n_bins - 1);
+    const double offset_bins = std::nearbyint(options.offset / grid);
     return detail::map_samples(data, seed, [&](const spike_sample_view& sample, rng& random,
                                                std::vector<float>& times,
                                                std::vector<std::uint32_t>& units) {
-        std::vector<std::int64_t> shift(n_units);
-        for (auto& d : shift)
-            d = offset_bins + static_cast<std::int64_t>(std::nearbyint(sigma * random.normal() / grid));
+        std::vector<double> shift(n_units);
+        for (auto& d : shift) d = offset_bins + std::nearbyint(sigma * random.normal() / grid);
         const detail::events_by_unit groups(sample, n_units);
         std::vector<std::int64_t> bins;
         for (std::size_t unit = 0; unit < n_units; ++unit) {
             bins.clear();
             for (std::size_t e : groups.of(unit)) {
-                const auto bin = static_cast<std::int64_t>(std::floor(sample.times[e] / grid));
-                bins.push_back(std::clamp(bin + shift[unit], std::int64_t(0), n_bins - 1));
+                const double bin = std::floor(static_cast<double>(sample.times[e]) / grid);
+                bins.push_back(static_cast<std::int64_t>(std::clamp(bin + shift[unit], 0.0, last_bin)));
             }
             // Shifted bins stay in time order, so merging shared bins (np.unique) is a
             // comparison with the previous one.

@@ -322,7 +322,24 @@ inline npy_header_info read_npy_header(std::ifstream& in, const std::string& pat
         raise<io_error>(path,
                         ": fortran_order is True; only C-order arrays are supported "
                         "(save np.ascontiguousarray(a))");
-    npy_lookup(info.descr, path);  // rejects unknown and big-endian dtypes
+    const auto& type = npy_lookup(info.descr, path);  // rejects unknown and big-endian dtypes
+    // The data must be in the file before anything is allocated for it: a corrupt shape
+    // would otherwise ask for terabytes.
+    const std::size_t count = element_count(info.shape, path);
+    if (count > std::numeric_limits<std::size_t>::max() / type.size)
+        raise<io_error>(path, ": shape ", shape_text(info.shape), " is too large");
+    const std::size_t bytes = count * type.size;
+    const auto data_start = in.tellg();
+    in.seekg(0, std::ios::end);
+    const auto file_end = in.tellg();
+    in.seekg(data_start);
+    if (data_start < 0 || file_end < data_start ||
+        static_cast<std::size_t>(file_end - data_start) < bytes)
+        raise<io_error>(path, ": truncated: header promises ", bytes, " data bytes for shape ",
+                        shape_text(info.shape), " of ", info.descr, ", the file holds ",
+                        data_start < 0 || file_end < data_start
+                            ? 0
+                            : static_cast<std::size_t>(file_end - data_start));
     return info;
 }
 

@@ -1,12 +1,15 @@
-// spikegrad: checkpoints. A binary file holding the architecture string, the parameter table
-// (names, kinds, shapes, bounds), the values and, optionally, the optimiser state, closed by
-// a 64-bit FNV-1a checksum. Written to a temporary file and renamed; a file of another
-// architecture, a truncated or a corrupted file raises io_error naming the file and the cause.
+// spikegrad: checkpoints. A binary file holding the architecture string, the network's settings
+// (network/settings.hpp: dt, thresholds, reset, fixed taus, surrogate family and constants,
+// delay rule and cap, ...), the parameter table (names, kinds, shapes, bounds), the values and,
+// optionally, the optimiser state, closed by a 64-bit FNV-1a checksum. Written to a temporary
+// file and renamed; a file of another architecture or other settings, a truncated or a
+// corrupted file raises io_error naming the file and the cause.
 #pragma once
 
 #include "../core/error.hpp"
 #include "../io/file.hpp"
 #include "../core/parameters.hpp"
+#include "../network/settings.hpp"
 #include "optimizer.hpp"
 
 #include <cmath>
@@ -21,6 +24,10 @@ namespace spikegrad {
 namespace detail {
 
 inline constexpr char checkpoint_magic[8] = {'S', 'P', 'K', 'G', 'R', 'A', 'D', '1'};
+/// Format 2 records the settings and uses FNV-1a's published offset basis; format 1 (no
+/// settings, basis 1469598103934665603, a digit short) is refused: it cannot be checked.
+inline constexpr std::uint32_t checkpoint_version = 2;
+inline constexpr std::uint64_t fnv1a_offset_basis = 14695981039346656037ull;
 
 class checkpoint_writer {
 public:
@@ -48,7 +55,7 @@ public:
         return std::move(buffer_);
     }
     static std::uint64_t fnv1a(const std::string& data, std::size_t n = std::string::npos) {
-        std::uint64_t h = 1469598103934665603ull;
+        std::uint64_t h = fnv1a_offset_basis;
         const std::size_t end = n == std::string::npos ? data.size() : n;
         for (std::size_t k = 0; k < end; ++k) {
             h ^= static_cast<unsigned char>(data[k]);
@@ -89,6 +96,7 @@ public:
     }
     void bytes(void* out, std::size_t n, const char* what) {
         need(n, what);
+        if (n == 0) return;  // `out` may be an empty vector's null data(): no memcpy(nullptr)
         std::memcpy(out, data_.data() + at_, n);
         at_ += n;
     }
@@ -120,9 +128,15 @@ void save_checkpoint(const std::string& path, const Net& net,
     using S = typename Net::scalar_type;
     detail::checkpoint_writer w;
     w.bytes(detail::checkpoint_magic, sizeof detail::checkpoint_magic);
-    w.put(static_cast<std::uint32_t>(1));  // format version
+    w.put(detail::checkpoint_version);
     w.put(static_cast<std::uint32_t>(sizeof(S)));
     w.put(net.architecture());
+    const auto settings = network_settings(net);
+    w.put(static_cast<std::uint64_t>(settings.size()));
+    for (const auto& item : settings.items()) {
+        w.put(item.name);
+        w.put(item.value);
+    }
     const auto& store = net.parameters();
     w.put(static_cast<std::uint64_t>(store.count()));
     for (const auto& info : store.infos()) {
@@ -171,7 +185,13 @@ void load_checkpoint(const std::string& path, Net& net,
     char magic[sizeof detail::checkpoint_magic];
     r.bytes(magic, sizeof magic, "magic");
     const auto version = r.get<std::uint32_t>("version");
-    if (version != 1) r.fail("format version ", version, " is not supported (expected 1)");
+    if (version == 1)
+        r.fail("format version 1 records no network settings (threshold, reset, taus, dt, "
+               "surrogate, delays), so it cannot be checked against this network; save it again "
+               "with this version of spikegrad");
+    if (version != detail::checkpoint_version)
+        r.fail("format version ", version, " is not supported (expected ",
+               detail::checkpoint_version, ")");
     const auto scalar_bytes = r.get<std::uint32_t>("scalar size");
     if (scalar_bytes != sizeof(S))
         r.fail("holds ", scalar_bytes == 4 ? "float" : "double", " parameters, the network uses ",
@@ -180,6 +200,13 @@ void load_checkpoint(const std::string& path, Net& net,
     if (architecture != net.architecture())
         r.fail("architecture mismatch: file has ", architecture, ", network is ",
                net.architecture());
+    const auto setting_count = r.get<std::uint64_t>("setting count");
+    if (setting_count > data.size()) r.fail("truncated file (", setting_count, " settings)");
+    settings_record recorded;
+    for (std::uint64_t k = 0; k < setting_count; ++k) {
+        std::string name = r.get_string("setting name");
+        recorded.add(name, r.get_string("setting value"));
+    }
     auto& store = net.parameters();
     const auto count = r.get<std::uint64_t>("parameter count");
     if (count != store.count())
@@ -217,6 +244,20 @@ void load_checkpoint(const std::string& path, Net& net,
     if (detail::checkpoint_writer::fnv1a(data, body) != stored_hash)
         r.fail("checksum mismatch (the file is corrupted)");
     // An intact file: now its content must fit the network.
+    const auto expected = network_settings(net);
+    for (const auto& item : expected.items()) {
+        const std::string* value = recorded.find(item.name);
+        if (!value)
+            r.fail("setting mismatch: the file does not record ", item.name, " (the network's is ",
+                   item.value, ")");
+        if (*value != item.value)
+            r.fail("setting mismatch: ", item.name, " is ", *value, " in the file, ", item.value,
+                   " in the network");
+    }
+    for (const auto& item : recorded.items())
+        if (!expected.find(item.name))
+            r.fail("setting mismatch: the file records ", item.name, " = ", item.value,
+                   ", which the network does not have");
     for (std::size_t p = 0; p < count; ++p) {
         const auto& info = store.info(p);
         const auto [lower, upper] = bounds[p];

@@ -13,6 +13,7 @@
 #include "optimizer.hpp"
 #include "progress.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -78,6 +79,12 @@ public:
     /// Trains for options.epochs epochs (or until early stopping); returns the history.
     training_history run(const event_batch& train, const event_batch& validation = {}) {
         check_set(train, "training set");
+        if (net_.n_outputs() > 1 &&
+            std::all_of(train.labels.begin(), train.labels.end(),
+                        [&](std::int32_t label) { return label == train.labels.front(); }))
+            raise<data_error>("trainer: the training set holds only class ", train.labels.front(),
+                              " (the network has ", net_.n_outputs(),
+                              " outputs): a classifier cannot learn from one class");
         const bool validating = validation.n_samples > 0;
         if (validating) check_set(validation, "validation set");
         rng shuffler(options_.seed);
@@ -90,74 +97,86 @@ public:
         history_ = {};
         const std::size_t batches = (train.n_samples + options_.batch - 1) / options_.batch;
         const auto run_start = std::chrono::steady_clock::now();
-        for (std::size_t epoch = 1; epoch <= options_.epochs; ++epoch) {
-            const auto start = std::chrono::steady_clock::now();
-            shuffler.shuffle(order);
-            step_stats seen;
-            network_activity activity;
-            std::vector<double> gradient_norms;
-            for (std::size_t k = 0; k < batches; ++k) {
-                const std::size_t first = k * options_.batch;
-                const std::size_t last = std::min(train.n_samples, first + options_.batch);
-                const event_batch batch = train.select(
-                    std::span<const std::size_t>(order.data() + first, last - first));
-                seen += step(batch, epoch, k + 1, gradient_norms);
-                activity += net_.activity();
-                const double elapsed = seconds_since(start);
-                const double rate = static_cast<double>(seen.samples) / std::max(elapsed, 1e-9);
-                const double total = seconds_since(run_start);
-                const double done_fraction =
-                    (static_cast<double>(epoch - 1) + double(k + 1) / double(batches)) /
-                    static_cast<double>(options_.epochs);
-                progress.update(status(epoch, k + 1, batches, seen, rate,
-                                       total / done_fraction - total));
+        // A NaN or infinity (loss, gradient, parameter) stops training with an error naming
+        // the epoch and batch; the network is first given back its best epoch's parameters
+        // (keep_best), and the best checkpoint on disk is the last one saved before.
+        try {
+            for (std::size_t epoch = 1; epoch <= options_.epochs; ++epoch) {
+                const auto start = std::chrono::steady_clock::now();
+                shuffler.shuffle(order);
+                step_stats seen;
+                network_activity activity;
+                std::vector<double> gradient_norms;
+                for (std::size_t k = 0; k < batches; ++k) {
+                    const std::size_t first = k * options_.batch;
+                    const std::size_t last = std::min(train.n_samples, first + options_.batch);
+                    const event_batch batch = train.select(
+                        std::span<const std::size_t>(order.data() + first, last - first));
+                    seen += step(batch, epoch, k + 1, gradient_norms);
+                    activity += net_.activity();
+                    const double elapsed = seconds_since(start);
+                    const double rate = static_cast<double>(seen.samples) / std::max(elapsed, 1e-9);
+                    const double total = seconds_since(run_start);
+                    const double done_fraction =
+                        (static_cast<double>(epoch - 1) + double(k + 1) / double(batches)) /
+                        static_cast<double>(options_.epochs);
+                    progress.update(status(epoch, k + 1, batches, seen, rate,
+                                           total / done_fraction - total));
+                }
+                epoch_record record;
+                record.epoch = epoch;
+                record.train_loss = seen.loss();
+                record.train_accuracy = seen.accuracy();
+                record.train_ties = seen.ties;
+                if (validating) {
+                    step_stats v;
+                    try {
+                        v = evaluate(validation);
+                    } catch (const numeric_error& e) {
+                        raise<numeric_error>("training: epoch ", epoch, ", validation: ", e.what());
+                    }
+                    record.validation_loss = v.loss();
+                    record.validation_accuracy = v.accuracy();
+                    record.validation_ties = v.ties;
+                }
+                record.learning_rate_scale = optimizer_.learning_rate_scale();
+                record.seconds = seconds_since(start);
+                record.samples_per_second = static_cast<double>(seen.samples) / std::max(record.seconds, 1e-9);
+                record.layers = diagnostics(activity, gradient_norms, batches);
+                const double monitored = validating ? record.validation_loss : record.train_loss;
+                if (monitored < best_loss) {
+                    best_loss = monitored;
+                    best = net_;
+                    record.best = true;
+                    history_.best_epoch = epoch;
+                    history_.best_validation_loss = monitored;
+                    since_best = 0;
+                    if (!options_.checkpoint.empty())
+                        save_checkpoint(options_.checkpoint + ".best", net_, &optimizer_);
+                } else {
+                    ++since_best;
+                }
+                history_.epochs.push_back(record);
+                if (!options_.checkpoint.empty()) save_checkpoint(options_.checkpoint, net_, &optimizer_);
+                progress.finish(summary(record, validating));
+                net_.end_epoch(epoch);
+                if (options_.decay_every > 0 && epoch % options_.decay_every == 0)
+                    optimizer_.scale_learning_rate(options_.decay_gamma);
+                if (options_.cosine_floor >= 0) {
+                    const auto cosine = [&](std::size_t e) {
+                        const double m = options_.cosine_floor, pi = 3.14159265358979323846;
+                        return m + (1 - m) * 0.5 *
+                                       (1 + std::cos(pi * double(e) / double(options_.epochs)));
+                    };
+                    optimizer_.scale_learning_rate(cosine(epoch) / cosine(epoch - 1));
+                }
+                if (options_.patience > 0 && since_best >= options_.patience) {
+                    history_.stopped_early = true;
+                    break;
+                }
             }
-            epoch_record record;
-            record.epoch = epoch;
-            record.train_loss = seen.loss();
-            record.train_accuracy = seen.accuracy();
-            record.train_ties = seen.ties;
-            if (validating) {
-                const auto v = evaluate(validation);
-                record.validation_loss = v.loss();
-                record.validation_accuracy = v.accuracy();
-                record.validation_ties = v.ties;
-            }
-            record.learning_rate_scale = optimizer_.learning_rate_scale();
-            record.seconds = seconds_since(start);
-            record.samples_per_second = static_cast<double>(seen.samples) / std::max(record.seconds, 1e-9);
-            record.layers = diagnostics(activity, gradient_norms, batches);
-            const double monitored = validating ? record.validation_loss : record.train_loss;
-            if (monitored < best_loss) {
-                best_loss = monitored;
-                best = net_;
-                record.best = true;
-                history_.best_epoch = epoch;
-                history_.best_validation_loss = monitored;
-                since_best = 0;
-                if (!options_.checkpoint.empty())
-                    save_checkpoint(options_.checkpoint + ".best", net_, &optimizer_);
-            } else {
-                ++since_best;
-            }
-            history_.epochs.push_back(record);
-            if (!options_.checkpoint.empty()) save_checkpoint(options_.checkpoint, net_, &optimizer_);
-            progress.finish(summary(record, validating));
-            net_.end_epoch(epoch);
-            if (options_.decay_every > 0 && epoch % options_.decay_every == 0)
-                optimizer_.scale_learning_rate(options_.decay_gamma);
-            if (options_.cosine_floor >= 0) {
-                const auto cosine = [&](std::size_t e) {
-                    const double m = options_.cosine_floor, pi = 3.14159265358979323846;
-                    return m + (1 - m) * 0.5 *
-                                   (1 + std::cos(pi * double(e) / double(options_.epochs)));
-                };
-                optimizer_.scale_learning_rate(cosine(epoch) / cosine(epoch - 1));
-            }
-            if (options_.patience > 0 && since_best >= options_.patience) {
-                history_.stopped_early = true;
-                break;
-            }
+        } catch (const numeric_error& e) {
+            raise<numeric_error>(e.what(), after_numeric_error(best));
         }
         if (options_.keep_best && history_.best_epoch > 0) net_ = best;
         return history_;
@@ -220,6 +239,22 @@ private:
         if (i >= name.size() || name[i] < '0' || name[i] > '9') return std::size_t(-1);
         for (; i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) k = 10 * k + std::size_t(name[i] - '0');
         return k;
+    }
+
+    /// What run() leaves behind after a numeric error, for its message; restores the best.
+    std::string after_numeric_error(const Net& best) {
+        std::string saved;
+        if (!options_.checkpoint.empty() && history_.best_epoch > 0)
+            saved = ", saved in " + options_.checkpoint + ".best";
+        if (!options_.keep_best)
+            return history_.best_epoch > 0
+                       ? "; the best model is of epoch " + std::to_string(history_.best_epoch) + saved
+                       : std::string("; no epoch finished");
+        net_ = best;
+        if (history_.best_epoch == 0)
+            return "; no epoch finished: the network holds its parameters from before training";
+        return "; the network holds the best model, of epoch " +
+               std::to_string(history_.best_epoch) + saved;
     }
 
     step_stats step(const event_batch& batch, std::size_t epoch, std::size_t index,

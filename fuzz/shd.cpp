@@ -1,0 +1,117 @@
+// libFuzzer target: read_shd (data/shd.hpp). Two modes, by the input's first byte:
+// - even: the rest of the input describes an SHD-layout file's content (samples, times of any
+//   value incl. NaN, inf and negative, units of any 64-bit value, labels, class names, the
+//   stored element types incl. h5py's float16, missing datasets, mismatched lengths), which
+//   tests/shd/helpers.hpp's raw writer writes with the HDF5 C API; the reader's own checks get
+//   the inputs they are for, in a valid HDF5 container.
+// - odd: the rest is the file's bytes (damaged containers; failures inside libhdf5 on them
+//   are HDF5's to fix, see docs/reliability.md).
+// A file that reads is binned and jittered, as the examples do.
+#include "../tests/shd/helpers.hpp"
+#include "support.hpp"
+
+#include <spikegrad/data/binning.hpp>
+#include <spikegrad/data/shd.hpp>
+#include <spikegrad/data/transforms.hpp>
+
+#include <fuzzer/FuzzedDataProvider.h>
+
+namespace {
+
+hid_t pick_type(FuzzedDataProvider& in, bool times) {
+    static const hid_t floats[] = {H5T_IEEE_F32LE, H5T_IEEE_F64LE, H5T_IEEE_F32BE, H5T_STD_I32LE};
+    static const hid_t integers[] = {H5T_STD_U16LE, H5T_STD_I32LE, H5T_STD_I64LE, H5T_STD_U8LE,
+                                     H5T_STD_U64LE, H5T_IEEE_F32LE};
+    if (times) {
+        const auto k = in.ConsumeIntegralInRange<int>(0, 4);
+        if (k == 4) {
+            static spikegrad::detail::h5::handle half =
+                spikegrad::detail::h5::file_type(spikegrad::shd_element::float16);
+            return half.get();
+        }
+        return floats[k];
+    }
+    return integers[in.ConsumeIntegralInRange<int>(0, 5)];
+}
+
+double pick_time(FuzzedDataProvider& in) {
+    switch (in.ConsumeIntegralInRange<int>(0, 7)) {
+        case 0: return std::numeric_limits<double>::quiet_NaN();
+        case 1: return std::numeric_limits<double>::infinity();
+        case 2: return -in.ConsumeFloatingPointInRange<double>(0, 2);
+        case 3: return in.ConsumeFloatingPoint<double>();
+        default: return in.ConsumeFloatingPointInRange<double>(0, 1.6);
+    }
+}
+
+long long pick_unit(FuzzedDataProvider& in) {
+    return in.ConsumeBool() ? in.ConsumeIntegralInRange<long long>(0, 40)
+                            : in.ConsumeIntegral<long long>();
+}
+
+void write_structured(const std::string& path, FuzzedDataProvider& in) {
+    shd_test::raw_file f;
+    f.with_times = in.ConsumeIntegralInRange<int>(0, 15) != 0;
+    f.with_units = in.ConsumeIntegralInRange<int>(0, 15) != 0;
+    f.with_labels = in.ConsumeIntegralInRange<int>(0, 15) != 0;
+    f.time_type = pick_type(in, true);
+    f.unit_type = pick_type(in, false);
+    f.label_type = pick_type(in, false);
+    const auto samples = in.ConsumeIntegralInRange<std::size_t>(0, 6);
+    const bool mismatch = in.ConsumeIntegralInRange<int>(0, 7) == 0;
+    for (std::size_t s = 0; s < samples; ++s) {
+        const auto length = in.ConsumeIntegralInRange<std::size_t>(0, 12);
+        std::vector<double> times;
+        std::vector<long long> units;
+        for (std::size_t e = 0; e < length; ++e) {
+            times.push_back(pick_time(in));
+            units.push_back(pick_unit(in));
+        }
+        if (mismatch && s == 0 && !units.empty()) units.pop_back();
+        f.times.push_back(std::move(times));
+        f.units.push_back(std::move(units));
+        f.labels.push_back(in.ConsumeBool() ? in.ConsumeIntegralInRange<long long>(0, 4)
+                                            : in.ConsumeIntegral<long long>());
+    }
+    if (mismatch && in.ConsumeBool() && !f.labels.empty()) f.labels.pop_back();
+    const auto keys = in.ConsumeIntegralInRange<std::size_t>(0, 5);
+    for (std::size_t k = 0; k < keys; ++k) f.keys.push_back(in.ConsumeRandomLengthString(8));
+    shd_test::write_raw(path, f);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace spikegrad;
+    static const std::string path = fuzz::scratch_file("input.h5");
+    if (size == 0) return 0;
+    const bool raw = data[0] % 2 == 1;
+    // Raw mode: 6 option bytes, then the file; structured mode: one stream for both.
+    const std::size_t option_bytes = raw ? std::min<std::size_t>(6, size - 1) : size - 1;
+    FuzzedDataProvider in(data + 1, option_bytes);
+    shd_read_options options;
+    options.n_units = in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange<std::size_t>(1, 64);
+    options.n_classes = in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange<std::size_t>(1, 8);
+    options.on_unsorted = in.ConsumeBool() ? unsorted_times::reject : unsorted_times::sort;
+    options.chunk_samples = in.ConsumeIntegralInRange<std::size_t>(1, 4);
+    options.read_extra = in.ConsumeBool();
+    if (raw) {
+        fuzz::write_file(path, data + 1 + option_bytes, size - 1 - option_bytes);
+    } else {
+        detail::h5::quiet_errors quiet;
+        write_structured(path, in);
+    }
+    shd_file file;
+    try {
+        file = read_shd(path, options);
+    } catch (const spikegrad::error&) {
+        return 0;
+    }
+    try {
+        const auto batch = bin_events(file.data, {.dt_ms = 14.0, .n_steps = 100});
+        (void)batch;
+        (void)jitter_per_spike(file.data, 0.025, 1);
+    } catch (const spikegrad::error&) {
+    }
+    return 0;
+}
