@@ -93,33 +93,36 @@ private:
     S rate_gap_ = 0;
 };
 
-/// Root of f in [lo, hi] with f(lo) < 0 <= f(hi): Newton steps, replaced by bisection whenever
-/// a step leaves the bracket or fails to halve it (the safeguard). `fd(s)` returns {f, f'}.
+/// Root of f in [lo, hi] with f(lo) < 0 <= f(hi) (Numerical Recipes' rtsafe): Newton steps,
+/// replaced by bisection whenever a step would leave the bracket or fails to halve the previous
+/// step (the safeguard); the bracket shrinks at every evaluation. `fd(s)` returns {f, f'}.
 template <class S, class F>
 S safeguarded_root(F&& fd, S lo, S hi) {
-    S x = hi;
-    S width_before = hi - lo;
-    for (int iteration = 0; iteration < 200; ++iteration) {
+    S x = lo + S(0.5) * (hi - lo);
+    S step_before = hi - lo, step = step_before;
+    const S tolerance = std::numeric_limits<S>::epsilon() * 2;
+    for (int iteration = 0; iteration < 100; ++iteration) {
         const auto [f, slope] = fd(x);
-        if (f >= S(0))
+        if (f == S(0)) return x;
+        if (f > S(0))
             hi = x;
         else
             lo = x;
-        if (f == S(0)) return x;
-        const S width = hi - lo;
-        if (width <= std::numeric_limits<S>::epsilon() * 4 * std::max(S(1), std::abs(hi)))
-            return hi;
-        S next = (slope != S(0)) ? x - f / slope : lo - S(1);
-        const bool inside = next > lo && next < hi;
-        if (inside && std::abs(next - x) <=
-                          std::numeric_limits<S>::epsilon() * 2 * std::max(S(1), std::abs(x)))
-            return next;
-        if (!inside || width > S(0.5) * width_before) next = lo + S(0.5) * width;
-        width_before = width;
-        if (next == x) return hi;
-        x = next;
+        const bool newton_inside = slope != S(0) && ((x - f / slope) - lo) * ((x - f / slope) - hi) < S(0);
+        if (!newton_inside || std::abs(S(2) * f) > std::abs(step_before * slope)) {
+            step_before = step;
+            step = S(0.5) * (hi - lo);
+            x = lo + step;
+        } else {
+            step_before = step;
+            step = f / slope;
+            x -= step;
+        }
+        if (std::abs(step) <= tolerance * std::max(S(1), std::abs(x)) ||
+            hi - lo <= tolerance * std::max(S(1), std::abs(hi)))
+            return x;
     }
-    return hi;
+    return x;
 }
 
 /// The first time s in (0, length] at which g(s) = V(s) - theta - B(s) reaches 0 from below,
