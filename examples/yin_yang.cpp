@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
     std::string out = "yin_yang_out";
     std::size_t n_train = 5000, n_test = 1000, hidden = 120, epochs = 12, batch = 32;
     std::size_t bptt_epochs = 12;
-    double lr = 1e-3, dt_ms = 0.5, duration_ms = 60, push = 0.5, tau0_ms = 2.0;
+    double lr = 1e-3, dt_ms = 0.5, duration_ms = 60, push = 0.5, tau0_ms = 2.0, clip = 0,
+           decay = 1.0;
     int threads = 0;
     std::uint64_t seed = 1;
     bool run_bptt = true;
@@ -127,6 +128,8 @@ int main(int argc, char** argv) {
     app.add_option("--dt", dt_ms, "BPTT step (ms)");
     app.add_option("--push", push, "dead-output weight push (heuristic, per sample)");
     app.add_option("--tau0", tau0_ms, "first-spike loss temperature (ms)");
+    app.add_option("--clip", clip, "clip the gradient norm (0: off)");
+    app.add_option("--decay", decay, "learning-rate factor per epoch");
     app.add_option("--threads", threads, "threads (0: all)");
     app.add_option("--seed", seed, "seed");
     CLI11_PARSE(app, argc, argv);
@@ -164,6 +167,7 @@ int main(int argc, char** argv) {
         for (std::size_t b = 0; b < order.size(); b += batch) {
             const std::span<const std::size_t> part(order.data() + b, std::min(batch, order.size() - b));
             const auto r = net.train_step(train, part, loss);
+            if (clip > 0) clip_gradient_norm(net.gradients(), clip);
             adam_exact.step(net.parameters(), net.gradients());
             loss_sum += r.loss * double(part.size());
             hits += r.accuracy * double(part.size());
@@ -171,6 +175,7 @@ int main(int argc, char** argv) {
             silent += r.silent_outputs;
             peak_tape = std::max(peak_tape, r.tape_bytes);
         }
+        adam_exact.scale_learning_rate(decay);
         const auto t = net.evaluate(test, all_test, loss);
         rows.push_back({"exact", epoch, loss_sum / double(train.size()), hits / double(train.size()),
                         t.accuracy, seconds() - t0});

@@ -426,7 +426,9 @@ private:
         return std::max(1, static_cast<int>(std::ceil(length / h)));
     }
 
-    /// Spiking layer: state per neuron, interval by interval between arrivals.
+    /// Spiking layer: state per neuron, interval by interval between arrivals. The whole layer
+    /// moves in one vectorisable pass (structure of arrays); only neurons that may cross in
+    /// the interval are searched, one by one.
     void run_spiking(std::size_t l, event_tape<S>& tape) const {
         const auto& ls = layers_[l];
         auto& lt = tape.layers[l];
@@ -435,7 +437,8 @@ private:
         const S* w = store_.values(ls.weight).data();
         const S* theta = store_.values(ls.theta).data();
         const S* beta = store_.values(ls.beta).data();
-        std::vector<event::neuron_state<S>> x(n);
+        std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0)), v1(n), i1(n), b1(n);
+        std::vector<std::uint8_t> candidate(n);
         const std::size_t M = lt.arrivals.size();
         S t_prev = 0;
         for (std::size_t m = 0; m <= M; ++m) {
@@ -443,23 +446,42 @@ private:
             const S length = t_next - t_prev;
             if (length > S(0)) {
                 const auto f = ls.prop.over(length);
+                std::size_t any = 0;
                 for (std::size_t j = 0; j < n; ++j) {
-                    auto& s = x[j];
-                    const S b_min = std::min(s.b, s.b * f.a_b);
-                    // V(s) <= max(V0, I0, 0) (V relaxes towards a current that decays to 0)
-                    if (std::max(s.v, std::max(s.i, S(0))) < theta[j] + b_min)
-                        s = event::propagator<S>::apply(f, s);
-                    else
-                        s = spikes_in_interval(ls, tape, j, m, t_prev, length, s, theta[j],
-                                               beta[j]);
+                    v1[j] = f.a_m * v[j] + f.k * i[j];
+                    i1[j] = f.a_s * i[j];
+                    b1[j] = f.a_b * b[j];
+                    candidate[j] = may_cross(ls.adaptive, v[j], i[j], b[j], v1[j], i1[j], b1[j],
+                                             theta[j]);
+                    any += candidate[j];
                 }
+                if (any)
+                    for (std::size_t j = 0; j < n; ++j)
+                        if (candidate[j]) {
+                            const auto x = spikes_in_interval(ls, tape, j, m, t_prev, length,
+                                                              {v[j], i[j], b[j]}, theta[j],
+                                                              beta[j]);
+                            v1[j] = x.v, i1[j] = x.i, b1[j] = x.b;
+                        }
+                v.swap(v1), i.swap(i1), b.swap(b1);
             }
             if (m < M) {
                 const S* row = w + std::size_t(lt.arrivals[m].source) * n;
-                for (std::size_t j = 0; j < n; ++j) x[j].i += row[j];
+                for (std::size_t j = 0; j < n; ++j) i[j] += row[j];
             }
             t_prev = t_next;
         }
+    }
+
+    /// False only when g = V - theta - B stays below 0 on an interval from `start` to `end`.
+    /// V(s) <= max(V0, I0, 0) (V relaxes towards a current that decays to 0). Without
+    /// adaptation V has at most one extremum, so g's maximum is at an end unless V rises at
+    /// the start and falls at the end.
+    static bool may_cross(bool adaptive, S v0, S i0, S b0, S v1, S i1, S b1, S theta) {
+        const bool at_end = v1 - theta - b1 >= S(0);
+        const bool bounded = std::max(v0, std::max(i0, S(0))) < theta + std::min(b0, b1);
+        const bool peak_inside = adaptive || (i0 > v0 && i1 < v1);
+        return at_end || (!bounded && peak_inside);
     }
 
     event::neuron_state<S> spikes_in_interval(const layer_state& ls, event_tape<S>& tape,
