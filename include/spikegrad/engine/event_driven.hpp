@@ -11,6 +11,7 @@
 #include "../core/error.hpp"
 #include "../core/parameters.hpp"
 #include "../core/random.hpp"
+#include "../simd/kernels.hpp"
 #include "event/loss.hpp"
 #include "event/propagator.hpp"
 #include "event/tape.hpp"
@@ -438,7 +439,7 @@ private:
         const S* theta = store_.values(ls.theta).data();
         const S* beta = store_.values(ls.beta).data();
         std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0)), v1(n), i1(n), b1(n);
-        std::vector<std::uint8_t> candidate(n);
+        std::vector<S> candidate(n);
         const std::size_t M = lt.arrivals.size();
         S t_prev = 0;
         for (std::size_t m = 0; m <= M; ++m) {
@@ -446,18 +447,16 @@ private:
             const S length = t_next - t_prev;
             if (length > S(0)) {
                 const auto f = ls.prop.over(length);
-                std::size_t any = 0;
-                for (std::size_t j = 0; j < n; ++j) {
+                const S adaptive = ls.adaptive ? S(1) : S(0);
+                for (std::size_t j = 0; j < n; ++j) {  // branch-free: the compiler vectorises it
                     v1[j] = f.a_m * v[j] + f.k * i[j];
                     i1[j] = f.a_s * i[j];
                     b1[j] = f.a_b * b[j];
-                    candidate[j] = may_cross(ls.adaptive, v[j], i[j], b[j], v1[j], i1[j], b1[j],
+                    candidate[j] = may_cross(adaptive, v[j], i[j], b[j], v1[j], i1[j], b1[j],
                                              theta[j]);
-                    any += candidate[j];
                 }
-                if (any)
-                    for (std::size_t j = 0; j < n; ++j)
-                        if (candidate[j]) {
+                for (std::size_t j = 0; j < n; ++j)
+                        if (candidate[j] != S(0)) {
                             const auto x = spikes_in_interval(ls, tape, j, m, t_prev, length,
                                                               {v[j], i[j], b[j]}, theta[j],
                                                               beta[j]);
@@ -477,11 +476,13 @@ private:
     /// V(s) <= max(V0, I0, 0) (V relaxes towards a current that decays to 0). Without
     /// adaptation V has at most one extremum, so g's maximum is at an end unless V rises at
     /// the start and falls at the end.
-    static bool may_cross(bool adaptive, S v0, S i0, S b0, S v1, S i1, S b1, S theta) {
-        const bool at_end = v1 - theta - b1 >= S(0);
-        const bool bounded = std::max(v0, std::max(i0, S(0))) < theta + std::min(b0, b1);
-        const bool peak_inside = adaptive || (i0 > v0 && i1 < v1);
-        return at_end || (!bounded && peak_inside);
+    /// 1 where g may reach 0 in the interval, else 0 (as S, so that the layer loop vectorises).
+    static S may_cross(S adaptive, S v0, S i0, S b0, S v1, S i1, S b1, S theta) {
+        const S at_end = v1 - theta - b1 >= S(0) ? S(1) : S(0);
+        const S reachable =
+            std::max(v0, std::max(i0, S(0))) >= theta + std::min(b0, b1) ? S(1) : S(0);
+        const S peak_inside = (i0 > v0 ? S(1) : S(0)) * (i1 < v1 ? S(1) : S(0));
+        return std::max(at_end, reachable * std::max(adaptive, peak_inside));
     }
 
     event::neuron_state<S> spikes_in_interval(const layer_state& ls, event_tape<S>& tape,
@@ -654,11 +655,12 @@ private:
                 return a.gap != b.gap ? a.gap < b.gap : a.neuron < b.neuron;
             });
         }
-        std::vector<event::neuron_state<S>> mu(n);
+        // the adjoint of every neuron, as a structure of arrays so the layer loops vectorise
+        std::vector<S> mu_v(n, S(0)), mu_i(n, S(0)), mu_b(n, S(0));
         const std::size_t M = lt.arrivals.size();
         if (!spiking)
             for (std::size_t j = 0; j < n; ++j)
-                if ((*peaks)[j].kind == kind::end) mu[j].v += grad_out[j];
+                if ((*peaks)[j].kind == kind::end) mu_v[j] += grad_out[j];
         std::size_t grazing = 0;
         auto jump = [&](std::size_t j, const split& sp, event::neuron_state<S>& m) {
             if (sp.spike < 0) {
@@ -689,15 +691,14 @@ private:
                 const S* row = w + std::size_t(a.source) * n;
                 S* drow = dw + std::size_t(a.source) * n;
                 S da = 0;
-                for (std::size_t j = 0; j < n; ++j) {
-                    drow[j] += mu[j].i;
-                    da += row[j] * (mu[j].i / ts - mu[j].v / tm);
-                }
+                const S inv_ts = S(1) / ts, inv_tm = S(1) / tm;
+                for (std::size_t j = 0; j < n; ++j) drow[j] += mu_i[j];
+                da += simd::dot(n, row, mu_i.data()) * inv_ts - simd::dot(n, row, mu_v.data()) * inv_tm;
                 if (!spiking)  // a maximum at the kink of this arrival: V_max = V(a-)
                     for (std::size_t j = 0; j < n; ++j) {
                         const auto& p = (*peaks)[j];
                         if (p.kind == kind::arrival && p.gap == m) {
-                            mu[j].v += grad_out[j];
+                            mu_v[j] += grad_out[j];
                             da += grad_out[j] * (p.current_before - p.value) / tm;
                         }
                     }
@@ -710,10 +711,15 @@ private:
                 saved.clear();
                 for (std::size_t k = first; k < cursor; ++k)
                     if (saved.empty() || saved.back().first != splits[k].neuron)
-                        saved.push_back({splits[k].neuron, mu[splits[k].neuron]});
+                        saved.push_back({splits[k].neuron,
+                                         {mu_v[splits[k].neuron], mu_i[splits[k].neuron],
+                                          mu_b[splits[k].neuron]}});
                 const auto f = ls.prop.over(length);
-                for (std::size_t j = 0; j < n; ++j)
-                    mu[j] = event::propagator<S>::apply_transposed(f, mu[j]);
+                for (std::size_t j = 0; j < n; ++j) {  // P(s)^T mu
+                    mu_i[j] = f.k * mu_v[j] + f.a_s * mu_i[j];
+                    mu_v[j] = f.a_m * mu_v[j];
+                    mu_b[j] = f.a_b * mu_b[j];
+                }
                 // neurons with spikes in this interval: piecewise, latest event first
                 std::size_t k = cursor;
                 for (auto it = saved.rbegin(); it != saved.rend(); ++it) {
@@ -727,8 +733,9 @@ private:
                         jump(j, sp, state);
                         t_cur = sp.time;
                     }
-                    mu[j] = event::propagator<S>::apply_transposed(ls.prop.over(t_cur - t_prev),
+                    state = event::propagator<S>::apply_transposed(ls.prop.over(t_cur - t_prev),
                                                                    state);
+                    mu_v[j] = state.v, mu_i[j] = state.i, mu_b[j] = state.b;
                 }
             } else {
                 // a zero-length interval holds no spike: the crossing search needs length > 0
