@@ -102,7 +102,7 @@ event_batch bin(const std::vector<timed_spikes<double>>& samples, double dt_ms,
 struct row {
     std::string method;
     std::size_t epoch;
-    double train_loss, train_accuracy, test_accuracy, seconds;
+    double train_loss, train_accuracy, validation_accuracy, test_accuracy, seconds;
 };
 
 }  // namespace
@@ -110,11 +110,12 @@ struct row {
 int main(int argc, char** argv) {
     CLI::App app{"Yin-Yang: exact event-driven gradients vs surrogate BPTT"};
     std::string out = "yin_yang_out";
-    std::size_t n_train = 5000, n_test = 1000, hidden = 120, epochs = 12, batch = 32;
+    std::size_t n_train = 5000, n_test = 1000, hidden = 200, epochs = 12, batch = 32;
     std::size_t bptt_epochs = 12;
-    double lr = 1e-3, dt_ms = 0.5, duration_ms = 60, push = 0.5, tau0_ms = 2.0, clip = 0,
-           decay = 1.0;
+    double lr = 5e-3, dt_ms = 0.5, duration_ms = 60, push = 1.0, tau0_ms = 0.5, clip = 1,
+           decay = 0.9;
     int threads = 0;
+    double bptt_scale = 15;
     std::uint64_t seed = 1;
     bool run_bptt = true;
     app.add_option("--out", out, "output folder");
@@ -131,14 +132,17 @@ int main(int argc, char** argv) {
     app.add_option("--clip", clip, "clip the gradient norm (0: off)");
     app.add_option("--decay", decay, "learning-rate factor per epoch");
     app.add_option("--threads", threads, "threads (0: all)");
+    app.add_option("--bptt-scale", bptt_scale, "BPTT hidden init scale: U(+-s/sqrt(5))");
     app.add_option("--seed", seed, "seed");
     CLI11_PARSE(app, argc, argv);
     run_bptt = bptt_epochs > 0;
     std::filesystem::create_directories(out);
 
     const auto train_points = make_yin_yang(n_train, 42);  // the reference's seeds
+    const auto validation_points = make_yin_yang(n_test, 41);
     const auto test_points = make_yin_yang(n_test, 40);
     const auto train = encode(train_points, {});
+    const auto validation = encode(validation_points, {});
     const auto test = encode(test_points, {});
     std::vector<row> rows;
 
@@ -176,12 +180,13 @@ int main(int argc, char** argv) {
             peak_tape = std::max(peak_tape, r.tape_bytes);
         }
         adam_exact.scale_learning_rate(decay);
+        const auto v = net.evaluate(validation, all_test, loss);
         const auto t = net.evaluate(test, all_test, loss);
         rows.push_back({"exact", epoch, loss_sum / double(train.size()), hits / double(train.size()),
-                        t.accuracy, seconds() - t0});
-        std::printf("exact  epoch %2zu: train loss %.4f acc %.1f%%, test %.1f%% (silent outputs %zu, grazing %zu, %.1f s)\n",
-                    epoch, rows.back().train_loss, 100 * rows.back().train_accuracy, 100 * t.accuracy,
-                    silent, grazing, rows.back().seconds);
+                        v.accuracy, t.accuracy, seconds() - t0});
+        std::printf("exact  epoch %2zu: train loss %.4f acc %.1f%%, validation %.1f%%, test %.1f%% (silent outputs %zu, grazing %zu, %.1f s)\n",
+                    epoch, rows.back().train_loss, 100 * rows.back().train_accuracy, 100 * v.accuracy,
+                    100 * t.accuracy, silent, grazing, rows.back().seconds);
         std::fflush(stdout);
     }
 
@@ -189,10 +194,11 @@ int main(int argc, char** argv) {
     if (run_bptt) {
         const auto train_events = bin(train, dt_ms, duration_ms);
         const auto test_events = bin(test, dt_ms, duration_ms);
+        const auto validation_events = bin(validation, dt_ms, duration_ms);
         using net_t = network<dense<cuba_lif, fast_sigmoid>, dense<readout>>;
         net_t bptt({5, hidden, 3}, {.dt_ms = dt_ms, .seed = seed, .threads = threads},
                    {.neuron = {.tau_syn_ms = 5, .membrane = {.tau_ms = 20, .reset = reset_mode::zero}},
-                    .init_scale = 3},
+                    .init_scale = bptt_scale},
                    {.neuron = {.tau_ms = 20}});
         optimizer<adam, float> adam_bptt(bptt.parameters(), lr);
         const double t1 = seconds();
@@ -208,9 +214,10 @@ int main(int argc, char** argv) {
                 loss_sum += r.loss_sum;
                 hits += r.correct;
             }
+            const auto v = bptt.evaluate(validation_events, max_membrane_cross_entropy{});
             const auto t = bptt.evaluate(test_events, max_membrane_cross_entropy{});
             rows.push_back({"bptt", epoch, loss_sum / double(train.size()), hits / double(train.size()),
-                            t.accuracy(), seconds() - t1});
+                            v.accuracy(), t.accuracy(), seconds() - t1});
             std::printf("bptt   epoch %2zu: train loss %.4f acc %.1f%%, test %.1f%% (%.1f s)\n", epoch,
                         rows.back().train_loss, 100 * rows.back().train_accuracy, 100 * t.accuracy(),
                         rows.back().seconds);
@@ -218,10 +225,24 @@ int main(int argc, char** argv) {
         }
     }
 
-    io::csv_writer table({"method", "epoch", "train_loss", "train_accuracy", "test_accuracy", "seconds"});
+    io::csv_writer table({"method", "epoch", "train_loss", "train_accuracy", "validation_accuracy",
+                          "test_accuracy", "seconds"});
     for (const auto& r : rows)
-        table.row(r.method, r.epoch, r.train_loss, r.train_accuracy, r.test_accuracy, r.seconds);
+        table.row(r.method, r.epoch, r.train_loss, r.train_accuracy, r.validation_accuracy,
+                  r.test_accuracy, r.seconds);
     table.save(out + "/accuracy.csv");
+    // The model one would keep: the epoch with the best validation accuracy (first on ties).
+    io::csv_writer summary({"method", "best_epoch", "validation_accuracy", "test_accuracy", "seconds"});
+    for (const char* method : {"exact", "bptt"}) {
+        const row* best = nullptr;
+        for (const auto& r : rows)
+            if (r.method == method && (!best || r.validation_accuracy > best->validation_accuracy)) best = &r;
+        if (!best) continue;
+        summary.row(best->method, best->epoch, best->validation_accuracy, best->test_accuracy, best->seconds);
+        std::printf("%s: best validation epoch %zu, validation %.1f%%, test %.1f%%\n", method, best->epoch,
+                    100 * best->validation_accuracy, 100 * best->test_accuracy);
+    }
+    summary.save(out + "/summary.csv");
     std::printf("largest tape of one sample: %zu bytes\n", peak_tape);
 
     svg::figure fig({.width = 620, .height = 420});
