@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
     double lr = 5e-3, dt_ms = 0.5, duration_ms = 60, push = 1.0, tau0_ms = 0.5, clip = 1,
            decay = 0.9;
     int threads = 0;
-    double bptt_scale = 15;
+    double bptt_scale = 3, bptt_lr = 1e-3;
     std::uint64_t seed = 1;
     bool run_bptt = true;
     app.add_option("--out", out, "output folder");
@@ -133,6 +133,7 @@ int main(int argc, char** argv) {
     app.add_option("--decay", decay, "learning-rate factor per epoch");
     app.add_option("--threads", threads, "threads (0: all)");
     app.add_option("--bptt-scale", bptt_scale, "BPTT hidden init scale: U(+-s/sqrt(5))");
+    app.add_option("--bptt-lr", bptt_lr, "BPTT Adam learning rate");
     app.add_option("--seed", seed, "seed");
     CLI11_PARSE(app, argc, argv);
     run_bptt = bptt_epochs > 0;
@@ -200,7 +201,7 @@ int main(int argc, char** argv) {
                    {.neuron = {.tau_syn_ms = 5, .membrane = {.tau_ms = 20, .reset = reset_mode::zero}},
                     .init_scale = bptt_scale},
                    {.neuron = {.tau_ms = 20}});
-        optimizer<adam, float> adam_bptt(bptt.parameters(), lr);
+        optimizer<adam, float> adam_bptt(bptt.parameters(), bptt_lr);
         const double t1 = seconds();
         for (std::size_t epoch = 1; epoch <= bptt_epochs; ++epoch) {
             std::iota(order.begin(), order.end(), std::size_t(0));
