@@ -112,8 +112,8 @@ int main(int argc, char** argv) {
     std::string out = "yin_yang_out";
     std::size_t n_train = 5000, n_test = 1000, hidden = 200, epochs = 12, batch = 32;
     std::size_t bptt_epochs = 12;
-    double lr = 5e-3, dt_ms = 0.5, duration_ms = 60, push = 1.0, tau0_ms = 0.5, clip = 1,
-           decay = 0.9;
+    double lr = 3e-3, dt_ms = 0.5, duration_ms = 60, push = 1.0, tau0_ms = 0.5, clip = 1,
+           decay = 0.85;
     int threads = 0;
     double bptt_scale = 3, bptt_lr = 1e-3;
     std::uint64_t seed = 1;
