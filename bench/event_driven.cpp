@@ -1,0 +1,128 @@
+// Memory and time per training sample of the exact event-driven engine against surrogate BPTT
+// on 700-128-128-20 at T = 100 and T = 1000 steps of 1 ms (issue 13). Inputs: Poisson spikes
+// of every input unit at `rate_hz`; both engines get the same spike times (BPTT: on the 1 ms
+// grid). Hidden weights are scaled so that the hidden layers fire a few % of neuron-ms; the
+// program prints the measured activity of both engines next to the numbers, since the engines'
+// neurons differ (CUBA LIF with tau_s = 5 ms here, LIF in the BPTT engine).
+//
+//   bench_event_driven [samples] [threads] [rate_hz] [event_scale] [bptt_scale]
+// Times are process CPU time per sample (run with threads = 1 to compare engines).
+#include <spikegrad/engine/event_driven.hpp>
+#include <spikegrad/spikegrad.hpp>
+#include <spikegrad/train/optimizer.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <numeric>
+#include <vector>
+
+using namespace spikegrad;
+
+namespace {
+/// CPU time of this process in ms: the machine is shared, so wall time measures the others too.
+double cpu_ms() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return double(t.tv_sec) * 1e3 + double(t.tv_nsec) * 1e-6;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::size_t samples = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 32;
+    const int threads = argc > 2 ? std::atoi(argv[2]) : 1;
+    const double rate_hz = argc > 3 ? std::atof(argv[3]) : 10;
+    const double event_scale = argc > 4 ? std::atof(argv[4]) : 1.0;
+    const double bptt_scale = argc > 5 ? std::atof(argv[5]) : 4.0;
+    std::printf("T_steps,engine,cpu_ms_per_sample,bytes_per_sample,hidden1_pct,hidden2_pct,input_spikes\n");
+    for (std::size_t T : {std::size_t(100), std::size_t(1000)}) {
+        rng random(7);
+        std::vector<timed_spikes<float>> set(samples);
+        event_batch binned(T, 700, 20);
+        binned.dt_ms = 1.0;
+        std::size_t input_spikes = 0;
+        for (auto& s : set) {
+            std::vector<std::pair<float, std::uint32_t>> spikes;
+            for (std::uint32_t u = 0; u < 700; ++u) {
+                double t = 0;
+                for (;;) {
+                    t += -std::log(1 - random.uniform()) * 1000.0 / rate_hz;
+                    if (t >= double(T)) break;
+                    spikes.push_back({float(t), u});
+                }
+            }
+            std::sort(spikes.begin(), spikes.end());
+            std::vector<std::uint32_t> steps, units;
+            for (auto [t, u] : spikes) {
+                s.add(t, u);
+                steps.push_back(std::min<std::uint32_t>(std::uint32_t(t), std::uint32_t(T - 1)));
+                units.push_back(u);
+            }
+            s.label = static_cast<int>(random.below(20));
+            binned.add_sample(steps, units, {}, s.label);
+            input_spikes += spikes.size();
+        }
+        std::vector<std::size_t> all(samples);
+        std::iota(all.begin(), all.end(), std::size_t(0));
+
+        // exact event-driven: max-over-time readout voltage cross-entropy
+        event_network<float> exact(
+            {700, 128, 128, 20}, {.duration_ms = double(T), .seed = 1, .threads = threads},
+            {{.delay = true, .delay_init_ms = 5, .weight_mean = 0.02 * event_scale,
+              .weight_std = 0.25 * event_scale},
+             {.delay = true, .delay_init_ms = 5, .weight_mean = 0.05 * event_scale,
+              .weight_std = 0.6 * event_scale},
+             {.spiking = false, .weight_mean = 0, .weight_std = 0.2}});
+        const event_loss loss{.kind = event_loss_kind::max_voltage};
+        optimizer<adam, float> opt(exact.parameters(), 1e-3);
+        // activity
+        event_tape<float> tape;
+        double h1 = 0, h2 = 0;
+        std::size_t largest = 0;
+        for (const auto& s : set) {
+            exact.forward(s, loss, tape);
+            h1 += double(tape.layers[0].spikes.size());
+            h2 += double(tape.layers[1].spikes.size());
+            largest = std::max(largest, tape.bytes());
+        }
+        const double steps = double(samples) * 128.0 * double(T);
+        const double t0 = cpu_ms();
+        const std::size_t repeats = T == 100 ? 5 : 2;
+        const auto saved = exact.parameters().flat();
+        for (std::size_t r = 0; r < repeats; ++r) {
+            exact.train_step(set, all, loss);
+            opt.step(exact.parameters(), exact.gradients());
+            exact.parameters().flat() = saved;
+        }
+        const double exact_ms =
+(cpu_ms() - t0) / double(repeats * samples);
+        std::printf("%zu,exact,%.3f,%zu,%.2f,%.2f,%.0f\n", T, exact_ms, largest, 100 * h1 / steps,
+                    100 * h2 / steps, double(input_spikes) / double(samples));
+
+        // surrogate BPTT: the same shape, interpolated axonal delays, max-membrane CE
+        using net_t = network<dense<lif, fast_sigmoid, axonal_delay>,
+                              dense<lif, fast_sigmoid, axonal_delay>, dense<readout>>;
+        net_t bptt({700, 128, 128, 20}, {.dt_ms = 1.0, .seed = 1, .threads = threads},
+                   {.delay = {.max_ms = 20}, .init_scale = bptt_scale},
+                   {.delay = {.max_ms = 20}, .init_scale = bptt_scale}, {});
+        optimizer<adam, float> opt_b(bptt.parameters(), 1e-3);
+        const double t1 = cpu_ms();
+        const auto saved_b = bptt.parameters().flat();
+        for (std::size_t r = 0; r < repeats; ++r) {
+            bptt.train_step(binned, max_membrane_cross_entropy{});
+            opt_b.step(bptt.parameters(), bptt.gradients());
+            bptt.parameters().flat() = saved_b;
+        }
+        const double bptt_ms =
+(cpu_ms() - t1) / double(repeats * samples);
+        // BPTT keeps, per step, x = v - theta of every spiking neuron and the readout membrane
+        // (float), plus the spikes as indices: a lower bound of its per-sample trace.
+        const std::size_t bptt_bytes = T * (128 + 128 + 20) * sizeof(float);
+        std::printf("%zu,bptt,%.3f,%zu,,,%.0f\n", T, bptt_ms, bptt_bytes,
+                    double(input_spikes) / double(samples));
+        std::fflush(stdout);
+    }
+    return 0;
+}

@@ -1,0 +1,165 @@
+// spikegrad: the closed-form continuous-time propagator of a current-based LIF neuron with an
+// optional adaptive threshold (Wunderlich and Pehle 2021, Sci. Rep. 11:12829, eqs. 1-2):
+// tau_m dV/dt = -V + I, tau_s dI/dt = -I, tau_B dB/dt = -B. Over an elapsed time s the state
+// (V, I, B) maps linearly, x(s) = P(s) x(0); the adjoint maps back by P(s)^T. Also the
+// threshold-crossing search g(s) = V(s) - theta - B(s) = 0 (bracketing + safeguarded Newton).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+namespace spikegrad::event {
+
+/// The state of one neuron: membrane V, synaptic current I, threshold adaptation B.
+template <class S>
+struct neuron_state {
+    S v = 0;
+    S i = 0;
+    S b = 0;
+};
+
+/// P(s) = [[a_m, k, 0], [0, a_s, 0], [0, 0, a_b]] for one elapsed time s.
+template <class S>
+struct propagator_factors {
+    S a_m = 1;  // exp(-s / tau_m)
+    S a_s = 1;  // exp(-s / tau_s)
+    S a_b = 1;  // exp(-s / tau_B)
+    S k = 0;    // V's response at s to I(0) = 1, V(0) = 0
+};
+
+/// The time constants of one layer (ms) and everything derived from them.
+template <class S>
+class propagator {
+public:
+    propagator() = default;
+    propagator(double tau_m_ms, double tau_s_ms, double tau_b_ms)
+        : tau_m_(S(tau_m_ms)),
+          tau_s_(S(tau_s_ms)),
+          tau_b_(S(tau_b_ms)),
+          rate_gap_(S(1.0 / tau_m_ms - 1.0 / tau_s_ms)) {}
+
+    S tau_m() const { return tau_m_; }
+    S tau_s() const { return tau_s_; }
+    S tau_b() const { return tau_b_; }
+
+    /// k(s) = tau_s / (tau_s - tau_m) (e^{-s/tau_s} - e^{-s/tau_m}), written as
+    /// e^{-s/tau_m} expm1(s delta) / (tau_m delta), delta = 1/tau_m - 1/tau_s, which is exact
+    /// for every delta and tends to (s / tau) e^{-s/tau} (the tau_m == tau_s limit).
+    S kernel(S s, S a_m) const {
+        if (rate_gap_ == S(0)) return s / tau_m_ * a_m;
+        return a_m * std::expm1(s * rate_gap_) / (tau_m_ * rate_gap_);
+    }
+
+    propagator_factors<S> over(S s) const {
+        propagator_factors<S> f;
+        f.a_m = std::exp(-s / tau_m_);
+        f.a_s = std::exp(-s / tau_s_);
+        f.a_b = std::isinf(tau_b_) ? S(1) : std::exp(-s / tau_b_);
+        f.k = kernel(s, f.a_m);
+        return f;
+    }
+
+    static neuron_state<S> apply(const propagator_factors<S>& f, const neuron_state<S>& x) {
+        return {f.a_m * x.v + f.k * x.i, f.a_s * x.i, f.a_b * x.b};
+    }
+    /// The adjoint (mu_V, mu_I, mu_B) carried back over the same elapsed time: P(s)^T mu.
+    static neuron_state<S> apply_transposed(const propagator_factors<S>& f,
+                                            const neuron_state<S>& mu) {
+        return {f.a_m * mu.v, f.k * mu.v + f.a_s * mu.i, f.a_b * mu.b};
+    }
+
+    /// dx/dt = A x (the generator).
+    neuron_state<S> derivative(const neuron_state<S>& x) const {
+        return {(x.i - x.v) / tau_m_, -x.i / tau_s_, std::isinf(tau_b_) ? S(0) : -x.b / tau_b_};
+    }
+
+    /// The slope of g = V - theta - B: (I - V)/tau_m + B/tau_B (the `gdot` of the jumps).
+    S crossing_slope(const neuron_state<S>& x) const {
+        return (x.i - x.v) / tau_m_ + (std::isinf(tau_b_) ? S(0) : x.b / tau_b_);
+    }
+    /// d/ds of the slope: g''.
+    S crossing_curvature(const neuron_state<S>& x) const {
+        const S dv = (x.i - x.v) / tau_m_;
+        const S di = -x.i / tau_s_;
+        return (di - dv) / tau_m_ - (std::isinf(tau_b_) ? S(0) : x.b / (tau_b_ * tau_b_));
+    }
+
+private:
+    S tau_m_ = 20;
+    S tau_s_ = 5;
+    S tau_b_ = std::numeric_limits<S>::infinity();
+    S rate_gap_ = 0;
+};
+
+/// Root of f in [lo, hi] with f(lo) < 0 <= f(hi) (Numerical Recipes' rtsafe): Newton steps,
+/// replaced by bisection whenever a step would leave the bracket or fails to halve the previous
+/// step (the safeguard); the bracket shrinks at every evaluation. `fd(s)` returns {f, f'}.
+template <class S, class F>
+S safeguarded_root(F&& fd, S lo, S hi) {
+    S x = lo + S(0.5) * (hi - lo);
+    S step_before = hi - lo, step = step_before;
+    const S tolerance = std::numeric_limits<S>::epsilon() * 2;
+    for (int iteration = 0; iteration < 100; ++iteration) {
+        const auto [f, slope] = fd(x);
+        if (f == S(0)) return x;
+        if (f > S(0))
+            hi = x;
+        else
+            lo = x;
+        const bool newton_inside = slope != S(0) && ((x - f / slope) - lo) * ((x - f / slope) - hi) < S(0);
+        if (!newton_inside || std::abs(S(2) * f) > std::abs(step_before * slope)) {
+            step_before = step;
+            step = S(0.5) * (hi - lo);
+            x = lo + step;
+        } else {
+            step_before = step;
+            step = f / slope;
+            x -= step;
+        }
+        if (std::abs(step) <= tolerance * std::max(S(1), std::abs(x)) ||
+            hi - lo <= tolerance * std::max(S(1), std::abs(hi)))
+            return x;
+    }
+    return x;
+}
+
+/// The first time s in (0, length] at which g(s) = V(s) - theta - B(s) reaches 0 from below,
+/// starting from `x` with g(0) < 0; negative when g stays below 0. The interval is cut into
+/// `pieces` parts; within a part g has at most one maximum (for LIF one part suffices: V is
+/// a sum of two exponentials, so V' changes sign at most once), found as the root of g'
+/// where g' goes from positive to negative; a crossing is bracketed either by g(end) >= 0 or
+/// by g(maximum) >= 0 and then solved by safeguarded Newton.
+template <class S>
+S first_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta, S length,
+                 int pieces) {
+    auto state_at = [&](S s) { return propagator<S>::apply(p.over(s), x); };
+    auto g_at = [&](S s) {
+        const auto y = state_at(s);
+        return std::pair<S, S>{y.v - theta - y.b, p.crossing_slope(y)};
+    };
+    auto slope_at = [&](S s) {
+        const auto y = state_at(s);
+        return std::pair<S, S>{-p.crossing_slope(y), -p.crossing_curvature(y)};
+    };
+    S left = 0;
+    auto [g_left, slope_left] = std::pair<S, S>{x.v - theta - x.b, p.crossing_slope(x)};
+    for (int piece = 1; piece <= pieces; ++piece) {
+        const S right = piece == pieces ? length : length * S(piece) / S(pieces);
+        const auto [g_right, slope_right] = g_at(right);
+        if (g_right >= S(0)) return safeguarded_root<S>(g_at, left, right);
+        if (slope_left > S(0) && slope_right < S(0)) {
+            // the maximum of g in (left, right): the root of -g', which goes from < 0 to > 0
+            const S peak = safeguarded_root<S>(slope_at, left, right);
+            if (g_at(peak).first >= S(0)) return safeguarded_root<S>(g_at, left, peak);
+        }
+        left = right;
+        g_left = g_right;
+        slope_left = slope_right;
+    }
+    (void)g_left;
+    return S(-1);
+}
+
+}  // namespace spikegrad::event

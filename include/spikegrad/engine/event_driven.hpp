@@ -1,0 +1,757 @@
+// spikegrad: the exact event-driven gradient engine (EventProp: Wunderlich and Pehle 2021,
+// Sci. Rep. 11:12829; with delays: Meszaros, Knight and Nowotny 2025, arXiv 2501.07331).
+// A feed-forward network of current-based LIF neurons with optional adaptive thresholds runs
+// in continuous time: between events the state moves in closed form, spike times are roots
+// of V - theta - B, and the backward pass carries the adjoint between the taped events in
+// closed form with jumps at spikes. Gradients for weights, axonal delays, thresholds and the
+// adaptation jump beta are exact (no surrogate, no time grid). See docs/event_driven.md.
+#pragma once
+
+#include "../config.hpp"
+#include "../core/error.hpp"
+#include "../core/parameters.hpp"
+#include "../core/random.hpp"
+#include "../simd/kernels.hpp"
+#include "event/loss.hpp"
+#include "event/propagator.hpp"
+#include "event/tape.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace spikegrad {
+
+/// One dense layer of the event engine: weights [n_in, n_out] and its neurons.
+struct event_layer_options {
+    double tau_m_ms = 20.0;
+    double tau_s_ms = 5.0;
+    /// Non-spiking leaky readout (the last layer only) for the voltage losses.
+    bool spiking = true;
+    double theta = 1.0;
+    bool train_theta = false;
+    double theta_min = 1e-3;
+    /// Threshold adaptation: B jumps by `adaptation` (beta) at each spike, decays with
+    /// tau_adapt_ms; 0 is plain LIF.
+    double adaptation = 0.0;
+    bool train_adaptation = false;
+    double tau_adapt_ms = 100.0;
+    /// A learnable axonal delay per neuron of this layer's output, in [0, delay_max_ms],
+    /// initialised uniformly in [0, delay_init_ms].
+    bool delay = false;
+    double delay_init_ms = 0.0;
+    double delay_max_ms = 100.0;
+    /// Weights ~ N(weight_mean, weight_std) (absolute values: first-spike networks need a
+    /// positive mean to fire at all).
+    double weight_mean = 0.0;
+    double weight_std = 1.0;
+};
+
+struct event_network_options {
+    /// The simulated window [0, duration_ms]; spikes and arrivals after it are dropped.
+    double duration_ms = 100.0;
+    std::uint64_t seed = 1;
+    int threads = 0;
+    /// A learnable delay per input unit (the DelGrad setting), in [0, input_delay_max_ms].
+    bool input_delay = false;
+    double input_delay_init_ms = 0.0;
+    double input_delay_max_ms = 100.0;
+    /// Grazing guard: a crossing with slope gdot below this (threshold units per ms) is
+    /// counted, and its jump divides by this instead of gdot.
+    double min_crossing_slope = 1e-9;
+    /// Bracketing step for adaptive neurons as a fraction of min(tau_m, tau_s, tau_adapt).
+    double bracket_fraction = 0.125;
+};
+
+template <class S = float>
+class event_network {
+public:
+    using scalar_type = S;
+
+    event_network(std::vector<std::size_t> sizes, event_network_options options,
+                  std::vector<event_layer_options> layers)
+        : sizes_(std::move(sizes)), options_(options), layer_options_(std::move(layers)) {
+        if (sizes_.size() < 2) raise<shape_error>("event_network: need at least two sizes");
+        if (layer_options_.size() != sizes_.size() - 1)
+            raise<shape_error>("event_network: ", sizes_.size() - 1, " layers but ",
+                               layer_options_.size(), " layer options");
+        if (!(options_.duration_ms > 0))
+            raise<option_error>("event_network: duration_ms ", options_.duration_ms,
+                                " must be > 0");
+        rng random(options_.seed);
+        if (options_.input_delay)
+            input_delay_ = store_.add("input.delay", parameter_kind::delay, {sizes_[0]}, 0.0,
+                                      options_.input_delay_max_ms);
+        for (std::size_t l = 0; l < layer_options_.size(); ++l) {
+            const auto& o = layer_options_[l];
+            if (!o.spiking && l + 1 != layer_options_.size())
+                raise<option_error>("event_network: layer ", l,
+                                    " is a readout; only the last layer may be");
+            if (!(o.tau_m_ms > 0 && o.tau_s_ms > 0 && o.tau_adapt_ms > 0))
+                raise<option_error>("event_network: layer ", l, ": time constants must be > 0");
+            if (!(o.theta >= o.theta_min && o.theta_min > 0))
+                raise<option_error>("event_network: layer ", l, ": theta ", o.theta,
+                                    " must be >= theta_min > 0");
+            if (o.adaptation < 0)
+                raise<option_error>("event_network: layer ", l, ": adaptation ", o.adaptation,
+                                    " must be >= 0");
+            const std::string prefix = "layer" + std::to_string(l);
+            layer_state ls;
+            ls.n_in = sizes_[l];
+            ls.n_out = sizes_[l + 1];
+            const bool adaptive = o.adaptation > 0 || o.train_adaptation;
+            ls.prop = event::propagator<S>(o.tau_m_ms, o.tau_s_ms,
+                                           adaptive ? o.tau_adapt_ms
+                                                    : std::numeric_limits<double>::infinity());
+            ls.adaptive = adaptive;
+            ls.weight = store_.add(prefix + ".weight", parameter_kind::weight,
+                                   {ls.n_in, ls.n_out});
+            for (auto& w : store_.values(ls.weight))
+                w = S(o.weight_mean + o.weight_std * random.normal());
+            if (o.spiking) {
+                ls.theta = store_.add(prefix + ".threshold", parameter_kind::threshold,
+                                      {ls.n_out}, o.theta_min);
+                for (auto& t : store_.values(ls.theta)) t = S(o.theta);
+                ls.beta = store_.add(prefix + ".adaptation", parameter_kind::threshold,
+                                     {ls.n_out}, 0.0);
+                for (auto& b : store_.values(ls.beta)) b = S(o.adaptation);
+            }
+            if (o.delay && l + 1 < layer_options_.size()) {
+                ls.delay = store_.add(prefix + ".delay", parameter_kind::delay, {ls.n_out}, 0.0,
+                                      o.delay_max_ms);
+                for (auto& d : store_.values(*ls.delay)) d = S(o.delay_init_ms * random.uniform());
+            }
+            layers_.push_back(ls);
+        }
+        if (options_.input_delay)
+            for (auto& d : store_.values(*input_delay_))
+                d = S(options_.input_delay_init_ms * random.uniform());
+        gradients_.assign(store_.size(), S(0));
+    }
+
+    parameter_store<S>& parameters() { return store_; }
+    const parameter_store<S>& parameters() const { return store_; }
+    std::vector<S>& gradients() { return gradients_; }
+    const std::vector<S>& gradients() const { return gradients_; }
+    const std::vector<std::size_t>& sizes() const { return sizes_; }
+    const event_network_options& options() const { return options_; }
+    std::size_t n_outputs() const { return sizes_.back(); }
+    bool spiking_output() const { return layer_options_.back().spiking; }
+    int threads() const { return options_.threads > 0 ? options_.threads : max_threads(); }
+
+    /// Trainable flags: gradients of fixed thresholds / adaptations are zeroed after backward.
+    bool trains(std::size_t parameter) const {
+        for (std::size_t l = 0; l < layers_.size(); ++l) {
+            if (parameter == layers_[l].theta) return layer_options_[l].train_theta;
+            if (parameter == layers_[l].beta) return layer_options_[l].train_adaptation;
+        }
+        return true;
+    }
+
+    /// Runs one sample; the tape then holds every layer's arrivals and spikes and the output
+    /// quantities `loss` reads.
+    void forward(const timed_spikes<S>& sample, const event_loss& loss,
+                 event_tape<S>& tape) const {
+        check_sample(sample);
+        check_loss(loss);
+        tape.layers.assign(layers_.size(), {});
+        tape.grazing = 0;
+        for (std::size_t l = 0; l < layers_.size(); ++l) {
+            make_arrivals(sample, tape, l);
+            const bool last = l + 1 == layers_.size();
+            if (!last || layer_options_[l].spiking)
+                run_spiking(l, tape);
+            else if (loss.kind == event_loss_kind::max_voltage)
+                run_readout_max(l, tape);
+            else
+                run_readout_weighted(l, tape, loss);
+        }
+        const std::size_t n = n_outputs();
+        if (spiking_output()) {
+            tape.first_spike_ms.assign(n, S(options_.duration_ms));
+            tape.first_spike.assign(n, -1);
+            const auto& spikes = tape.layers.back().spikes;
+            for (std::size_t k = 0; k < spikes.size(); ++k) {
+                const auto j = spikes[k].neuron;
+                if (tape.first_spike[j] < 0 || spikes[k].time < tape.first_spike_ms[j]) {
+                    tape.first_spike_ms[j] = spikes[k].time;
+                    tape.first_spike[j] = static_cast<std::int64_t>(k);
+                }
+            }
+        }
+    }
+
+    /// The loss of the taped sample; with `grad_out` its gradient w.r.t. the output quantities.
+    S output_loss(const event_tape<S>& tape, const event_loss& loss, int label, S* grad_out,
+                  S scale) const {
+        const std::size_t n = n_outputs();
+        if (loss.reads_spikes()) {
+            std::vector<char> fired(n);
+            for (std::size_t k = 0; k < n; ++k) fired[k] = tape.first_spike[k] >= 0;
+            return loss.evaluate(tape.first_spike_ms.data(),
+                                 reinterpret_cast<const bool*>(fired.data()), n, label, grad_out,
+                                 scale);
+        }
+        return loss.evaluate(tape.scores.data(), static_cast<const bool*>(nullptr), n, label,
+                             grad_out, scale);
+    }
+
+    /// The predicted class of a taped sample.
+    std::size_t predict(const event_tape<S>& tape, const event_loss& loss) const {
+        return loss.reads_spikes()
+                   ? event_loss::predict(true, tape.first_spike_ms.data(), n_outputs())
+                   : event_loss::predict(false, tape.scores.data(), n_outputs());
+    }
+
+    /// Backward pass of a taped sample: adds dL/dparameters to `grad` (the store's layout)
+    /// given dL/d(output quantities) `grad_out`; with `input_grad`, adds dL/d(input spike
+    /// time) per input spike. Returns the grazing crossings met.
+    std::size_t backward(const timed_spikes<S>& sample, const event_tape<S>& tape,
+                         const event_loss& loss, const S* grad_out, std::span<S> grad,
+                         std::vector<S>* input_grad = nullptr, S push_scale = S(1)) const {
+        std::vector<S> above;  // dL/dt of the current layer's spikes
+        std::vector<S> below;
+        const std::size_t L = layers_.size();
+        const auto& out = tape.layers.back();
+        if (spiking_output()) {
+            above.assign(out.spikes.size(), S(0));
+            for (std::size_t k = 0; k < n_outputs(); ++k)
+                if (tape.first_spike[k] >= 0) above[tape.first_spike[k]] += grad_out[k];
+        }
+        std::size_t grazing = 0;
+        for (std::size_t l = L; l-- > 0;) {
+            const auto& lt = tape.layers[l];
+            below.assign(l == 0 ? sample.size() : tape.layers[l - 1].spikes.size(), S(0));
+            const bool last = l + 1 == L;
+            if (!last || layer_options_[l].spiking)
+                grazing += backward_spiking(l, lt, above, grad, below, nullptr);
+            else if (loss.kind == event_loss_kind::max_voltage)
+                backward_spiking(l, lt, above, grad, below, &tape.peaks, grad_out);
+            else
+                backward_weighted(l, lt, loss, grad_out, grad, below);
+            if (last && loss.dead_weight_push != 0 && spiking_output()) {
+                S* dw = grad.data() + store_.info(layers_[l].weight).offset;
+                for (std::size_t j = 0; j < n_outputs(); ++j)
+                    if (tape.first_spike[j] < 0)
+                        for (std::size_t i = 0; i < layers_[l].n_in; ++i)
+                            dw[i * layers_[l].n_out + j] -= S(loss.dead_weight_push) * push_scale;
+            }
+            // the arrivals' credit goes to the source spikes' times and their delays
+            const std::optional<std::size_t> delay =
+                l == 0 ? input_delay_ : layers_[l - 1].delay;
+            if (delay) {
+                S* dd = grad.data() + store_.info(*delay).offset;
+                for (const auto& a : lt.arrivals) dd[a.source] += below[a.spike];
+            }
+            above.swap(below);
+        }
+        if (input_grad) input_grad->assign(above.begin(), above.end());
+        for (std::size_t p = 0; p < store_.count(); ++p)
+            if (!trains(p)) {
+                const auto& info = store_.info(p);
+                std::fill(grad.begin() + info.offset, grad.begin() + info.offset + info.size,
+                          S(0));
+            }
+        return grazing;
+    }
+
+    /// Forward, loss and backward of one sample; adds scale * dL/dparameters to `grad`.
+    S sample_gradient(const timed_spikes<S>& sample, const event_loss& loss, event_tape<S>& tape,
+                      std::span<S> grad, S scale = S(1),
+                      std::vector<S>* input_grad = nullptr) const {
+        forward(sample, loss, tape);
+        std::vector<S> grad_out(n_outputs());
+        const S value = output_loss(tape, loss, sample.label, grad_out.data(), scale);
+        backward(sample, tape, loss, grad_out.data(), grad, input_grad);
+        return value;
+    }
+
+    struct batch_result {
+        double loss = 0;
+        double accuracy = 0;
+        std::size_t spikes = 0;   // hidden + output spikes, summed over the samples
+        std::size_t grazing = 0;  // grazing crossings met
+        std::size_t silent_outputs = 0;
+        std::size_t tape_bytes = 0;  // the largest tape of one sample
+    };
+
+    /// One training step's gradient: gradients() = mean over `indices` of dL/dparameters.
+    /// Samples are split over threads, each with its own buffer, summed in thread order.
+    batch_result train_step(const std::vector<timed_spikes<S>>& samples,
+                            std::span<const std::size_t> indices, const event_loss& loss) {
+        return run_batch(samples, indices, loss, true);
+    }
+    /// Loss and accuracy without gradients.
+    batch_result evaluate(const std::vector<timed_spikes<S>>& samples,
+                          std::span<const std::size_t> indices, const event_loss& loss) const {
+        return const_cast<event_network*>(this)->run_batch(samples, indices, loss, false);
+    }
+
+private:
+    struct layer_state {
+        std::size_t n_in = 0, n_out = 0;
+        event::propagator<S> prop;
+        bool adaptive = false;
+        std::size_t weight = 0;
+        std::size_t theta = npos, beta = npos;
+        std::optional<std::size_t> delay;
+    };
+    static constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
+
+    struct thread_space {
+        event_tape<S> tape;
+        std::vector<S> grad;
+        batch_result result;
+    };
+
+    batch_result run_batch(const std::vector<timed_spikes<S>>& samples,
+                           std::span<const std::size_t> indices, const event_loss& loss,
+                           bool with_gradient) {
+        check_loss(loss);
+        const std::size_t B = indices.size();
+        if (B == 0) raise<shape_error>("event_network: empty batch");
+        for (auto b : indices)
+            if (b >= samples.size())
+                raise<shape_error>("event_network: sample index ", b, " >= ", samples.size());
+        const int count = static_cast<int>(
+            std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(threads()), B)));
+        std::vector<thread_space> spaces(static_cast<std::size_t>(count));
+        for (auto& s : spaces)
+            if (with_gradient) s.grad.assign(store_.size(), S(0));
+        const S scale = S(1) / S(B);
+#if SPIKEGRAD_HAS_OPENMP
+#pragma omp parallel for schedule(static) num_threads(count)
+#endif
+        for (std::int64_t b = 0; b < static_cast<std::int64_t>(B); ++b) {
+#if SPIKEGRAD_HAS_OPENMP
+            auto& space = spaces[static_cast<std::size_t>(omp_get_thread_num())];
+#else
+            auto& space = spaces[0];
+#endif
+            const auto& sample = samples[indices[static_cast<std::size_t>(b)]];
+            forward(sample, loss, space.tape);
+            std::vector<S> grad_out(n_outputs());
+            const S value = output_loss(space.tape, loss, sample.label,
+                                        with_gradient ? grad_out.data() : nullptr, scale);
+            if (with_gradient)
+                backward(sample, space.tape, loss, grad_out.data(), space.grad, nullptr, scale);
+            auto& r = space.result;
+            r.loss += double(value);
+            r.accuracy += predict(space.tape, loss) == static_cast<std::size_t>(sample.label);
+            r.spikes += space.tape.spike_count();
+            r.grazing += space.tape.grazing;
+            r.tape_bytes = std::max(r.tape_bytes, space.tape.bytes());
+            if (spiking_output())
+                for (auto k : space.tape.first_spike) r.silent_outputs += k < 0;
+        }
+        batch_result total;
+        if (with_gradient) std::fill(gradients_.begin(), gradients_.end(), S(0));
+        for (const auto& s : spaces) {
+            total.loss += s.result.loss;
+            total.accuracy += s.result.accuracy;
+            total.spikes += s.result.spikes;
+            total.grazing += s.result.grazing;
+            total.silent_outputs += s.result.silent_outputs;
+            total.tape_bytes = std::max(total.tape_bytes, s.result.tape_bytes);
+            if (with_gradient)
+                for (std::size_t k = 0; k < gradients_.size(); ++k) gradients_[k] += s.grad[k];
+        }
+        total.loss /= double(B);
+        total.accuracy /= double(B);
+        if (!std::isfinite(total.loss))
+            raise<numeric_error>("event_network: the batch loss is ", total.loss);
+        return total;
+    }
+
+    void check_loss(const event_loss& loss) const {
+        loss.check();
+        if (loss.reads_spikes() != spiking_output())
+            raise<option_error>("event_network: loss ", to_string(loss.kind), " needs ",
+                                loss.reads_spikes() ? "a spiking" : "a readout (spiking = false)",
+                                " output layer");
+    }
+
+    void check_sample(const timed_spikes<S>& sample) const {
+        if (sample.times_ms.size() != sample.units.size())
+            raise<shape_error>("event_network: ", sample.times_ms.size(), " times but ",
+                               sample.units.size(), " units");
+        for (std::size_t k = 0; k < sample.size(); ++k) {
+            if (sample.units[k] >= sizes_[0])
+                raise<data_error>("event_network: input spike ", k, ": unit ", sample.units[k],
+                                  " >= n_in ", sizes_[0]);
+            if (!std::isfinite(sample.times_ms[k]) || sample.times_ms[k] < S(0))
+                raise<data_error>("event_network: input spike ", k, ": time ",
+                                  double(sample.times_ms[k]), " must be finite and >= 0");
+        }
+    }
+
+    /// The arrivals of layer l, sorted by time; ties by source neuron, then by spike index
+    /// (the fixed tie order: simultaneous arrivals are summed, so their order changes no
+    /// state, only the bookkeeping).
+    void make_arrivals(const timed_spikes<S>& sample, event_tape<S>& tape, std::size_t l) const {
+        auto& arrivals = tape.layers[l].arrivals;
+        arrivals.clear();
+        const std::optional<std::size_t> delay = l == 0 ? input_delay_ : layers_[l - 1].delay;
+        const S* d = delay ? store_.values(*delay).data() : nullptr;
+        const S end = S(options_.duration_ms);
+        auto push = [&](S t, std::uint32_t source, std::size_t k) {
+            const S a = d ? t + d[source] : t;
+            if (a < end) arrivals.push_back({a, source, static_cast<std::uint32_t>(k)});
+        };
+        if (l == 0)
+            for (std::size_t k = 0; k < sample.size(); ++k)
+                push(sample.times_ms[k], sample.units[k], k);
+        else {
+            const auto& spikes = tape.layers[l - 1].spikes;
+            for (std::size_t k = 0; k < spikes.size(); ++k)
+                push(spikes[k].time, spikes[k].neuron, k);
+        }
+        std::sort(arrivals.begin(), arrivals.end(), [](const auto& a, const auto& b) {
+            if (a.time != b.time) return a.time < b.time;
+            if (a.source != b.source) return a.source < b.source;
+            return a.spike < b.spike;
+        });
+    }
+
+    int pieces(const layer_state& ls, S length) const {
+        if (!ls.adaptive) return 1;
+        const S h = S(options_.bracket_fraction) *
+                    std::min({ls.prop.tau_m(), ls.prop.tau_s(), ls.prop.tau_b()});
+        return std::max(1, static_cast<int>(std::ceil(length / h)));
+    }
+
+    /// Spiking layer: state per neuron, interval by interval between arrivals. The whole layer
+    /// moves in one vectorisable pass (structure of arrays); only neurons that may cross in
+    /// the interval are searched, one by one.
+    void run_spiking(std::size_t l, event_tape<S>& tape) const {
+        const auto& ls = layers_[l];
+        auto& lt = tape.layers[l];
+        lt.spikes.clear();
+        const std::size_t n = ls.n_out;
+        const S* w = store_.values(ls.weight).data();
+        const S* theta = store_.values(ls.theta).data();
+        const S* beta = store_.values(ls.beta).data();
+        std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0)), v1(n), i1(n), b1(n);
+        std::vector<S> candidate(n);
+        const std::size_t M = lt.arrivals.size();
+        S t_prev = 0;
+        for (std::size_t m = 0; m <= M; ++m) {
+            const S t_next = m < M ? lt.arrivals[m].time : S(options_.duration_ms);
+            const S length = t_next - t_prev;
+            if (length > S(0)) {
+                const auto f = ls.prop.over(length);
+                const S adaptive = ls.adaptive ? S(1) : S(0);
+                for (std::size_t j = 0; j < n; ++j) {  // branch-free: the compiler vectorises it
+                    v1[j] = f.a_m * v[j] + f.k * i[j];
+                    i1[j] = f.a_s * i[j];
+                    b1[j] = f.a_b * b[j];
+                    candidate[j] = may_cross(adaptive, v[j], i[j], b[j], v1[j], i1[j], b1[j],
+                                             theta[j]);
+                }
+                for (std::size_t j = 0; j < n; ++j)
+                        if (candidate[j] != S(0)) {
+                            const auto x = spikes_in_interval(ls, tape, j, m, t_prev, length,
+                                                              {v[j], i[j], b[j]}, theta[j],
+                                                              beta[j]);
+                            v1[j] = x.v, i1[j] = x.i, b1[j] = x.b;
+                        }
+                v.swap(v1), i.swap(i1), b.swap(b1);
+            }
+            if (m < M) {
+                const S* row = w + std::size_t(lt.arrivals[m].source) * n;
+                for (std::size_t j = 0; j < n; ++j) i[j] += row[j];
+            }
+            t_prev = t_next;
+        }
+    }
+
+    /// False only when g = V - theta - B stays below 0 on an interval from `start` to `end`.
+    /// V(s) <= max(V0, I0, 0) (V relaxes towards a current that decays to 0). Without
+    /// adaptation V has at most one extremum, so g's maximum is at an end unless V rises at
+    /// the start and falls at the end.
+    /// 1 where g may reach 0 in the interval, else 0 (as S, so that the layer loop vectorises).
+    static S may_cross(S adaptive, S v0, S i0, S b0, S v1, S i1, S b1, S theta) {
+        const S at_end = v1 - theta - b1 >= S(0) ? S(1) : S(0);
+        const S reachable =
+            std::max(v0, std::max(i0, S(0))) >= theta + std::min(b0, b1) ? S(1) : S(0);
+        const S peak_inside = (i0 > v0 ? S(1) : S(0)) * (i1 < v1 ? S(1) : S(0));
+        return std::max(at_end, reachable * std::max(adaptive, peak_inside));
+    }
+
+    event::neuron_state<S> spikes_in_interval(const layer_state& ls, event_tape<S>& tape,
+                                              std::size_t j, std::size_t m, S t_prev, S length,
+                                              event::neuron_state<S> s, S theta, S beta) const {
+        S done = 0;
+        for (;;) {
+            const S rest = length - done;
+            const S found = event::first_crossing(ls.prop, s, theta, rest, pieces(ls, rest));
+            if (found < S(0)) return event::propagator<S>::apply(ls.prop.over(rest), s);
+            s = event::propagator<S>::apply(ls.prop.over(found), s);
+            done += found;
+            if (ls.prop.crossing_slope(s) < S(options_.min_crossing_slope)) ++tape.grazing;
+            tape.layers[&ls - layers_.data()].spikes.push_back(
+                {t_prev + done, static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(m), s});
+            s.v = 0;
+            s.b += beta;
+            if (!(rest - found > S(0))) return s;
+        }
+    }
+
+    /// Readout of the maximum over [0, T] of V: interior maxima (V' = 0, I = V), kinks at
+    /// arrivals and the window's end are the candidates.
+    void run_readout_max(std::size_t l, event_tape<S>& tape) const {
+        const auto& ls = layers_[l];
+        auto& lt = tape.layers[l];
+        lt.spikes.clear();
+        const std::size_t n = ls.n_out;
+        const S* w = store_.values(ls.weight).data();
+        std::vector<event::neuron_state<S>> x(n);
+        tape.peaks.assign(n, {});
+        const std::size_t M = lt.arrivals.size();
+        S t_prev = 0;
+        using kind = typename event_tape<S>::peak_kind;
+        for (std::size_t m = 0; m <= M; ++m) {
+            const S t_next = m < M ? lt.arrivals[m].time : S(options_.duration_ms);
+            const S length = t_next - t_prev;
+            if (length > S(0)) {
+                const auto f = ls.prop.over(length);
+                for (std::size_t j = 0; j < n; ++j) {
+                    const auto start = x[j];
+                    x[j] = event::propagator<S>::apply(f, start);
+                    auto& peak = tape.peaks[j];
+                    if (start.i > start.v && x[j].i < x[j].v) {
+                        auto slope = [&](S s) {
+                            const auto y = event::propagator<S>::apply(ls.prop.over(s), start);
+                            return std::pair<S, S>{-ls.prop.crossing_slope(y), -ls.prop.crossing_curvature(y)};
+                        };
+                        const S s = event::safeguarded_root<S>(slope, S(0), length);
+                        const S v = event::propagator<S>::apply(ls.prop.over(s), start).v;
+                        if (v > peak.value)
+                            peak = {v, t_prev + s, kind::interior, static_cast<std::uint32_t>(m), 0};
+                    }
+                    if (x[j].v > peak.value)
+                        peak = {x[j].v, t_next, m < M ? kind::arrival : kind::end,
+                                static_cast<std::uint32_t>(m), x[j].i};
+                }
+            }
+            if (m < M) {
+                const S* row = w + std::size_t(lt.arrivals[m].source) * n;
+                for (std::size_t j = 0; j < n; ++j) x[j].i += row[j];
+            }
+            t_prev = t_next;
+        }
+        tape.scores.resize(n);
+        for (std::size_t j = 0; j < n; ++j) tape.scores[j] = tape.peaks[j].value;
+    }
+
+    /// The exp-weighted mean of the readout, y = (1/T) int_0^T e^{-t/Tw} V(t) dt, is linear in
+    /// the arrivals: y_j = sum_m w_{src(m), j} Phi(a_m) with Phi in closed form.
+    struct weighting {
+        S T, inv_tw;
+        event::propagator<S> prop;
+        // J(L) = int_0^L e^{-u/Tw} k(u) du and Phi(a), Phi'(a)
+        std::pair<S, S> phi(S a) const {
+            const S L = T - a;
+            const S tm = prop.tau_m(), ts = prop.tau_s();
+            const S r_m = inv_tw + 1 / tm, r_s = inv_tw + 1 / ts;
+            S J;
+            if (tm == ts)
+                J = (-std::expm1(-r_m * L) - r_m * L * std::exp(-r_m * L)) / (tm * r_m * r_m);
+            else
+                J = (-std::expm1(-L * r_s) / r_s + std::expm1(-L * r_m) / r_m) /
+                    (tm * (1 / tm - 1 / ts));
+            const S e_a = std::exp(-a * inv_tw);
+            const S k_L = prop.kernel(L, std::exp(-L / tm));
+            const S value = e_a * J / T;
+            const S slope = (-inv_tw * e_a * J - e_a * std::exp(-L * inv_tw) * k_L) / T;
+            return {value, slope};
+        }
+    };
+    weighting make_weighting(const layer_state& ls, const event_loss& loss) const {
+        const double tw = loss.weight_tau_ms == 0 ? options_.duration_ms : loss.weight_tau_ms;
+        return {S(options_.duration_ms), std::isinf(tw) ? S(0) : S(1.0 / tw), ls.prop};
+    }
+
+    void run_readout_weighted(std::size_t l, event_tape<S>& tape, const event_loss& loss) const {
+        const auto& ls = layers_[l];
+        const auto& lt = tape.layers[l];
+        tape.layers[l].spikes.clear();
+        const S* w = store_.values(ls.weight).data();
+        const auto weights = make_weighting(ls, loss);
+        tape.scores.assign(ls.n_out, S(0));
+        for (const auto& a : lt.arrivals) {
+            const S value = weights.phi(a.time).first;
+            const S* row = w + std::size_t(a.source) * ls.n_out;
+            for (std::size_t j = 0; j < ls.n_out; ++j) tape.scores[j] += value * row[j];
+        }
+    }
+
+    void backward_weighted(std::size_t l, const typename event_tape<S>::layer& lt,
+                           const event_loss& loss, const S* grad_out, std::span<S> grad,
+                           std::vector<S>& below) const {
+        const auto& ls = layers_[l];
+        const S* w = store_.values(ls.weight).data();
+        S* dw = grad.data() + store_.info(ls.weight).offset;
+        const auto weights = make_weighting(ls, loss);
+        for (const auto& a : lt.arrivals) {
+            const auto [value, slope] = weights.phi(a.time);
+            const S* row = w + std::size_t(a.source) * ls.n_out;
+            S* drow = dw + std::size_t(a.source) * ls.n_out;
+            S dot = 0;
+            for (std::size_t j = 0; j < ls.n_out; ++j) {
+                drow[j] += value * grad_out[j];
+                dot += row[j] * grad_out[j];
+            }
+            below[a.spike] += slope * dot;
+        }
+    }
+
+    /// A point inside an interval where a neuron's adjoint jumps: one of its spikes, or the
+    /// interior maximum of a max-voltage readout.
+    struct split {
+        std::uint32_t gap, neuron;
+        S time;
+        std::int64_t spike;  // -1: readout injection
+    };
+
+    /// The adjoint of one layer, from T back to 0: P(s)^T between events, at each arrival
+    /// dL/dw += mu_I and dL/da = w (mu_I / tau_s - mu_V / tau_m), at each spike the jump with
+    /// gdot = (I - V-)/tau_m + B-/tau_B. `peaks` (max-voltage readout) injects dL/dV_max.
+    std::size_t backward_spiking(std::size_t l, const typename event_tape<S>::layer& lt,
+                                 const std::vector<S>& above, std::span<S> grad,
+                                 std::vector<S>& below,
+                                 const std::vector<typename event_tape<S>::peak>* peaks,
+                                 const S* grad_out = nullptr) const {
+        using kind = typename event_tape<S>::peak_kind;
+        const auto& ls = layers_[l];
+        const std::size_t n = ls.n_out;
+        const S* w = store_.values(ls.weight).data();
+        S* dw = grad.data() + store_.info(ls.weight).offset;
+        const bool spiking = !peaks;
+        const S* beta = spiking ? store_.values(ls.beta).data() : nullptr;
+        S* dtheta = spiking ? grad.data() + store_.info(ls.theta).offset : nullptr;
+        S* dbeta = spiking ? grad.data() + store_.info(ls.beta).offset : nullptr;
+        const S tm = ls.prop.tau_m(), ts = ls.prop.tau_s(), tb = ls.prop.tau_b();
+        const S min_slope = S(options_.min_crossing_slope);
+        std::vector<split> splits;
+        if (spiking) {
+            splits.reserve(lt.spikes.size());
+            for (std::size_t k = 0; k < lt.spikes.size(); ++k)
+                splits.push_back({lt.spikes[k].gap, lt.spikes[k].neuron, lt.spikes[k].time,
+                                  static_cast<std::int64_t>(k)});
+        } else {
+            for (std::size_t j = 0; j < n; ++j)
+                if ((*peaks)[j].kind == kind::interior)
+                    splits.push_back({(*peaks)[j].gap, static_cast<std::uint32_t>(j),
+                                      (*peaks)[j].time, -1});
+            std::sort(splits.begin(), splits.end(), [](const split& a, const split& b) {
+                return a.gap != b.gap ? a.gap < b.gap : a.neuron < b.neuron;
+            });
+        }
+        // the adjoint of every neuron, as a structure of arrays so the layer loops vectorise
+        std::vector<S> mu_v(n, S(0)), mu_i(n, S(0)), mu_b(n, S(0));
+        const std::size_t M = lt.arrivals.size();
+        if (!spiking)
+            for (std::size_t j = 0; j < n; ++j)
+                if ((*peaks)[j].kind == kind::end) mu_v[j] += grad_out[j];
+        std::size_t grazing = 0;
+        auto jump = [&](std::size_t j, const split& sp, event::neuron_state<S>& m) {
+            if (sp.spike < 0) {
+                m.v += grad_out[j];
+                return;
+            }
+            const auto& x = lt.spikes[static_cast<std::size_t>(sp.spike)].before;
+            S slope = ls.prop.crossing_slope(x);
+            if (slope < min_slope) {
+                ++grazing;
+                slope = min_slope;
+            }
+            const S adapt_term = std::isinf(tb) ? S(0) : m.b * beta[j] / tb;
+            const S total = above[static_cast<std::size_t>(sp.spike)] - m.v * x.i / tm + adapt_term;
+            const S r = total / slope;
+            dtheta[j] += r;
+            dbeta[j] += m.b;
+            m.v = -r;
+            m.b += r;
+        };
+        std::size_t cursor = splits.size();  // splits of gaps >= the current one lie past it
+        std::vector<std::pair<std::size_t, event::neuron_state<S>>> saved;
+        for (std::size_t m = M + 1; m-- > 0;) {
+            const S t_prev = m > 0 ? lt.arrivals[m - 1].time : S(0);
+            const S t_next = m < M ? lt.arrivals[m].time : S(options_.duration_ms);
+            if (m < M) {
+                const auto& a = lt.arrivals[m];
+                const S* row = w + std::size_t(a.source) * n;
+                S* drow = dw + std::size_t(a.source) * n;
+                S da = 0;
+                const S inv_ts = S(1) / ts, inv_tm = S(1) / tm;
+                for (std::size_t j = 0; j < n; ++j) drow[j] += mu_i[j];
+                da += simd::dot(n, row, mu_i.data()) * inv_ts - simd::dot(n, row, mu_v.data()) * inv_tm;
+                if (!spiking)  // a maximum at the kink of this arrival: V_max = V(a-)
+                    for (std::size_t j = 0; j < n; ++j) {
+                        const auto& p = (*peaks)[j];
+                        if (p.kind == kind::arrival && p.gap == m) {
+                            mu_v[j] += grad_out[j];
+                            da += grad_out[j] * (p.current_before - p.value) / tm;
+                        }
+                    }
+                below[a.spike] += da;
+            }
+            const S length = t_next - t_prev;
+            std::size_t first = cursor;
+            while (first > 0 && splits[first - 1].gap == m) --first;
+            if (length > S(0)) {
+                saved.clear();
+                for (std::size_t k = first; k < cursor; ++k)
+                    if (saved.empty() || saved.back().first != splits[k].neuron)
+                        saved.push_back({splits[k].neuron,
+                                         {mu_v[splits[k].neuron], mu_i[splits[k].neuron],
+                                          mu_b[splits[k].neuron]}});
+                const auto f = ls.prop.over(length);
+                for (std::size_t j = 0; j < n; ++j) {  // P(s)^T mu
+                    mu_i[j] = f.k * mu_v[j] + f.a_s * mu_i[j];
+                    mu_v[j] = f.a_m * mu_v[j];
+                    mu_b[j] = f.a_b * mu_b[j];
+                }
+                // neurons with spikes in this interval: piecewise, latest event first
+                std::size_t k = cursor;
+                for (auto it = saved.rbegin(); it != saved.rend(); ++it) {
+                    const std::size_t j = it->first;
+                    auto state = it->second;
+                    S t_cur = t_next;
+                    while (k > first && splits[k - 1].neuron == j) {
+                        const auto& sp = splits[--k];
+                        state = event::propagator<S>::apply_transposed(
+                            ls.prop.over(t_cur - sp.time), state);
+                        jump(j, sp, state);
+                        t_cur = sp.time;
+                    }
+                    state = event::propagator<S>::apply_transposed(ls.prop.over(t_cur - t_prev),
+                                                                   state);
+                    mu_v[j] = state.v, mu_i[j] = state.i, mu_b[j] = state.b;
+                }
+            } else {
+                // a zero-length interval holds no spike: the crossing search needs length > 0
+            }
+            cursor = first;
+        }
+        return grazing;
+    }
+
+    std::vector<std::size_t> sizes_;
+    event_network_options options_;
+    std::vector<event_layer_options> layer_options_;
+    std::vector<layer_state> layers_;
+    std::optional<std::size_t> input_delay_;
+    parameter_store<S> store_;
+    std::vector<S> gradients_;
+};
+
+}  // namespace spikegrad

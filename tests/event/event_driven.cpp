@@ -1,0 +1,382 @@
+// Tests of the exact event-driven engine (engine/event_driven.hpp): gradients against central
+// finite differences, a single neuron against its closed form, the DelGrad identity, the
+// forward against fine Euler integration, the grazing guard and the refused count loss.
+#include <spikegrad/engine/event_driven.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+using namespace spikegrad;
+
+namespace {
+
+timed_spikes<double> three_inputs() {
+    timed_spikes<double> s;
+    for (auto [t, u] : std::vector<std::pair<double, std::uint32_t>>{
+             {1.0, 0}, {2.5, 1}, {4.0, 2}, {5.5, 0}, {7.2, 1}, {9.0, 2}, {12.0, 0}})
+        s.add(t, u);
+    s.label = 1;
+    return s;
+}
+
+/// The 3-3-2 network with learnable input delays, hidden delays, thresholds and threshold
+/// adaptation in both spiking layers.
+event_network<double> network_332(bool spiking_output) {
+    event_layer_options hidden{.train_theta = true, .adaptation = 0.3, .train_adaptation = true,
+                               .tau_adapt_ms = 30, .delay = true, .delay_init_ms = 4,
+                               .weight_mean = 3, .weight_std = 1};
+    event_layer_options out{.spiking = spiking_output, .train_theta = true, .adaptation = 0.2,
+                            .train_adaptation = true, .tau_adapt_ms = 25, .weight_mean = 3,
+                            .weight_std = 1};
+    if (!spiking_output) out.adaptation = 0, out.train_adaptation = false, out.train_theta = false;
+    return event_network<double>({3, 3, 2},
+                                 {.duration_ms = 40, .seed = 3, .input_delay = true,
+                                  .input_delay_init_ms = 3},
+                                 {hidden, out});
+}
+
+struct fd_report {
+    std::size_t checked = 0, failed = 0, nonzero = 0;
+    double worst = 0;
+    std::string worst_name;
+    std::vector<std::string> nonzero_names;
+};
+
+/// Central differences of the sample loss for every parameter element, with the spike count
+/// checked unchanged at both perturbations. Relative error |g - fd| / max(|g|, |fd|, 1e-4): the
+/// quotient's rounding error is ~eps |L| / step ~ 1e-11, so gradients below 1e-4 are compared
+/// with the absolute tolerance 1e-4 * tolerance.
+fd_report check_all(event_network<double>& net, const timed_spikes<double>& sample,
+                    const event_loss& loss, double step = 1e-5, double tolerance = 1e-6) {
+    event_tape<double> tape;
+    std::vector<double> analytic(net.parameters().size(), 0.0);
+    net.sample_gradient(sample, loss, tape, analytic);
+    const std::size_t spikes = tape.spike_count();
+    REQUIRE(tape.grazing == 0);
+    auto loss_at = [&](std::size_t k, double value) {
+        auto& flat = net.parameters().flat();
+        const double old = flat[k];
+        flat[k] = value;
+        event_tape<double> t;
+        net.forward(sample, loss, t);
+        flat[k] = old;
+        CHECK(t.spike_count() == spikes);
+        return net.output_loss(t, loss, sample.label, nullptr, 1.0);
+    };
+    fd_report r;
+    for (std::size_t p = 0; p < net.parameters().count(); ++p) {
+        const auto& info = net.parameters().info(p);
+        if (!net.trains(p)) continue;
+        for (std::size_t e = 0; e < info.size; ++e) {
+            const std::size_t k = info.offset + e;
+            const double x = net.parameters().flat()[k];
+            const double fd = (loss_at(k, x + step) - loss_at(k, x - step)) / (2 * step);
+            const double g = analytic[k];
+            const double err = std::abs(g - fd) / std::max({std::abs(g), std::abs(fd), 1e-4});
+            ++r.checked;
+            if (std::abs(fd) > 1e-6) {
+                ++r.nonzero;
+                r.nonzero_names.push_back(info.name);
+            }
+            if (err > tolerance) {
+                ++r.failed;
+                MESSAGE(info.name, "[", e, "]: analytic ", g, " finite difference ", fd);
+            }
+            if (err > r.worst) r.worst = err, r.worst_name = info.name;
+        }
+    }
+    return r;
+}
+
+bool has(const fd_report& r, const std::string& name) {
+    return std::find(r.nonzero_names.begin(), r.nonzero_names.end(), name) != r.nonzero_names.end();
+}
+
+}  // namespace
+
+TEST_CASE("event engine: 3-3-2 gradients with delays and adaptation match central differences, first-spike loss") {
+    auto net = network_332(true);
+    const auto sample = three_inputs();
+    const event_loss loss{.kind = event_loss_kind::first_spike_time, .tau0_ms = 2, .alpha = 0.01};
+    const auto r = check_all(net, sample, loss);
+    MESSAGE("checked ", r.checked, ", nonzero ", r.nonzero, ", worst ", r.worst, " (", r.worst_name, ")");
+    CHECK(r.failed == 0);
+    CHECK(r.worst < 1e-6);
+    for (const char* name : {"input.delay", "layer0.weight", "layer0.threshold", "layer0.delay",
+                             "layer1.weight", "layer1.threshold"})
+        CHECK_MESSAGE(has(r, name), name, " has no nonzero gradient to check");
+}
+
+TEST_CASE("event engine: 3-3-2 gradients incl. adaptation match central differences, weighted-voltage readout") {
+    auto net = network_332(false);
+    const auto sample = three_inputs();
+    const event_loss loss{.kind = event_loss_kind::weighted_voltage};
+    const auto r = check_all(net, sample, loss);
+    MESSAGE("checked ", r.checked, ", nonzero ", r.nonzero, ", worst ", r.worst, " (", r.worst_name, ")");
+    CHECK(r.failed == 0);
+    for (const char* name : {"input.delay", "layer0.weight", "layer0.threshold", "layer0.adaptation",
+                             "layer0.delay", "layer1.weight"})
+        CHECK_MESSAGE(has(r, name), name, " has no nonzero gradient to check");
+}
+
+TEST_CASE("event engine: 3-3-2 gradients match central differences, max-over-time readout voltage") {
+    auto net = network_332(false);
+    const auto sample = three_inputs();
+    const event_loss loss{.kind = event_loss_kind::max_voltage};
+    const auto r = check_all(net, sample, loss);
+    MESSAGE("checked ", r.checked, ", nonzero ", r.nonzero, ", worst ", r.worst, " (", r.worst_name, ")");
+    CHECK(r.failed == 0);
+    for (const char* name : {"input.delay", "layer0.weight", "layer0.threshold", "layer0.delay",
+                             "layer1.weight"})
+        CHECK_MESSAGE(has(r, name), name, " has no nonzero gradient to check");
+}
+
+TEST_CASE("event engine: tau_m == tau_s limit: spike times continuous and gradients exact") {
+    auto make = [](double tau_s) {
+        return event_network<double>(
+            {3, 3, 2}, {.duration_ms = 40, .seed = 5},
+            {{.tau_m_ms = 10, .tau_s_ms = tau_s, .train_theta = true, .delay = true,
+              .delay_init_ms = 3, .weight_mean = 2.5, .weight_std = 0.7},
+             {.tau_m_ms = 10, .tau_s_ms = tau_s, .train_theta = true, .weight_mean = 2.5,
+              .weight_std = 0.7}});
+    };
+    const auto sample = three_inputs();
+    const event_loss loss{.kind = event_loss_kind::first_spike_time, .tau0_ms = 2};
+    auto equal = make(10);
+    auto near = make(10 * (1 + 1e-7));
+    event_tape<double> a, b;
+    equal.forward(sample, loss, a);
+    near.forward(sample, loss, b);
+    REQUIRE(a.spike_count() == b.spike_count());
+    REQUIRE(a.spike_count() > 0);
+    for (std::size_t l = 0; l < a.layers.size(); ++l)
+        for (std::size_t k = 0; k < a.layers[l].spikes.size(); ++k)
+            CHECK(a.layers[l].spikes[k].time ==
+                  doctest::Approx(b.layers[l].spikes[k].time).epsilon(1e-6));
+    const auto r = check_all(equal, sample, loss);
+    CHECK(r.failed == 0);
+    CHECK(r.nonzero > 5);
+}
+
+// A single neuron with tau_m = 2 tau_s and one input spike of weight w at t_in + d:
+// V(s) = w (u - u^2), u = exp(-s / tau_m), so V = theta at u = (1 + D) / 2, D = sqrt(1 - 4 theta / w),
+// t* = t_in + d - tau_m log u; dt*/dw = -tau_m theta / (u w^2 D), dt*/dtheta = tau_m / (u w D),
+// dt*/dt_in = dt*/dd = 1 (the DelGrad identity).
+TEST_CASE("event engine: a single neuron's spike time and its derivatives equal the closed form") {
+    const double tau_m = 10, w = 5.3, theta = 1.1, t_in = 2.0, d = 1.5;
+    event_network<double> net({1, 1}, {.duration_ms = 50, .input_delay = true},
+                              {{.tau_m_ms = tau_m, .tau_s_ms = tau_m / 2, .theta = theta,
+                                .train_theta = true}});
+    auto& P = net.parameters();
+    P.values(P.find("layer0.weight"))[0] = w;
+    P.values(P.find("input.delay"))[0] = d;
+    timed_spikes<double> s;
+    s.add(t_in, 0);
+    s.label = 0;
+    const event_loss loss{.kind = event_loss_kind::first_spike_time};
+    event_tape<double> tape;
+    net.forward(s, loss, tape);
+    REQUIRE(tape.layers[0].spikes.size() == 1);
+    const double D = std::sqrt(1 - 4 * theta / w);
+    const double u = (1 + D) / 2;
+    const double t_star = t_in + d - tau_m * std::log(u);
+    CHECK(tape.first_spike_ms[0] == doctest::Approx(t_star).epsilon(1e-13));
+    // backward with dL/dt* = 1 gives the derivatives of t* itself
+    std::vector<double> grad(P.size(), 0.0), input_grad;
+    const double one = 1;
+    net.backward(s, tape, loss, &one, grad, &input_grad);
+    CHECK(grad[P.info(P.find("layer0.weight")).offset] ==
+          doctest::Approx(-tau_m * theta / (u * w * w * D)).epsilon(1e-12));
+    CHECK(grad[P.info(P.find("layer0.threshold")).offset] ==
+          doctest::Approx(tau_m / (u * w * D)).epsilon(1e-12));
+    CHECK(grad[P.info(P.find("input.delay")).offset] == doctest::Approx(1.0).epsilon(1e-12));
+    REQUIRE(input_grad.size() == 1);
+    CHECK(input_grad[0] == doctest::Approx(1.0).epsilon(1e-12));
+}
+
+TEST_CASE("event engine: DelGrad identity dL/dd = dL/dt_in in a 3-3-2 network, against finite differences") {
+    auto net = network_332(true);
+    timed_spikes<double> s;  // one spike per input unit
+    s.add(1.0, 0);
+    s.add(2.0, 1);
+    s.add(2.6, 2);
+    s.label = 0;
+    auto& P = net.parameters();
+    for (auto& w : P.values(P.find("layer0.weight"))) w += 2;
+    const event_loss loss{.kind = event_loss_kind::first_spike_time, .tau0_ms = 2};
+    event_tape<double> tape;
+    std::vector<double> grad(P.size(), 0.0), input_grad;
+    net.sample_gradient(s, loss, tape, grad, 1.0, &input_grad);
+    REQUIRE(tape.layers[1].spikes.size() > 0);
+    const auto delay = P.info(P.find("input.delay"));
+    double largest = 0;
+    for (std::size_t k = 0; k < s.size(); ++k) {
+        const auto u = s.units[k];
+        CHECK(grad[delay.offset + u] == doctest::Approx(input_grad[k]).epsilon(1e-14));
+        // and both equal the finite difference in the input time
+        const double h = 1e-5;
+        auto at = [&](double t) {
+            auto moved = s;
+            moved.times_ms[k] = t;
+            event_tape<double> t2;
+            net.forward(moved, loss, t2);
+            return net.output_loss(t2, loss, s.label, nullptr, 1.0);
+        };
+        const double fd = (at(s.times_ms[k] + h) - at(s.times_ms[k] - h)) / (2 * h);
+        CHECK(input_grad[k] == doctest::Approx(fd).epsilon(1e-6).scale(1e-9));
+        largest = std::max(largest, std::abs(fd));
+    }
+    CHECK(largest > 1e-4);
+}
+
+// Forward Euler of tau_m V' = I - V, tau_s I' = -I, tau_B B' = -B with the arrivals applied at
+// the step that contains them and the crossing interpolated within the step.
+TEST_CASE("event engine: the forward equals fine Euler integration, error halving with the step") {
+    const double tau_m = 10, tau_s = 4, tau_b = 20, theta = 1, beta = 0.5, T = 40;
+    event_network<double> net({3, 1}, {.duration_ms = T},
+                              {{.tau_m_ms = tau_m, .tau_s_ms = tau_s, .theta = theta,
+                                .adaptation = beta, .tau_adapt_ms = tau_b}});
+    auto& P = net.parameters();
+    const std::vector<double> w{2.5, 3.0, 2.0};
+    std::copy(w.begin(), w.end(), P.values(P.find("layer0.weight")).begin());
+    timed_spikes<double> s;
+    for (auto [t, u] : std::vector<std::pair<double, std::uint32_t>>{
+             {1.0, 0}, {3.0, 1}, {4.0, 2}, {8.0, 0}, {9.0, 1}, {14.0, 2}, {15.0, 1}})
+        s.add(t, u);
+    s.label = 0;
+    event_tape<double> tape;
+    net.forward(s, {.kind = event_loss_kind::first_spike_time}, tape);
+    const auto& exact = tape.layers[0].spikes;
+    REQUIRE(exact.size() >= 3);
+    auto euler = [&](double dt) {
+        std::vector<double> times;
+        double v = 0, i = 0, b = 0;
+        std::size_t next = 0;
+        const auto steps = static_cast<std::size_t>(std::llround(T / dt));
+        for (std::size_t n = 0; n < steps; ++n) {
+            const double t = double(n) * dt;
+            while (next < s.size() && s.times_ms[next] < t + dt / 2 && s.times_ms[next] >= t - dt / 2)
+                i += w[s.units[next++]];
+            const double g0 = v - theta - b;
+            const double v1 = v + dt * (i - v) / tau_m;
+            const double i1 = i - dt * i / tau_s;
+            const double b1 = b - dt * b / tau_b;
+            const double g1 = v1 - theta - b1;
+            v = v1, i = i1, b = b1;
+            if (g0 < 0 && g1 >= 0) {
+                times.push_back(t + dt * (-g0) / (g1 - g0));
+                v = 0;
+                b += beta;
+            }
+        }
+        return times;
+    };
+    double previous = 0;
+    for (double dt : {0.004, 0.002, 0.001, 0.0005}) {
+        const auto times = euler(dt);
+        REQUIRE(times.size() == exact.size());
+        double err = 0;
+        for (std::size_t k = 0; k < times.size(); ++k)
+            err = std::max(err, std::abs(times[k] - exact[k].time));
+        MESSAGE("dt ", dt, ": largest spike-time error ", err, " ms");
+        if (previous > 0) {
+            CHECK(err < 0.6 * previous);  // first order: the error halves with the step
+            CHECK(err > 0.4 * previous);
+        }
+        previous = err;
+    }
+    CHECK(previous < 1e-3);
+}
+
+TEST_CASE("event engine: simultaneous input spikes give the same spikes in any input order") {
+    auto net = network_332(true);
+    timed_spikes<double> a, b;
+    a.add(2.0, 0), a.add(2.0, 1), a.add(2.0, 2), a.add(5.0, 1);
+    b.add(2.0, 2), b.add(2.0, 0), b.add(2.0, 1), b.add(5.0, 1);
+    a.label = b.label = 0;
+    const event_loss loss{.kind = event_loss_kind::first_spike_time};
+    event_tape<double> ta, tb;
+    net.forward(a, loss, ta);
+    net.forward(b, loss, tb);
+    REQUIRE(ta.spike_count() == tb.spike_count());
+    for (std::size_t l = 0; l < 2; ++l)
+        for (std::size_t k = 0; k < ta.layers[l].spikes.size(); ++k) {
+            CHECK(ta.layers[l].spikes[k].time == tb.layers[l].spikes[k].time);
+            CHECK(ta.layers[l].spikes[k].neuron == tb.layers[l].spikes[k].neuron);
+        }
+}
+
+TEST_CASE("event engine: a grazing crossing is counted and its gradient stays finite") {
+    // tau_m = 2 tau_s: the peak of w (u - u^2) is w / 4, so w = 4 theta just touches theta
+    const double theta = 1;
+    event_network<double> net({1, 1}, {.duration_ms = 60, .min_crossing_slope = 1e-6},
+                              {{.tau_m_ms = 10, .tau_s_ms = 5, .theta = theta}});
+    auto& P = net.parameters();
+    P.values(P.find("layer0.weight"))[0] = 4 * theta * (1 + 1e-14);
+    timed_spikes<double> s;
+    s.add(1.0, 0);
+    s.label = 0;
+    const event_loss loss{.kind = event_loss_kind::first_spike_time};
+    event_tape<double> tape;
+    net.forward(s, loss, tape);
+    REQUIRE(tape.layers[0].spikes.size() == 1);
+    CHECK(tape.grazing == 1);
+    std::vector<double> grad(P.size(), 0.0);
+    const double one = 1;
+    CHECK(net.backward(s, tape, loss, &one, grad) == 1);
+    for (double g : grad) CHECK(std::isfinite(g));
+}
+
+TEST_CASE("event engine: a spike-count loss is refused: its exact gradient is zero") {
+    auto net = network_332(true);
+    const auto sample = three_inputs();
+    event_tape<double> tape;
+    CHECK_THROWS_WITH_AS(net.forward(sample, {.kind = event_loss_kind::spike_count}, tape),
+                         doctest::Contains("zero exact gradient"), option_error);
+    CHECK_THROWS_AS(net.forward(sample, {.kind = event_loss_kind::max_voltage}, tape),
+                    option_error);
+}
+
+TEST_CASE("event engine: float and double agree, and a batch gradient is the mean of sample gradients") {
+    auto net = network_332(true);
+    const auto sample = three_inputs();
+    auto second = sample;
+    for (auto& t : second.times_ms) t += 0.7;
+    second.label = 0;
+    const event_loss loss{.kind = event_loss_kind::first_spike_time, .tau0_ms = 2};
+    std::vector<timed_spikes<double>> set{sample, second};
+    const std::vector<std::size_t> both{0, 1};
+    net.train_step(set, both, loss);
+    std::vector<double> mean(net.parameters().size(), 0.0);
+    event_tape<double> tape;
+    net.sample_gradient(sample, loss, tape, mean, 0.5);
+    net.sample_gradient(second, loss, tape, mean, 0.5);
+    for (std::size_t k = 0; k < mean.size(); ++k)
+        CHECK(net.gradients()[k] == doctest::Approx(mean[k]).epsilon(1e-12).scale(1e-12));
+
+    event_network<float> single({3, 3, 2},
+                                {.duration_ms = 40, .seed = 3, .input_delay = true,
+                                 .input_delay_init_ms = 3},
+                                {{.train_theta = true, .adaptation = 0.3f, .train_adaptation = true,
+                                  .tau_adapt_ms = 30, .delay = true, .delay_init_ms = 4,
+                                  .weight_mean = 3, .weight_std = 1},
+                                 {.train_theta = true, .adaptation = 0.2, .train_adaptation = true,
+                                  .tau_adapt_ms = 25, .weight_mean = 3, .weight_std = 1}});
+    auto& flat = single.parameters().flat();
+    for (std::size_t k = 0; k < flat.size(); ++k) flat[k] = float(net.parameters().flat()[k]);
+    timed_spikes<float> s32;
+    for (std::size_t k = 0; k < sample.size(); ++k) s32.add(float(sample.times_ms[k]), sample.units[k]);
+    s32.label = sample.label;
+    std::vector<float> g32(flat.size(), 0.f);
+    event_tape<float> t32;
+    single.sample_gradient(s32, loss, t32, g32);
+    std::vector<double> g64(flat.size(), 0.0);
+    net.sample_gradient(sample, loss, tape, g64);
+    REQUIRE(t32.spike_count() == tape.spike_count());
+    for (std::size_t k = 0; k < g64.size(); ++k)
+        CHECK(double(g32[k]) == doctest::Approx(g64[k]).epsilon(2e-3).scale(1e-3));
+}
