@@ -5,7 +5,8 @@
 // its exact derivative, so no surrogate gradient appears anywhere. Engines:
 //  - unrolled: full-sequence BPTT through the linear bucket recursions (memory grows with T);
 //  - online_exact: forward-mode sensitivities filtered through the same bucket recursion;
-//    equals `unrolled` exactly, memory O(parameters x inputs x K), constant in T;
+//    equals `unrolled` exactly; memory O(parameters x K) for two layers (more below that),
+//    constant in T;
 //  - online_instantaneous: exact eligibilities for each layer's own parameters (its input
 //    buckets), error sent down through the upper buckets' DC gain; memory O(neurons x K).
 // Offers what trainer<> uses (parameters, gradients, train_step, evaluate, activity, ...).
@@ -92,6 +93,7 @@ public:
                                     sizes_[l + 1], l + 1 < Depth, l == 0);
             layers_[l].declare(store_, l, random);
             layers_[l].prepare(options_.dt_ms);
+            owners_[l] = owners_of(layers_[l]);
         }
         gradients_.assign(store_.size(), Scalar(0));
     }
@@ -134,8 +136,11 @@ public:
             if (l + 1 < Depth) values += 2 * L.n_out();  // coder r and m
             if (options_.training == gamma_training::unrolled)
                 values += T * (L.n_in() * K + 2 * L.n_out());  // b[t], a[t], gy[t]
-            if (options_.training == gamma_training::online_exact && l > 0)
-                values += layers_[l].parameter_begin() * L.n_in() * K;
+            if (options_.training == gamma_training::online_exact && l > 0) {
+                const auto& M = layers_[l - 1];
+                values += (M.parameter_begin() * L.n_in() + M.parameter_end() - M.parameter_begin()) * K;
+                values += L.n_in() * K;  // gb
+            }
             if (options_.training == gamma_training::online_instantaneous)
                 values += L.n_in() * K + L.n_out();  // gb, ga
         }
@@ -217,8 +222,8 @@ private:
         // unrolled tape: per layer [T, n_in K] input buckets and [T, n_out] pre-activations
         std::array<std::vector<Scalar>, Depth> tape_b, tape_a;
         std::vector<Scalar> gy, gy_lower, lambda, ga, gb, ga_lower;
-        // online_exact: sensitivities of layer l's input buckets, [P_l, n_in, K]
-        std::array<std::vector<Scalar>, Depth> sens;
+        // online_exact: sensitivities of layer l's input buckets (advance_sensitivities)
+        std::array<std::vector<Scalar>, Depth> sens, own;
         network_activity activity;
     };
 
@@ -385,8 +390,12 @@ private:
         const Scalar* p = store_.flat().data();
         Scalar* g = ws.grads.data();
         if (exact)
-            for (std::size_t l = 1; l < Depth; ++l)
-                ws.sens[l].assign(layers_[l].parameter_begin() * sizes_[l] * layers_[l].buckets(), Scalar(0));
+            for (std::size_t l = 1; l < Depth; ++l) {
+                const auto& M = layers_[l - 1];
+                const std::size_t K = layers_[l].buckets();
+                ws.sens[l].assign(M.parameter_begin() * sizes_[l] * K, Scalar(0));
+                ws.own[l].assign((M.parameter_end() - M.parameter_begin()) * K, Scalar(0));
+            }
         std::vector<Scalar> g_out(n);
         Scalar total = 0;
         std::fill(ws.scores.begin(), ws.scores.end(), Scalar(0));
@@ -425,41 +434,70 @@ private:
         }
     }
 
-    /// S^l[t] = A S^l[t-1] + e_1 (1 - alpha_l) dr^(l-1)[t]/dtheta for every parameter of the
-    /// layers below l, layer by layer upwards (S^(l-1)[t] is then already at step t).
+    /// The neuron of layer l whose a it feeds, for every parameter of layer l (a parameter of
+    /// a layer acts on one of its neurons only, so its sensitivities are one row of K).
+    static std::vector<std::size_t> owners_of(const layer_type& L) {
+        const std::size_t n = L.n_out(), K = L.buckets(), begin = L.parameter_begin();
+        std::vector<std::size_t> owner(L.parameter_end() - begin);
+        for (std::size_t q = L.weight_offset(); q < L.bucket_offset(); ++q)
+            owner[q - begin] = (q - L.weight_offset()) % n;
+        for (std::size_t q = L.bucket_offset(); q < L.bias_offset(); ++q) {
+            const std::size_t local = q - L.bucket_offset();
+            owner[q - begin] = L.per_synapse() ? (local / K) % n : local / K;
+        }
+        for (std::size_t q = L.bias_offset(); q < L.parameter_end(); ++q)
+            owner[q - begin] = q - L.bias_offset();
+        return owner;
+    }
+
+    /// Forward-mode sensitivities of layer l's input buckets b^l, advanced one step:
+    ///   S^l[t] = A S^l[t-1] + e_1 (1 - alpha_l) dr^(l-1)[t]/dtheta
+    /// for every parameter below l (the coder counts as identity: dr/dy = 1). The parameters of
+    /// layer l - 1 reach one neuron each: own[l] holds one row of K per parameter. Those of
+    /// the layers further down reach all of them: sens[l] is [P, n_(l-1), K]. Layers are
+    /// advanced upwards, so S^(l-1) is already at step t when S^l uses it.
     void advance_sensitivities(workspace& ws, const Scalar* p) const {
         for (std::size_t l = 1; l < Depth; ++l) {
             const auto& L = layers_[l];
             const auto& M = layers_[l - 1];  // the layer below, whose y feeds l
-            const std::size_t K = L.buckets(), n_m = M.n_out(), P = L.parameter_begin();
+            const std::size_t K = L.buckets(), n_m = M.n_out(), P = M.parameter_begin();
             const std::size_t KM = M.buckets(), n_mi = M.n_in();
             auto& S = ws.sens[l];
+            auto& own = ws.own[l];
             gamma_leak(S.data(), P * n_m, K, L.alpha());
+            gamma_leak(own.data(), own.size() / K, K, L.alpha());
             const Scalar gain = Scalar(1) - L.alpha();
             const auto& sm = ws.states[l - 1];
-            // Parameters below layer l - 1 act through S^(l-1).
-            if (l >= 2) {
-                const auto& S_below = ws.sens[l - 1];
-                const std::size_t P_below = M.parameter_begin();
-                for (std::size_t i = 0; i < n_m; ++i) {
-                    const Scalar slope = M.slope(sm.a[i]);
-                    if (slope == Scalar(0)) continue;
+            for (std::size_t i = 0; i < n_m; ++i) {
+                const Scalar slope = M.slope(sm.a[i]);
+                if (slope == Scalar(0)) continue;
+                const Scalar f = gain * slope;
+                // Parameters below layer l - 1 act through S^(l-1): d a_i = sum Q_(i2 i k) dS.
+                if (l >= 2) {
+                    const auto& N = layers_[l - 2];
+                    const std::size_t P_below = N.parameter_begin();
+                    const auto& S_below = ws.sens[l - 1];
+                    const auto& own_below = ws.own[l - 1];
+                    const auto& owner = owners_[l - 2];
                     for (std::size_t q = 0; q < P_below; ++q) {
                         Scalar d = 0;
                         const Scalar* row = S_below.data() + q * n_mi * KM;
                         for (std::size_t i2 = 0; i2 < n_mi; ++i2)
                             for (std::size_t k = 0; k < KM; ++k)
                                 d += M.coefficient(p, i2, i, k) * row[i2 * KM + k];
-                        S[(q * n_m + i) * K] += gain * slope * d;
+                        S[(q * n_m + i) * K] += f * d;
+                    }
+                    for (std::size_t q = P_below; q < P; ++q) {
+                        const std::size_t i2 = owner[q - P_below];
+                        const Scalar* row = own_below.data() + (q - P_below) * KM;
+                        Scalar d = 0;
+                        for (std::size_t k = 0; k < KM; ++k) d += M.coefficient(p, i2, i, k) * row[k];
+                        S[(q * n_m + i) * K] += f * d;
                     }
                 }
-            }
-            // Layer l - 1's own parameters act directly (its input buckets do not depend on them).
-            for (std::size_t i = 0; i < n_m; ++i) {
-                const Scalar slope = M.slope(sm.a[i]);
-                if (slope == Scalar(0)) continue;
-                const Scalar f = gain * slope;
-                S[(M.bias_offset() + i) * n_m * K + i * K] += f;
+                // Layer l - 1's own parameters act directly (its input buckets do not depend
+                // on them): d a_i / d w_(i2 i) = sum_k v b_(i2 k), d a_i / d v = w b, d a_i / d bias_i = 1.
+                own[(M.bias_offset() - P + i) * K] += f;
                 for (std::size_t i2 = 0; i2 < n_mi; ++i2) {
                     const Scalar w = p[M.weight_offset() + i2 * n_m + i];
                     Scalar dw = 0;
@@ -468,9 +506,9 @@ private:
                         dw += M.bucket_weight(p, i2, i, k) * bk;
                         const std::size_t v = M.per_synapse() ? M.bucket_offset() + (i2 * n_m + i) * KM + k
                                                               : M.bucket_offset() + i * KM + k;
-                        S[(v * n_m + i) * K] += f * w * bk;
+                        own[(v - P) * K] += f * w * bk;
                     }
-                    S[((M.weight_offset() + i2 * n_m + i) * n_m + i) * K] += f * dw;
+                    own[(M.weight_offset() + i2 * n_m + i - P) * K] += f * dw;
                 }
             }
         }
@@ -480,7 +518,8 @@ private:
         const auto& L = layers_[Depth - 1];
         L.add_parameter_gradients(g_out, ws.states[Depth - 1].b.data(), p, g);
         if constexpr (Depth >= 2) {
-            const std::size_t K = L.buckets(), n_in = L.n_in(), P = L.parameter_begin();
+            const auto& M = layers_[Depth - 2];
+            const std::size_t K = L.buckets(), n_in = L.n_in(), P = M.parameter_begin();
             ws.gb.assign(n_in * K, Scalar(0));
             L.add_bucket_gradient(g_out, p, ws.gb.data());
             const auto& S = ws.sens[Depth - 1];
@@ -488,6 +527,15 @@ private:
                 Scalar sum = 0;
                 const Scalar* row = S.data() + q * n_in * K;
                 for (std::size_t e = 0; e < n_in * K; ++e) sum += ws.gb[e] * row[e];
+                g[q] += sum;
+            }
+            const auto& own = ws.own[Depth - 1];
+            const auto& owner = owners_[Depth - 2];
+            for (std::size_t q = P; q < M.parameter_end(); ++q) {
+                const Scalar* row = own.data() + (q - P) * K;
+                const Scalar* gb = ws.gb.data() + owner[q - P] * K;
+                Scalar sum = 0;
+                for (std::size_t k = 0; k < K; ++k) sum += gb[k] * row[k];
                 g[q] += sum;
             }
         }
@@ -498,6 +546,7 @@ private:
     parameter_store<Scalar> store_;
     std::vector<Scalar> gradients_;
     std::array<layer_type, Depth> layers_;
+    std::array<std::vector<std::size_t>, Depth> owners_;
     sigma_delta_encoder<Scalar> coder_;
     mutable detail::scratch<std::vector<workspace>> workspaces_;
     mutable detail::scratch<network_activity> activity_;
