@@ -26,8 +26,8 @@ using lif_delay_net = network<dense<lif, fast_sigmoid, axonal_delay>, dense<read
 using gamma_net = gamma_network<float, 2>;
 
 struct settings {
-    std::size_t epochs = 15, batch = 16, lif_hidden = 3, gamma_hidden = 6;
-    double lr = 2e-3, tau_lr = 0.05, delay_lr = 0.05, gamma_lr = 1e-2, theta = 0.05;
+    std::size_t epochs = 20, batch = 16, lif_hidden = 3, lif_hidden_delay = 16, gamma_hidden = 6;
+    double lr = 2e-3, tau_lr = 0.05, delay_lr = 0.05, gamma_lr = 3e-2, theta = 1, lif_init_delay = 1;
     int threads = 1;
     progress_mode progress = progress_mode::quiet;
     gamma_training training = gamma_training::online_exact;
@@ -36,7 +36,8 @@ struct settings {
 struct task_setup {
     std::string name;
     spike_dataset data;
-    double duration_ms = 0, max_delay_ms = 15, loss_from = 0.1;
+    double duration_ms = 0, max_delay_ms = 15, loss_from = 0.1, lif_init_scale = 1;
+    std::size_t lif_hidden = 3;
     gamma_layer_options hidden, out;
 };
 
@@ -69,10 +70,11 @@ template <class Net>
 measured train_lif(const settings& o, const task_setup& task, const splits& data, std::uint64_t seed) {
     typename std::tuple_element_t<0, typename Net::layer_specs>::options h;
     h.neuron = {.tau_ms = 20, .train_tau = tau_training::shared, .tau_min_ms = 10, .tau_max_ms = 100};
+    h.init_scale = task.lif_init_scale;
     if constexpr (std::tuple_element_t<0, typename Net::layer_specs>::delayed)
         h.delay = {.max_ms = task.max_delay_ms};
     const double dt = data.train.dt_ms;
-    Net net({data.train.n_units, o.lif_hidden, data.train.n_classes},
+    Net net({data.train.n_units, task.lif_hidden, data.train.n_classes},
             {.dt_ms = dt, .seed = seed, .threads = o.threads}, h,
             {.neuron = {.tau_ms = 500, .train_tau = tau_training::shared, .tau_min_ms = 10,
                         .tau_max_ms = 5000}});
@@ -89,7 +91,7 @@ measured train_lif(const settings& o, const task_setup& task, const splits& data
     m.spikes_per_sample = double(net.activity()[0].spikes()) / double(data.test.n_samples);
     const std::size_t first = 0;
     m.state_bytes = bptt_state_bytes(net, data.train.select(std::span(&first, 1)),
-                                     std::max(o.lif_hidden, data.train.n_classes));
+                                     std::max(task.lif_hidden, data.train.n_classes));
     return m;
 }
 
@@ -117,7 +119,7 @@ int main(int argc, char** argv) {
     std::string out = "results/gamma_resolution";
     std::vector<double> dts = {1, 0.5, 0.25, 0.1};
     std::vector<std::string> tasks = {"coincidence", "delay"}, models = {"gamma", "lif", "lif_delay"};
-    std::size_t seeds = 1, per_class = 40;
+    std::size_t seeds = 1, per_class = 60;
     double coincidence_ms = 1000;
     settings o;
     app.add_option("--out", out, "output folder")->capture_default_str();
@@ -130,7 +132,9 @@ int main(int argc, char** argv) {
     app.add_option("--epochs", o.epochs, "training epochs")->capture_default_str();
     app.add_option("--batch", o.batch, "batch size")->capture_default_str();
     app.add_option("--gamma-hidden", o.gamma_hidden, "hidden SpikingGamma neurons")->capture_default_str();
-    app.add_option("--lif-hidden", o.lif_hidden, "hidden LIF neurons")->capture_default_str();
+    app.add_option("--lif-hidden", o.lif_hidden, "hidden LIF neurons, coincidence task")->capture_default_str();
+    app.add_option("--lif-hidden-delay", o.lif_hidden_delay, "hidden LIF neurons, delay task")->capture_default_str();
+    app.add_option("--lif-init-delay", o.lif_init_delay, "LIF weights ~ U(+-s / sqrt(n_in)), delay task")->capture_default_str();
     app.add_option("--gamma-lr", o.gamma_lr, "Adam learning rate of SpikingGamma")->capture_default_str();
     app.add_option("--lr", o.lr, "Nadam learning rate of the LIF weights")->capture_default_str();
     app.add_option("--theta", o.theta, "sigma-delta quantum")->capture_default_str();
@@ -162,7 +166,7 @@ int main(int argc, char** argv) {
         record["gamma"] = json::object{{"hidden", o.gamma_hidden}, {"lr", o.gamma_lr}, {"theta", o.theta},
                                        {"training", to_string(o.training)}, {"optimizer", "adam"},
                                        {"loss", "per-step cross-entropy"}};
-        record["lif"] = json::object{{"hidden", o.lif_hidden}, {"lr", o.lr}, {"tau_lr", o.tau_lr},
+        record["lif"] = json::object{{"hidden_coincidence", o.lif_hidden}, {"hidden_delay", o.lif_hidden_delay}, {"init_scale_delay", o.lif_init_delay}, {"lr", o.lr}, {"tau_lr", o.tau_lr},
                                      {"delay_lr", o.delay_lr}, {"optimizer", "nadam"},
                                      {"loss", "cross-entropy on the final readout membrane"}};
         record.save(out);
@@ -178,12 +182,15 @@ int main(int argc, char** argv) {
                     task.data = make_coincidence_task({.n_steps = std::size_t(coincidence_ms),
                                                        .samples_per_class = per_class, .seed = 42 + s}).data;
                     task.duration_ms = coincidence_ms;
+                    task.lif_hidden = o.lif_hidden;
                     task.hidden = {.buckets = 2, .tau_ms = 2};
                     task.out = {.buckets = 4, .tau_ms = 50};
                 } else if (name == "delay") {
                     task.data = make_delay_task({.samples_per_class = per_class, .seed = 42 + s});
                     task.duration_ms = 200;
                     task.max_delay_ms = 50;
+                    task.lif_hidden = o.lif_hidden_delay;
+                    task.lif_init_scale = o.lif_init_delay;
                     task.loss_from = 0.6;
                     task.hidden = {.buckets = 6, .tau_ms = 8, .weights = bucket_weights::per_synapse};
                     task.out = {.buckets = 4, .tau_ms = 20};
