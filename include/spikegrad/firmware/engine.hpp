@@ -7,7 +7,7 @@
 //     static model::network::state s;          // model.hpp: using network = engine<...>
 //     model::network::reset(s);
 //     for (t ...) model::network::push(s, units_of_step_t, count);
-//     std::size_t label = model::network::predict(s);
+//     size_t label = model::network::predict(s);
 #pragma once
 
 #include "kernels.hpp"
@@ -17,17 +17,17 @@ namespace spikegrad::firmware {
 namespace detail {
 
 template <const auto& L>
-using weight_of = std::remove_cv_t<std::remove_pointer_t<decltype(L.weight)>>;
+using weight_of = typename meta::pointee<decltype(L.weight)>::type;
 template <const auto& L>
-using value_of = std::remove_cv_t<std::remove_pointer_t<decltype(L.threshold)>>;
+using value_of = typename meta::pointee<decltype(L.threshold)>::type;
 
 /// A delayed layer's event order, computed at compile time from its constexpr delays.
 template <const auto& L>
 struct delay_order_table {
-    std::uint16_t unit[2 * L.n_out] = {};
-    std::uint16_t age[2 * L.n_out] = {};
-    std::uint8_t late[2 * L.n_out] = {};
-    std::size_t count = 0;
+    uint16_t unit[2 * L.n_out] = {};
+    uint16_t age[2 * L.n_out] = {};
+    uint8_t late[2 * L.n_out] = {};
+    size_t count = 0;
     constexpr delay_order_table() { count = build_delay_order(L, unit, age, late); }
 };
 template <const auto& L>
@@ -37,11 +37,11 @@ inline constexpr delay_order_table<L> delay_order_of{};
 template <const auto& L>
 struct layer_state {
     using value = value_of<L>;
-    static constexpr std::size_t depth = history_depth(L);
-    static constexpr std::size_t words = words_for(L.n_out);
+    static constexpr size_t depth = history_depth(L);
+    static constexpr size_t words = words_for(L.n_out);
     value membrane[L.n_out];
     value current[L.n_out];
-    std::uint32_t history[depth * words];
+    uint32_t history[depth * words];
     history_view view() { return {history, depth, words}; }
 };
 
@@ -70,7 +70,7 @@ struct first_layer {
 };
 
 template <const auto& L, const auto&... Rest>
-constexpr std::size_t widest() {
+constexpr size_t widest() {
     if constexpr (sizeof...(Rest) == 0)
         return L.n_out;
     else
@@ -89,29 +89,29 @@ public:
     static_assert(sizeof...(Layers) >= 1, "firmware::engine needs at least one layer");
     using value = detail::value_of<last>;
     /// Scores: float for the float format, int64 for fixed point (the mean undivided).
-    using score_value = std::conditional_t<is_fixed_v<value>, std::int64_t, float>;
-    static constexpr std::size_t n_inputs = detail::first_layer<Layers...>::value.n_in;
-    static constexpr std::size_t n_outputs = last.n_out;
+    using score_value = meta::conditional_t<is_fixed_v<value>, int64_t, float>;
+    static constexpr size_t n_inputs = detail::first_layer<Layers...>::value.n_in;
+    static constexpr size_t n_outputs = last.n_out;
     static constexpr score_rule rule = Rule;
 
     struct state {
         detail::layer_states<Layers...> layers;
-        std::int32_t scratch[detail::widest<Layers...>()];
+        int32_t scratch[detail::widest<Layers...>()];
         score_value scores[n_outputs];
-        std::uint32_t step;
+        uint32_t step;
     };
 
     /// Starts a sample: membranes, spike histories and scores to zero.
     static void reset(state& s) {
         clear<Layers...>(s.layers);
-        for (std::size_t i = 0; i < n_outputs; ++i) s.scores[i] = score_value(0);
+        for (size_t i = 0; i < n_outputs; ++i) s.scores[i] = score_value(0);
         s.step = 0;
     }
 
     /// One time step: the input events (unit indices < n_inputs, in the host's order) through
     /// every layer. Returns the last layer's membranes (float: x = v - theta for a spiking
     /// last layer, as the host's trace; fixed point: v in units of last.scale).
-    static const value* push(state& s, const std::uint16_t* units, std::size_t count) {
+    static const value* push(state& s, const uint16_t* units, size_t count) {
         step<Layers...>(s.layers, s, units, count);
         auto& out = last_state<Layers...>(s.layers);
         kernels::accumulate_scores(Rule, n_outputs, out.membrane, out.view().row(s.step),
@@ -121,13 +121,13 @@ public:
     }
 
     /// The last layer's spikes of the last step pushed, a bit per neuron.
-    static const std::uint32_t* output_spikes(state& s) {
+    static const uint32_t* output_spikes(state& s) {
         return last_state<Layers...>(s.layers).view().row(s.step - 1);
     }
 
     /// Class scores after the steps pushed so far.
     static void scores(const state& s, score_value* out) {
-        for (std::size_t i = 0; i < n_outputs; ++i) {
+        for (size_t i = 0; i < n_outputs; ++i) {
             out[i] = s.scores[i];
             if constexpr (Rule == score_rule::mean && !is_fixed_v<value>)
                 out[i] = s.scores[i] / static_cast<float>(s.step);
@@ -135,7 +135,7 @@ public:
     }
 
     /// The predicted class: the first index of the largest score.
-    static std::size_t predict(const state& s) {
+    static size_t predict(const state& s) {
         score_value out[n_outputs];
         scores(s, out);
         return kernels::argmax(out, n_outputs);
@@ -144,7 +144,7 @@ public:
 private:
     template <const auto& L, const auto&... Rest, class States>
     static void clear(States& s) {
-        for (std::size_t j = 0; j < L.n_out; ++j) s.head.membrane[j] = s.head.current[j] = 0;
+        for (size_t j = 0; j < L.n_out; ++j) s.head.membrane[j] = s.head.current[j] = 0;
         for (auto& w : s.head.history) w = 0;
         if constexpr (sizeof...(Rest) > 0) clear<Rest...>(s.tail);
     }
@@ -158,7 +158,7 @@ private:
     }
 
     template <const auto& L, const auto&... Rest, class States>
-    static void step(States& s, state& all, const std::uint16_t* units, std::size_t count) {
+    static void step(States& s, state& all, const uint16_t* units, size_t count) {
         kernels::begin_currents(L, s.head.current);
         kernels::event_currents(L, units, count, s.head.current);
         finish<L>(s.head, all.step);
@@ -168,7 +168,7 @@ private:
     /// Layer L above layer Below (whose spikes of this step are in its history).
     template <const auto& Below, const auto& L, const auto&... Rest, class States>
     static void step_above(detail::layer_state<Below>& below, States& s, state& all) {
-        const std::uint32_t t = all.step;
+        const uint32_t t = all.step;
         kernels::begin_currents(L, s.head.current);
         if constexpr (Below.delayed) {
             constexpr const auto& order = detail::delay_order_of<Below>;
@@ -183,7 +183,7 @@ private:
     }
 
     template <const auto& L>
-    static void finish(detail::layer_state<L>& s, std::uint32_t t) {
+    static void finish(detail::layer_state<L>& s, uint32_t t) {
         if constexpr (L.neuron == neuron_kind::lif)
             kernels::lif_step(L, s.current, s.membrane, s.view(), t);
         else

@@ -8,33 +8,62 @@
 // delay/axonal.hpp. Freestanding C++17: no heap, no exceptions, no RTTI, no iostream.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <type_traits>
+// The C headers every freestanding compiler provides (no C++ standard library needed: Debian's
+// gcc-arm-none-eabi comes without libstdc++).
+#include <stddef.h>
+#include <stdint.h>
 
 namespace spikegrad::firmware {
 
+namespace meta {
+template <class A, class B>
+inline constexpr bool is_same = false;
+template <class A>
+inline constexpr bool is_same<A, A> = true;
+template <bool C, class A, class B>
+struct conditional {
+    using type = A;
+};
+template <class A, class B>
+struct conditional<false, A, B> {
+    using type = B;
+};
+template <bool C, class A, class B>
+using conditional_t = typename conditional<C, A, B>::type;
+/// The element type of a pointer to const T: T.
+template <class P>
+struct pointee;
+template <class T>
+struct pointee<const T*> {
+    using type = T;
+};
+template <class T>
+struct pointee<const T* const> {
+    using type = T;
+};
+}  // namespace meta
+
 /// How a model's numbers are stored: IEEE float, or fixed point with int16 / int8 weights
 /// (membranes, currents, biases and thresholds are int32 in units of the layer's weight scale).
-enum class number_format : std::uint8_t { float32, int16, int8 };
+enum class number_format : uint8_t { float32, int16, int8 };
 /// The fixed-point membrane leak: v * beta (beta in Q decay_bits, rounded half up), or
 /// v - (v >> shift) (the bit-shift decay of Xylo-class hardware, beta = 1 - 2^-shift).
-enum class decay_kind : std::uint8_t { multiply, shift };
-enum class neuron_kind : std::uint8_t { lif, readout };
-enum class reset_kind : std::uint8_t { subtract, zero };
+enum class decay_kind : uint8_t { multiply, shift };
+enum class neuron_kind : uint8_t { lif, readout };
+enum class reset_kind : uint8_t { subtract, zero };
 /// How the last layer's record becomes class scores (the losses' scores() in loss/): the
 /// final membrane, its maximum or mean over time, or the output spike count.
-enum class score_rule : std::uint8_t { last, max, mean, count };
+enum class score_rule : uint8_t { last, max, mean, count };
 
 /// Delay fractions in fixed point: Q7 (128 = one whole step).
-inline constexpr std::int32_t fraction_one = 128;
+inline constexpr int32_t fraction_one = 128;
 inline constexpr int fraction_bits = 7;
 
 /// One layer's parameters. W: the weight type (float, int16_t, int8_t); V: membranes,
 /// currents, biases and thresholds (float, or int32 in units of the weight scale).
 template <class W, class V>
 struct layer_params {
-    std::size_t n_in = 0, n_out = 0;
+    size_t n_in = 0, n_out = 0;
     neuron_kind neuron = neuron_kind::lif;
     reset_kind reset = reset_kind::subtract;
     bool has_bias = false;
@@ -45,22 +74,22 @@ struct layer_params {
     const float* beta = nullptr;    // [n_out] float format: exp(-dt / tau)
     decay_kind decay = decay_kind::multiply;
     int decay_bits = 15;
-    const std::int32_t* decay_factor = nullptr;  // [n_out] beta in Q decay_bits
-    const std::uint8_t* decay_shift = nullptr;   // [n_out]
-    const std::uint16_t* delay_whole = nullptr;  // [n_out] whole steps k
+    const int32_t* decay_factor = nullptr;  // [n_out] beta in Q decay_bits
+    const uint8_t* decay_shift = nullptr;   // [n_out]
+    const uint16_t* delay_whole = nullptr;  // [n_out] whole steps k
     const float* delay_fraction = nullptr;       // [n_out] float format: phi in [0, 1)
-    const std::uint8_t* delay_fraction_q = nullptr;  // [n_out] fixed point: phi in Q7
+    const uint8_t* delay_fraction_q = nullptr;  // [n_out] fixed point: phi in Q7
     /// Fixed point: real value = integer * scale (for reports and printing).
     float scale = 1.0f;
 };
 
 template <class V>
-inline constexpr bool is_fixed_v = !std::is_same_v<V, float>;
+inline constexpr bool is_fixed_v = !meta::is_same<V, float>;
 
-inline constexpr std::size_t words_for(std::size_t n) { return (n + 31) / 32; }
+inline constexpr size_t words_for(size_t n) { return (n + 31) / 32; }
 
 template <class W, class V>
-constexpr bool has_fraction(const layer_params<W, V>& L, std::size_t j) {
+constexpr bool has_fraction(const layer_params<W, V>& L, size_t j) {
     if constexpr (is_fixed_v<V>)
         return L.delay_fraction_q[j] != 0;
     else
@@ -69,11 +98,11 @@ constexpr bool has_fraction(const layer_params<W, V>& L, std::size_t j) {
 
 /// Spikes a delayed layer keeps: ages 0 .. max k + 1.
 template <class W, class V>
-constexpr std::size_t history_depth(const layer_params<W, V>& L) {
+constexpr size_t history_depth(const layer_params<W, V>& L) {
     if (!L.delayed) return 1;
-    std::size_t oldest = 0;
-    for (std::size_t j = 0; j < L.n_out; ++j)
-        if (std::size_t(L.delay_whole[j]) + 1 > oldest) oldest = std::size_t(L.delay_whole[j]) + 1;
+    size_t oldest = 0;
+    for (size_t j = 0; j < L.n_out; ++j)
+        if (size_t(L.delay_whole[j]) + 1 > oldest) oldest = size_t(L.delay_whole[j]) + 1;
     return oldest + 1;
 }
 
@@ -82,19 +111,19 @@ constexpr std::size_t history_depth(const layer_params<W, V>& L) {
 /// ascending. Neuron j contributes phi_j from age k_j + 1 (when phi_j != 0) and 1 - phi_j from
 /// age k_j. Writes at most 2 n_out entries; returns their number.
 template <class W, class V>
-constexpr std::size_t build_delay_order(const layer_params<W, V>& L, std::uint16_t* unit,
-                                        std::uint16_t* age, std::uint8_t* late) {
-    std::size_t count = 0;
-    for (std::size_t a = history_depth(L); a-- > 0;)
-        for (std::size_t j = 0; j < L.n_out; ++j) {
-            if (has_fraction(L, j) && std::size_t(L.delay_whole[j]) + 1 == a) {
-                unit[count] = static_cast<std::uint16_t>(j);
-                age[count] = static_cast<std::uint16_t>(a);
+constexpr size_t build_delay_order(const layer_params<W, V>& L, uint16_t* unit,
+                                        uint16_t* age, uint8_t* late) {
+    size_t count = 0;
+    for (size_t a = history_depth(L); a-- > 0;)
+        for (size_t j = 0; j < L.n_out; ++j) {
+            if (has_fraction(L, j) && size_t(L.delay_whole[j]) + 1 == a) {
+                unit[count] = static_cast<uint16_t>(j);
+                age[count] = static_cast<uint16_t>(a);
                 late[count++] = 1;
             }
             if (L.delay_whole[j] == a) {
-                unit[count] = static_cast<std::uint16_t>(j);
-                age[count] = static_cast<std::uint16_t>(a);
+                unit[count] = static_cast<uint16_t>(j);
+                age[count] = static_cast<uint16_t>(a);
                 late[count++] = 0;
             }
         }
@@ -103,59 +132,59 @@ constexpr std::size_t build_delay_order(const layer_params<W, V>& L, std::uint16
 
 /// A layer's delayed-event order (see build_delay_order) with its storage.
 struct delay_order_view {
-    const std::uint16_t* unit = nullptr;
-    const std::uint16_t* age = nullptr;
-    const std::uint8_t* late = nullptr;
-    std::size_t count = 0;
+    const uint16_t* unit = nullptr;
+    const uint16_t* age = nullptr;
+    const uint8_t* late = nullptr;
+    size_t count = 0;
 };
 
 /// A layer's spike history: depth rows of words bits, row t % depth holding step t's spikes.
 struct history_view {
-    std::uint32_t* bits = nullptr;
-    std::size_t depth = 1, words = 1;
-    std::uint32_t* row(std::uint32_t t) const { return bits + (t % depth) * words; }
-    bool spiked(std::uint32_t t, std::size_t j) const { return (row(t)[j / 32] >> (j % 32)) & 1u; }
+    uint32_t* bits = nullptr;
+    size_t depth = 1, words = 1;
+    uint32_t* row(uint32_t t) const { return bits + (t % depth) * words; }
+    bool spiked(uint32_t t, size_t j) const { return (row(t)[j / 32] >> (j % 32)) & 1u; }
 };
 
 namespace kernels {
 
 /// The leak of one fixed-point membrane.
 template <class W, class V>
-inline std::int32_t decay(const layer_params<W, V>& L, std::int32_t v, std::size_t j) {
+inline int32_t decay(const layer_params<W, V>& L, int32_t v, size_t j) {
     if (L.decay == decay_kind::shift) return v - (v >> L.decay_shift[j]);
-    const std::int64_t p = static_cast<std::int64_t>(v) * L.decay_factor[j] +
-                           (std::int64_t(1) << (L.decay_bits - 1));
-    return static_cast<std::int32_t>(p >> L.decay_bits);
+    const int64_t p = static_cast<int64_t>(v) * L.decay_factor[j] +
+                           (int64_t(1) << (L.decay_bits - 1));
+    return static_cast<int32_t>(p >> L.decay_bits);
 }
 
 /// I = bias (or 0).
 template <class W, class V>
 inline void begin_currents(const layer_params<W, V>& L, V* I) {
-    for (std::size_t j = 0; j < L.n_out; ++j) I[j] = L.has_bias ? L.bias[j] : V(0);
+    for (size_t j = 0; j < L.n_out; ++j) I[j] = L.has_bias ? L.bias[j] : V(0);
 }
 
 /// I += W[i, :]: one input event of value 1.
 template <class W, class V>
-inline void add_row(const layer_params<W, V>& L, V* I, std::size_t i) {
+inline void add_row(const layer_params<W, V>& L, V* I, size_t i) {
     const W* row = L.weight + i * L.n_out;
-    for (std::size_t j = 0; j < L.n_out; ++j) I[j] = I[j] + row[j];
+    for (size_t j = 0; j < L.n_out; ++j) I[j] = I[j] + row[j];
 }
 
 /// I += W[e, :] for the step's input events, in their order.
 template <class W, class V>
-inline void event_currents(const layer_params<W, V>& L, const std::uint16_t* units,
-                           std::size_t count, V* I) {
-    for (std::size_t e = 0; e < count; ++e) add_row(L, I, units[e]);
+inline void event_currents(const layer_params<W, V>& L, const uint16_t* units,
+                           size_t count, V* I) {
+    for (size_t e = 0; e < count; ++e) add_row(L, I, units[e]);
 }
 
 /// I += W[j, :] for the spikes of the layer below at step t, neuron ascending.
 template <class W, class V>
 inline void spike_currents(const layer_params<W, V>& L, const history_view& below,
-                           std::uint32_t t, V* I) {
-    const std::uint32_t* bits = below.row(t);
-    for (std::size_t w = 0; w < below.words; ++w)
-        for (std::uint32_t m = bits[w]; m; m &= m - 1)
-            add_row(L, I, w * 32 + static_cast<std::size_t>(__builtin_ctz(m)));
+                           uint32_t t, V* I) {
+    const uint32_t* bits = below.row(t);
+    for (size_t w = 0; w < below.words; ++w)
+        for (uint32_t m = bits[w]; m; m &= m - 1)
+            add_row(L, I, w * 32 + static_cast<size_t>(__builtin_ctz(m)));
 }
 
 /// The currents from the delayed spikes of the layer below (its params `B`, its history and
@@ -164,31 +193,31 @@ inline void spike_currents(const layer_params<W, V>& L, const history_view& belo
 template <class W, class V, class BW>
 inline void delayed_currents(const layer_params<W, V>& L, const layer_params<BW, V>& B,
                              const history_view& below, const delay_order_view& order,
-                             std::uint32_t t, V* I, std::int32_t* scratch) {
+                             uint32_t t, V* I, int32_t* scratch) {
     bool any = false;
     if constexpr (is_fixed_v<V>)
-        for (std::size_t k = 0; k < L.n_out; ++k) scratch[k] = 0;
-    for (std::size_t e = 0; e < order.count; ++e) {
-        const std::size_t j = order.unit[e], a = order.age[e];
-        if (a > t || !below.spiked(t - static_cast<std::uint32_t>(a), j)) continue;
+        for (size_t k = 0; k < L.n_out; ++k) scratch[k] = 0;
+    for (size_t e = 0; e < order.count; ++e) {
+        const size_t j = order.unit[e], a = order.age[e];
+        if (a > t || !below.spiked(t - static_cast<uint32_t>(a), j)) continue;
         const W* row = L.weight + j * L.n_out;
         if constexpr (is_fixed_v<V>) {
-            const std::int32_t f = order.late[e] ? B.delay_fraction_q[j]
+            const int32_t f = order.late[e] ? B.delay_fraction_q[j]
                                                  : fraction_one - B.delay_fraction_q[j];
-            for (std::size_t k = 0; k < L.n_out; ++k) scratch[k] += f * row[k];
+            for (size_t k = 0; k < L.n_out; ++k) scratch[k] += f * row[k];
             any = true;
         } else {
             const float phi = B.delay_fraction[j];
             const float value = order.late[e] ? phi : 1.0f - phi;  // x phi, x (1 - phi), x = 1
             if (value == 1.0f)
-                for (std::size_t k = 0; k < L.n_out; ++k) I[k] = I[k] + row[k];
+                for (size_t k = 0; k < L.n_out; ++k) I[k] = I[k] + row[k];
             else
-                for (std::size_t k = 0; k < L.n_out; ++k) I[k] = I[k] + value * row[k];
+                for (size_t k = 0; k < L.n_out; ++k) I[k] = I[k] + value * row[k];
         }
     }
     if constexpr (is_fixed_v<V>) {
         if (any)
-            for (std::size_t k = 0; k < L.n_out; ++k)
+            for (size_t k = 0; k < L.n_out; ++k)
                 I[k] += (scratch[k] + fraction_one / 2) >> fraction_bits;
     } else {
         (void)scratch;
@@ -201,16 +230,16 @@ inline void delayed_currents(const layer_params<W, V>& L, const layer_params<BW,
 /// point v. `history` gets this step's spikes in row t.
 template <class W, class V>
 inline void lif_step(const layer_params<W, V>& L, const V* I, V* membrane,
-                     const history_view& history, std::uint32_t t) {
-    const std::uint32_t* before = history.row(t + static_cast<std::uint32_t>(history.depth) - 1);
-    std::uint32_t* now = history.row(t);
-    std::uint32_t word = 0;
-    for (std::size_t j = 0; j < L.n_out; ++j) {
+                     const history_view& history, uint32_t t) {
+    const uint32_t* before = history.row(t + static_cast<uint32_t>(history.depth) - 1);
+    uint32_t* now = history.row(t);
+    uint32_t word = 0;
+    for (size_t j = 0; j < L.n_out; ++j) {
         const bool spiked = t > 0 && ((before[j / 32] >> (j % 32)) & 1u);
         bool fires;
         if constexpr (is_fixed_v<V>) {
-            const std::int32_t th = L.threshold[j];
-            std::int32_t v = I[j];
+            const int32_t th = L.threshold[j];
+            int32_t v = I[j];
             if (t > 0) {
                 if (L.reset == reset_kind::subtract)
                     v = v + decay(L, membrane[j], j) - (spiked ? th : 0);
@@ -246,8 +275,8 @@ inline void lif_step(const layer_params<W, V>& L, const V* I, V* membrane,
 
 /// neuron/readout.hpp's step: v = I + beta v'.
 template <class W, class V>
-inline void readout_step(const layer_params<W, V>& L, const V* I, V* membrane, std::uint32_t t) {
-    for (std::size_t j = 0; j < L.n_out; ++j) {
+inline void readout_step(const layer_params<W, V>& L, const V* I, V* membrane, uint32_t t) {
+    for (size_t j = 0; j < L.n_out; ++j) {
         if constexpr (is_fixed_v<V>)
             membrane[j] = t > 0 ? I[j] + decay(L, membrane[j], j) : I[j];
         else
@@ -258,9 +287,9 @@ inline void readout_step(const layer_params<W, V>& L, const V* I, V* membrane, s
 /// Scores after step t (the losses' scores(): float sums in the host's order; fixed point
 /// sums in int64, the mean left undivided).
 template <class Score, class V>
-inline void accumulate_scores(score_rule rule, std::size_t n, const V* membrane,
-                              const std::uint32_t* spikes, std::uint32_t t, Score* scores) {
-    for (std::size_t i = 0; i < n; ++i) {
+inline void accumulate_scores(score_rule rule, size_t n, const V* membrane,
+                              const uint32_t* spikes, uint32_t t, Score* scores) {
+    for (size_t i = 0; i < n; ++i) {
         const Score v = static_cast<Score>(membrane[i]);
         switch (rule) {
         case score_rule::last: scores[i] = v; break;
@@ -277,9 +306,9 @@ inline void accumulate_scores(score_rule rule, std::size_t n, const V* membrane,
 
 /// The first index of the largest score (the host's argmax).
 template <class Score>
-inline std::size_t argmax(const Score* scores, std::size_t n) {
-    std::size_t k = 0;
-    for (std::size_t i = 1; i < n; ++i)
+inline size_t argmax(const Score* scores, size_t n) {
+    size_t k = 0;
+    for (size_t i = 1; i < n; ++i)
         if (scores[i] > scores[k]) k = i;
     return k;
 }
