@@ -111,8 +111,7 @@ TEST_CASE("float firmware predictions equal the host's for max and mean scores")
 }
 
 TEST_CASE("int16 and int8 firmware stay within their bound of the float membranes") {
-    // Bound (stated in docs/firmware.md): with no delays, per-layer weight scales and Q15 (int16)
-    // / Q7 (int8) leaks, the readout membrane differs from float by less than 0.1% (int16) and 5%
+    // Bound (stated in docs/firmware.md): with no delays, per-layer weight scales and Q15 leaks, the readout membrane differs from float by less than 0.1% (int16) and 5%
     // (int8) of the float membrane's largest magnitude, averaged over steps; spike flips at the
     // threshold are what makes int8 larger.
     using net_t = network<dense<lif>, dense<readout>>;

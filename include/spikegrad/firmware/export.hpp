@@ -31,8 +31,12 @@ namespace spikegrad {
 
 struct firmware_options {
     firmware::number_format format = firmware::number_format::float32;
-    /// Fixed point only: the leak as a multiply (Q15 for int16, Q7 for int8) or a shift.
+    /// Fixed point only: the leak as a multiply by beta in Q decay_bits, or as a shift.
     firmware::decay_kind decay = firmware::decay_kind::multiply;
+    /// Fraction bits of the multiplied leak (1..30). Q15 keeps long time constants (tau = 500
+    /// steps: beta = 0.998) apart from 1; Q7 (an int8 leak) costs the quickstart's model 20
+    /// points of accuracy over its 1000 steps (docs/firmware.md).
+    int decay_bits = 15;
     /// How the trained loss scores classes (final_membrane_cross_entropy: last, ce_max: max,
     /// ce_mean: mean, count losses: count).
     firmware::score_rule rule = firmware::score_rule::last;
@@ -182,7 +186,9 @@ inline void quantise(firmware_layer& L, const firmware_options& o) {
             raise<numeric_error>("export_firmware: neuron ", j, ": the sum of |weights| ",
                                  worst, " overflows the int32 current");
     }
-    L.decay_bits = o.format == number_format::int16 ? 15 : 7;
+    if (o.decay_bits < 1 || o.decay_bits > 30)
+        raise<option_error>("export_firmware: decay_bits ", o.decay_bits, " must lie in [1, 30]");
+    L.decay_bits = o.decay_bits;
     for (float beta : L.beta) {
         const double f = std::clamp<double>(std::lround(std::ldexp(double(beta), L.decay_bits)),
                                             0, std::ldexp(1.0, L.decay_bits) - 1);
