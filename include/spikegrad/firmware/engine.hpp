@@ -96,7 +96,10 @@ public:
 
     struct state {
         detail::layer_states<Layers...> layers;
-        int32_t scratch[detail::widest<Layers...>()];
+        uint16_t scratch_units[2 * detail::widest<Layers...>()];
+        float scratch_values[2 * detail::widest<Layers...>()];
+        int32_t scratch_fractions[2 * detail::widest<Layers...>()];
+        int32_t scratch_sums[detail::widest<Layers...>()];
         score_value scores[n_outputs];
         uint32_t step;
     };
@@ -169,14 +172,16 @@ private:
     template <const auto& Below, const auto& L, const auto&... Rest, class States>
     static void step_above(detail::layer_state<Below>& below, States& s, state& all) {
         const uint32_t t = all.step;
+        const kernels::step_scratch scratch{all.scratch_units, all.scratch_values,
+                                            all.scratch_fractions, all.scratch_sums};
         kernels::begin_currents(L, s.head.current);
         if constexpr (Below.delayed) {
             constexpr const auto& order = detail::delay_order_of<Below>;
             kernels::delayed_currents(L, Below, below.view(),
                                       {order.unit, order.age, order.late, order.count}, t,
-                                      s.head.current, all.scratch);
+                                      s.head.current, scratch);
         } else {
-            kernels::spike_currents(L, below.view(), t, s.head.current);
+            kernels::spike_currents(L, below.view(), t, s.head.current, scratch);
         }
         finish<L>(s.head, t);
         if constexpr (sizeof...(Rest) > 0) step_above<L, Rest...>(s.head, s.tail, all);

@@ -420,6 +420,7 @@ public:
             p.scale = L.scale;
             params_.push_back(p);
         }
+        std::size_t widest = 0;
         for (std::size_t k = 0; k < params_.size(); ++k) {
             storage& s = stores_[k];
             const auto& p = params_[k];
@@ -435,8 +436,12 @@ public:
                 s.order_count =
                     firmware::build_delay_order(p, s.unit.data(), s.age.data(), s.late.data());
             }
-            scratch_.resize(std::max(scratch_.size(), p.n_out));
+            widest = std::max(widest, p.n_out);
         }
+        scratch_units_.resize(2 * widest);
+        scratch_values_.resize(2 * widest);
+        scratch_fractions_.resize(2 * widest);
+        scratch_sums_.resize(widest);
         scores_.assign(params_.back().n_out, score_value(0));
     }
 
@@ -453,6 +458,9 @@ public:
 
     /// One step (as engine::push): returns the last layer's membranes.
     const V* push(const std::uint16_t* units, std::size_t count) {
+        const firmware::kernels::step_scratch scratch{scratch_units_.data(), scratch_values_.data(),
+                                                      scratch_fractions_.data(),
+                                                      scratch_sums_.data()};
         for (std::size_t k = 0; k < params_.size(); ++k) {
             const auto& p = params_[k];
             storage& s = stores_[k];
@@ -464,9 +472,9 @@ public:
                 firmware::kernels::delayed_currents(
                     p, params_[k - 1], view(k - 1),
                     {b.unit.data(), b.age.data(), b.late.data(), b.order_count}, step_,
-                    s.current.data(), scratch_.data());
+                    s.current.data(), scratch);
             } else {
-                firmware::kernels::spike_currents(p, view(k - 1), step_, s.current.data());
+                firmware::kernels::spike_currents(p, view(k - 1), step_, s.current.data(), scratch);
             }
             if (p.neuron == firmware::neuron_kind::lif)
                 firmware::kernels::lif_step(p, s.current.data(), s.membrane.data(), view(k), step_);
@@ -513,7 +521,9 @@ private:
     firmware_model model_;
     std::vector<storage> stores_;
     std::vector<firmware::layer_params<W, V>> params_;
-    std::vector<std::int32_t> scratch_;
+    std::vector<std::uint16_t> scratch_units_;
+    std::vector<float> scratch_values_;
+    std::vector<std::int32_t> scratch_fractions_, scratch_sums_;
     std::vector<score_value> scores_;
     std::uint32_t step_ = 0;
 };

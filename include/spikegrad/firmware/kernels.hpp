@@ -163,65 +163,97 @@ inline void begin_currents(const layer_params<W, V>& L, V* I) {
     for (size_t j = 0; j < L.n_out; ++j) I[j] = L.has_bias ? L.bias[j] : V(0);
 }
 
-/// I += W[i, :]: one input event of value 1.
-template <class W, class V>
-inline void add_row(const layer_params<W, V>& L, V* I, size_t i) {
-    const W* row = L.weight + i * L.n_out;
-    for (size_t j = 0; j < L.n_out; ++j) I[j] = I[j] + row[j];
+/// Scratch of one step's currents, sized for the widest layer n: the events of the layer below
+/// (2 n units and values: a delayed neuron sends two) and n fixed-point sums.
+struct step_scratch {
+    uint16_t* units = nullptr;
+    float* values = nullptr;
+    int32_t* fractions = nullptr;
+    int32_t* sums = nullptr;
+};
+
+/// Output columns summed in registers at a time (16 floats: 4 SSE or 2 AVX registers, half
+/// the FPv4 register file of a Cortex-M4F).
+inline constexpr size_t block_columns = 16;
+
+/// out[j, j + B) += sum_e value_e W[unit_e, j, j + B), summed in registers event by event, so
+/// each column's sum has the host's order (bias, then the events one after the other).
+template <size_t B, class W, class A, class Value>
+inline void gather_block(const W* weight, size_t n, size_t j, const uint16_t* units,
+                         const Value* values, size_t count, A* out) {
+    A acc[B];
+    for (size_t u = 0; u < B; ++u) acc[u] = out[j + u];
+    for (size_t e = 0; e < count; ++e) {
+        const W* row = weight + size_t(units[e]) * n + j;
+        if (values) {
+            const Value a = values[e];
+            for (size_t u = 0; u < B; ++u) acc[u] = acc[u] + a * row[u];
+        } else {
+            for (size_t u = 0; u < B; ++u) acc[u] = acc[u] + row[u];
+        }
+    }
+    for (size_t u = 0; u < B; ++u) out[j + u] = acc[u];
+}
+
+/// out[0, n) += sum_e (value_e) W[unit_e, :] (values == nullptr: every value is 1).
+template <class W, class A, class Value>
+inline void gather_rows(const W* weight, size_t n, const uint16_t* units, const Value* values,
+                        size_t count, A* out) {
+    size_t j = 0;
+    for (; j + block_columns <= n; j += block_columns)
+        gather_block<block_columns>(weight, n, j, units, values, count, out);
+    for (; j + 4 <= n; j += 4) gather_block<4>(weight, n, j, units, values, count, out);
+    for (; j < n; ++j) gather_block<1>(weight, n, j, units, values, count, out);
 }
 
 /// I += W[e, :] for the step's input events, in their order.
 template <class W, class V>
-inline void event_currents(const layer_params<W, V>& L, const uint16_t* units,
-                           size_t count, V* I) {
-    for (size_t e = 0; e < count; ++e) add_row(L, I, units[e]);
+inline void event_currents(const layer_params<W, V>& L, const uint16_t* units, size_t count,
+                           V* I) {
+    gather_rows(L.weight, L.n_out, units, static_cast<const V*>(nullptr), count, I);
 }
 
 /// I += W[j, :] for the spikes of the layer below at step t, neuron ascending.
 template <class W, class V>
-inline void spike_currents(const layer_params<W, V>& L, const history_view& below,
-                           uint32_t t, V* I) {
+inline void spike_currents(const layer_params<W, V>& L, const history_view& below, uint32_t t,
+                           V* I, const step_scratch& scratch) {
     const uint32_t* bits = below.row(t);
+    size_t count = 0;
     for (size_t w = 0; w < below.words; ++w)
         for (uint32_t m = bits[w]; m; m &= m - 1)
-            add_row(L, I, w * 32 + static_cast<size_t>(__builtin_ctz(m)));
+            scratch.units[count++] = static_cast<uint16_t>(w * 32 + size_t(__builtin_ctz(m)));
+    gather_rows(L.weight, L.n_out, scratch.units, static_cast<const V*>(nullptr), count, I);
 }
 
 /// The currents from the delayed spikes of the layer below (its params `B`, its history and
-/// delay order): float adds value * W[j, :] event by event as synapse/dense.hpp does; fixed
-/// point sums fraction (Q7) * W[j, :] in `scratch` and rounds it back to weight units.
+/// delay order). Float adds value * W[j, :] event by event as synapse/dense.hpp does (a value
+/// of 1 multiplies exactly); fixed point sums fraction (Q7) * W[j, :] in int32 and rounds the
+/// sum back to weight units.
 template <class W, class V, class BW>
 inline void delayed_currents(const layer_params<W, V>& L, const layer_params<BW, V>& B,
                              const history_view& below, const delay_order_view& order,
-                             uint32_t t, V* I, int32_t* scratch) {
-    bool any = false;
-    if constexpr (is_fixed_v<V>)
-        for (size_t k = 0; k < L.n_out; ++k) scratch[k] = 0;
+                             uint32_t t, V* I, const step_scratch& scratch) {
+    size_t count = 0;
     for (size_t e = 0; e < order.count; ++e) {
         const size_t j = order.unit[e], a = order.age[e];
         if (a > t || !below.spiked(t - static_cast<uint32_t>(a), j)) continue;
-        const W* row = L.weight + j * L.n_out;
+        scratch.units[count] = static_cast<uint16_t>(j);
         if constexpr (is_fixed_v<V>) {
-            const int32_t f = order.late[e] ? B.delay_fraction_q[j]
-                                                 : fraction_one - B.delay_fraction_q[j];
-            for (size_t k = 0; k < L.n_out; ++k) scratch[k] += f * row[k];
-            any = true;
+            scratch.fractions[count++] = order.late[e] ? B.delay_fraction_q[j]
+                                                       : fraction_one - B.delay_fraction_q[j];
         } else {
             const float phi = B.delay_fraction[j];
-            const float value = order.late[e] ? phi : 1.0f - phi;  // x phi, x (1 - phi), x = 1
-            if (value == 1.0f)
-                for (size_t k = 0; k < L.n_out; ++k) I[k] = I[k] + row[k];
-            else
-                for (size_t k = 0; k < L.n_out; ++k) I[k] = I[k] + value * row[k];
+            scratch.values[count++] = order.late[e] ? phi : 1.0f - phi;  // x phi, x (1 - phi)
         }
     }
+    if (count == 0) return;
     if constexpr (is_fixed_v<V>) {
-        if (any)
-            for (size_t k = 0; k < L.n_out; ++k)
-                I[k] += (scratch[k] + fraction_one / 2) >> fraction_bits;
+        for (size_t k = 0; k < L.n_out; ++k) scratch.sums[k] = 0;
+        gather_rows(L.weight, L.n_out, scratch.units, scratch.fractions, count, scratch.sums);
+        for (size_t k = 0; k < L.n_out; ++k)
+            I[k] += (scratch.sums[k] + fraction_one / 2) >> fraction_bits;
     } else {
-        (void)scratch;
-        (void)any;
+        gather_rows(L.weight, L.n_out, scratch.units, scratch.values, count, I);
     }
 }
 
