@@ -1852,6 +1852,9 @@ struct lif {
         }
         S threshold(std::size_t j) const { return theta_.values()[j]; }
 
+        /// The leak per step of every neuron (after prepare): the firmware export reads it.
+        const S* beta() const { return leak_.beta(); }
+
     private:
         params p_{};
         std::size_t n_ = 0;
@@ -3094,6 +3097,9 @@ struct readout {
         S propagate(std::size_t j, S v, double elapsed_ms) const {
             return static_cast<S>(static_cast<double>(v) * std::exp(-elapsed_ms / leak_.tau_ms(j)));
         }
+
+        /// The leak per step of every neuron (after prepare): the firmware export reads it.
+        const S* beta() const { return leak_.beta(); }
 
     private:
         params p_{};
