@@ -9,6 +9,8 @@ testing=(doctest-dev libhdf5-dev libcli11-dev nlohmann-json3-dev python3 python3
          python3-h5py python3-torch)
 # The fuzz smoke runs of scripts/test.sh (scripts/fuzz.sh): clang++ and libFuzzer.
 testing+=(clang libclang-rt-14-dev)
+# The firmware tests: Cortex-M4F cross compiler, newlib (semihosting) and QEMU's mps2 boards.
+testing+=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
 demo=(libhdf5-dev libcli11-dev nlohmann-json3-dev librsvg2-bin)
 # bench: Google Benchmark, and the PyTorch baseline with a real BLAS (OpenBLAS, and
 # threadpoolctl to report which kernel ran); never part of the test profile.

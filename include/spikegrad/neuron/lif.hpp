@@ -153,6 +153,9 @@ struct lif {
         }
         S threshold(std::size_t j) const { return theta_.values()[j]; }
 
+        /// The leak per step of every neuron (after prepare): the firmware export reads it.
+        const S* beta() const { return leak_.beta(); }
+
     private:
         params p_{};
         std::size_t n_ = 0;

@@ -85,6 +85,9 @@ struct readout {
             return static_cast<S>(static_cast<double>(v) * std::exp(-elapsed_ms / leak_.tau_ms(j)));
         }
 
+        /// The leak per step of every neuron (after prepare): the firmware export reads it.
+        const S* beta() const { return leak_.beta(); }
+
     private:
         params p_{};
         std::size_t n_ = 0;

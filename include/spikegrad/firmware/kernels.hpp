@@ -1,0 +1,349 @@
+// spikegrad firmware: the per-step kernels of the firmware engine over one layer's parameters
+// (layer_params), scalar loops only. Shared by the compile-time engine (firmware/engine.hpp) and
+// the host's run-time copy that export_firmware uses to measure a quantised model's accuracy.
+//
+// The float kernels repeat the host engine's forward pass operation by operation: the LIF and
+// readout steps of neuron/lif.hpp and neuron/readout.hpp, the event-row sums of
+// synapse/dense.hpp (bias, then each event's row in event order) and the event order of
+// delay/axonal.hpp. Freestanding C++17: no heap, no exceptions, no RTTI, no iostream.
+#pragma once
+
+// The C headers every freestanding compiler provides (no C++ standard library needed: Debian's
+// gcc-arm-none-eabi comes without libstdc++).
+#include <stddef.h>
+#include <stdint.h>
+
+namespace spikegrad::firmware {
+
+namespace meta {
+template <class A, class B>
+inline constexpr bool is_same = false;
+template <class A>
+inline constexpr bool is_same<A, A> = true;
+template <bool C, class A, class B>
+struct conditional {
+    using type = A;
+};
+template <class A, class B>
+struct conditional<false, A, B> {
+    using type = B;
+};
+template <bool C, class A, class B>
+using conditional_t = typename conditional<C, A, B>::type;
+/// The element type of a pointer to const T: T.
+template <class P>
+struct pointee;
+template <class T>
+struct pointee<const T*> {
+    using type = T;
+};
+template <class T>
+struct pointee<const T* const> {
+    using type = T;
+};
+}  // namespace meta
+
+/// How a model's numbers are stored: IEEE float, or fixed point with int16 / int8 weights
+/// (membranes, currents, biases and thresholds are int32 in units of the layer's weight scale).
+enum class number_format : uint8_t { float32, int16, int8 };
+/// The fixed-point membrane leak: v * beta (beta in Q decay_bits, rounded half up), or
+/// v - (v >> shift) (the bit-shift decay of Xylo-class hardware, beta = 1 - 2^-shift).
+enum class decay_kind : uint8_t { multiply, shift };
+enum class neuron_kind : uint8_t { lif, readout };
+enum class reset_kind : uint8_t { subtract, zero };
+/// How the last layer's record becomes class scores (the losses' scores() in loss/): the
+/// final membrane, its maximum or mean over time, or the output spike count.
+enum class score_rule : uint8_t { last, max, mean, count };
+
+/// Delay fractions in fixed point: Q7 (128 = one whole step).
+inline constexpr int32_t fraction_one = 128;
+inline constexpr int fraction_bits = 7;
+
+/// One layer's parameters. W: the weight type (float, int16_t, int8_t); V: membranes,
+/// currents, biases and thresholds (float, or int32 in units of the weight scale).
+template <class W, class V>
+struct layer_params {
+    size_t n_in = 0, n_out = 0;
+    neuron_kind neuron = neuron_kind::lif;
+    reset_kind reset = reset_kind::subtract;
+    bool has_bias = false;
+    bool delayed = false;
+    const W* weight = nullptr;      // [n_in][n_out]: an input event adds one row
+    const V* bias = nullptr;        // [n_out]
+    const V* threshold = nullptr;   // [n_out] (lif)
+    const float* beta = nullptr;    // [n_out] float format: exp(-dt / tau)
+    decay_kind decay = decay_kind::multiply;
+    int decay_bits = 15;
+    const int32_t* decay_factor = nullptr;  // [n_out] beta in Q decay_bits
+    const uint8_t* decay_shift = nullptr;   // [n_out]
+    const uint16_t* delay_whole = nullptr;  // [n_out] whole steps k
+    const float* delay_fraction = nullptr;       // [n_out] float format: phi in [0, 1)
+    const uint8_t* delay_fraction_q = nullptr;  // [n_out] fixed point: phi in Q7
+    /// Fixed point: real value = integer * scale (for reports and printing).
+    float scale = 1.0f;
+};
+
+template <class V>
+inline constexpr bool is_fixed_v = !meta::is_same<V, float>;
+
+inline constexpr size_t words_for(size_t n) { return (n + 31) / 32; }
+
+template <class W, class V>
+constexpr bool has_fraction(const layer_params<W, V>& L, size_t j) {
+    if constexpr (is_fixed_v<V>)
+        return L.delay_fraction_q[j] != 0;
+    else
+        return L.delay_fraction[j] != 0.0f;
+}
+
+/// Spikes a delayed layer keeps: ages 0 .. max k + 1.
+template <class W, class V>
+constexpr size_t history_depth(const layer_params<W, V>& L) {
+    if (!L.delayed) return 1;
+    size_t oldest = 0;
+    for (size_t j = 0; j < L.n_out; ++j)
+        if (size_t(L.delay_whole[j]) + 1 > oldest) oldest = size_t(L.delay_whole[j]) + 1;
+    return oldest + 1;
+}
+
+/// The delayed events a layer's successor receives at one step, in the host's order
+/// (delay/axonal.hpp's counting sort): source step ascending (age descending), then neuron
+/// ascending. Neuron j contributes phi_j from age k_j + 1 (when phi_j != 0) and 1 - phi_j from
+/// age k_j. Writes at most 2 n_out entries; returns their number.
+template <class W, class V>
+constexpr size_t build_delay_order(const layer_params<W, V>& L, uint16_t* unit,
+                                        uint16_t* age, uint8_t* late) {
+    size_t count = 0;
+    for (size_t a = history_depth(L); a-- > 0;)
+        for (size_t j = 0; j < L.n_out; ++j) {
+            if (has_fraction(L, j) && size_t(L.delay_whole[j]) + 1 == a) {
+                unit[count] = static_cast<uint16_t>(j);
+                age[count] = static_cast<uint16_t>(a);
+                late[count++] = 1;
+            }
+            if (L.delay_whole[j] == a) {
+                unit[count] = static_cast<uint16_t>(j);
+                age[count] = static_cast<uint16_t>(a);
+                late[count++] = 0;
+            }
+        }
+    return count;
+}
+
+/// A layer's delayed-event order (see build_delay_order) with its storage.
+struct delay_order_view {
+    const uint16_t* unit = nullptr;
+    const uint16_t* age = nullptr;
+    const uint8_t* late = nullptr;
+    size_t count = 0;
+};
+
+/// A layer's spike history: depth rows of words bits, row t % depth holding step t's spikes.
+struct history_view {
+    uint32_t* bits = nullptr;
+    size_t depth = 1, words = 1;
+    uint32_t* row(uint32_t t) const { return bits + (t % depth) * words; }
+    bool spiked(uint32_t t, size_t j) const { return (row(t)[j / 32] >> (j % 32)) & 1u; }
+};
+
+namespace kernels {
+
+/// The leak of one fixed-point membrane.
+template <class W, class V>
+inline int32_t decay(const layer_params<W, V>& L, int32_t v, size_t j) {
+    if (L.decay == decay_kind::shift) return v - (v >> L.decay_shift[j]);
+    const int64_t p = static_cast<int64_t>(v) * L.decay_factor[j] +
+                           (int64_t(1) << (L.decay_bits - 1));
+    return static_cast<int32_t>(p >> L.decay_bits);
+}
+
+/// I = bias (or 0).
+template <class W, class V>
+inline void begin_currents(const layer_params<W, V>& L, V* I) {
+    for (size_t j = 0; j < L.n_out; ++j) I[j] = L.has_bias ? L.bias[j] : V(0);
+}
+
+/// Scratch of one step's currents, sized for the widest layer n: the events of the layer below
+/// (2 n units and values: a delayed neuron sends two) and n fixed-point sums.
+struct step_scratch {
+    uint16_t* units = nullptr;
+    float* values = nullptr;
+    int32_t* fractions = nullptr;
+    int32_t* sums = nullptr;
+};
+
+/// Output columns summed in registers at a time (16 floats: 4 SSE or 2 AVX registers, half
+/// the FPv4 register file of a Cortex-M4F).
+inline constexpr size_t block_columns = 16;
+
+/// out[j, j + B) += sum_e value_e W[unit_e, j, j + B), summed in registers event by event, so
+/// each column's sum has the host's order (bias, then the events one after the other).
+template <size_t B, class W, class A, class Value>
+inline void gather_block(const W* weight, size_t n, size_t j, const uint16_t* units,
+                         const Value* values, size_t count, A* out) {
+    A acc[B];
+    for (size_t u = 0; u < B; ++u) acc[u] = out[j + u];
+    for (size_t e = 0; e < count; ++e) {
+        const W* row = weight + size_t(units[e]) * n + j;
+        if (values) {
+            const Value a = values[e];
+            for (size_t u = 0; u < B; ++u) acc[u] = acc[u] + a * row[u];
+        } else {
+            for (size_t u = 0; u < B; ++u) acc[u] = acc[u] + row[u];
+        }
+    }
+    for (size_t u = 0; u < B; ++u) out[j + u] = acc[u];
+}
+
+/// out[0, n) += sum_e (value_e) W[unit_e, :] (values == nullptr: every value is 1).
+template <class W, class A, class Value>
+inline void gather_rows(const W* weight, size_t n, const uint16_t* units, const Value* values,
+                        size_t count, A* out) {
+    size_t j = 0;
+    for (; j + block_columns <= n; j += block_columns)
+        gather_block<block_columns>(weight, n, j, units, values, count, out);
+    for (; j + 4 <= n; j += 4) gather_block<4>(weight, n, j, units, values, count, out);
+    for (; j < n; ++j) gather_block<1>(weight, n, j, units, values, count, out);
+}
+
+/// I += W[e, :] for the step's input events, in their order.
+template <class W, class V>
+inline void event_currents(const layer_params<W, V>& L, const uint16_t* units, size_t count,
+                           V* I) {
+    gather_rows(L.weight, L.n_out, units, static_cast<const V*>(nullptr), count, I);
+}
+
+/// I += W[j, :] for the spikes of the layer below at step t, neuron ascending.
+template <class W, class V>
+inline void spike_currents(const layer_params<W, V>& L, const history_view& below, uint32_t t,
+                           V* I, const step_scratch& scratch) {
+    const uint32_t* bits = below.row(t);
+    size_t count = 0;
+    for (size_t w = 0; w < below.words; ++w)
+        for (uint32_t m = bits[w]; m; m &= m - 1)
+            scratch.units[count++] = static_cast<uint16_t>(w * 32 + size_t(__builtin_ctz(m)));
+    gather_rows(L.weight, L.n_out, scratch.units, static_cast<const V*>(nullptr), count, I);
+}
+
+/// The currents from the delayed spikes of the layer below (its params `B`, its history and
+/// delay order). Float adds value * W[j, :] event by event as synapse/dense.hpp does (a value
+/// of 1 multiplies exactly); fixed point sums fraction (Q7) * W[j, :] in int32 and rounds the
+/// sum back to weight units.
+template <class W, class V, class BW>
+inline void delayed_currents(const layer_params<W, V>& L, const layer_params<BW, V>& B,
+                             const history_view& below, const delay_order_view& order,
+                             uint32_t t, V* I, const step_scratch& scratch) {
+    size_t count = 0;
+    for (size_t e = 0; e < order.count; ++e) {
+        const size_t j = order.unit[e], a = order.age[e];
+        if (a > t || !below.spiked(t - static_cast<uint32_t>(a), j)) continue;
+        scratch.units[count] = static_cast<uint16_t>(j);
+        if constexpr (is_fixed_v<V>) {
+            scratch.fractions[count++] = order.late[e] ? B.delay_fraction_q[j]
+                                                       : fraction_one - B.delay_fraction_q[j];
+        } else {
+            const float phi = B.delay_fraction[j];
+            scratch.values[count++] = order.late[e] ? phi : 1.0f - phi;  // x phi, x (1 - phi)
+        }
+    }
+    if (count == 0) return;
+    if constexpr (is_fixed_v<V>) {
+        for (size_t k = 0; k < L.n_out; ++k) scratch.sums[k] = 0;
+        gather_rows(L.weight, L.n_out, scratch.units, scratch.fractions, count, scratch.sums);
+        for (size_t k = 0; k < L.n_out; ++k)
+            I[k] += (scratch.sums[k] + fraction_one / 2) >> fraction_bits;
+    } else {
+        gather_rows(L.weight, L.n_out, scratch.units, scratch.values, count, I);
+    }
+}
+
+/// neuron/lif.hpp's step: v = I + beta v' - theta s' (subtract) or I + beta (1 - s') v'
+/// (zero); s = v >= theta. Float keeps x = v - theta (the host's trace) in `membrane`, fixed
+/// point v. `history` gets this step's spikes in row t.
+template <class W, class V>
+inline void lif_step(const layer_params<W, V>& L, const V* I, V* membrane,
+                     const history_view& history, uint32_t t) {
+    const uint32_t* before = history.row(t + static_cast<uint32_t>(history.depth) - 1);
+    uint32_t* now = history.row(t);
+    uint32_t word = 0;
+    for (size_t j = 0; j < L.n_out; ++j) {
+        const bool spiked = t > 0 && ((before[j / 32] >> (j % 32)) & 1u);
+        bool fires;
+        if constexpr (is_fixed_v<V>) {
+            const int32_t th = L.threshold[j];
+            int32_t v = I[j];
+            if (t > 0) {
+                if (L.reset == reset_kind::subtract)
+                    v = v + decay(L, membrane[j], j) - (spiked ? th : 0);
+                else if (!spiked)
+                    v = v + decay(L, membrane[j], j);
+            }
+            membrane[j] = v;
+            fires = v >= th;
+        } else {
+            (void)spiked;
+            const float th = L.threshold[j];
+            float v = I[j];
+            if (t > 0) {
+                const float xp = membrane[j];
+                const float vp = xp + th;
+                const float sp = xp >= 0.0f ? 1.0f : 0.0f;
+                if (L.reset == reset_kind::subtract)
+                    v = v + L.beta[j] * vp - th * sp;
+                else
+                    v = v + L.beta[j] * (1.0f - sp) * vp;
+            }
+            const float x = v - th;
+            membrane[j] = x;
+            fires = x >= 0.0f;
+        }
+        if (fires) word |= 1u << (j % 32);
+        if (j % 32 == 31 || j + 1 == L.n_out) {
+            now[j / 32] = word;
+            word = 0;
+        }
+    }
+}
+
+/// neuron/readout.hpp's step: v = I + beta v'.
+template <class W, class V>
+inline void readout_step(const layer_params<W, V>& L, const V* I, V* membrane, uint32_t t) {
+    for (size_t j = 0; j < L.n_out; ++j) {
+        if constexpr (is_fixed_v<V>)
+            membrane[j] = t > 0 ? I[j] + decay(L, membrane[j], j) : I[j];
+        else
+            membrane[j] = t > 0 ? I[j] + L.beta[j] * membrane[j] : I[j];
+    }
+}
+
+/// Scores after step t (the losses' scores(): float sums in the host's order; fixed point
+/// sums in int64, the mean left undivided).
+template <class Score, class V>
+inline void accumulate_scores(score_rule rule, size_t n, const V* membrane,
+                              const uint32_t* spikes, uint32_t t, Score* scores) {
+    for (size_t i = 0; i < n; ++i) {
+        const Score v = static_cast<Score>(membrane[i]);
+        switch (rule) {
+        case score_rule::last: scores[i] = v; break;
+        // std::max(out, v) keeps out unless out < v (loss/cross_entropy.hpp).
+        case score_rule::max: scores[i] = (t == 0 || scores[i] < v) ? v : scores[i]; break;
+        case score_rule::mean: scores[i] = (t == 0 ? Score(0) : scores[i]) + v; break;
+        case score_rule::count:
+            scores[i] = (t == 0 ? Score(0) : scores[i]) +
+                        Score(((spikes[i / 32] >> (i % 32)) & 1u) ? 1 : 0);
+            break;
+        }
+    }
+}
+
+/// The first index of the largest score (the host's argmax).
+template <class Score>
+inline size_t argmax(const Score* scores, size_t n) {
+    size_t k = 0;
+    for (size_t i = 1; i < n; ++i)
+        if (scores[i] > scores[k]) k = i;
+    return k;
+}
+
+}  // namespace kernels
+}  // namespace spikegrad::firmware
