@@ -558,7 +558,7 @@ inline nir_graph read_nir_graph(const std::string& path) {
     return g;
 }
 
-/// Writes a graph in NIR's layout (version, node/type, node/nodes/<name>/..., node/edges);
+/// Writes a graph in NIR's layout (`version`, `node/type`, `node/nodes/<name>/...`, `node/edges`);
 /// every array as float64, `shape` of Input/Output as int64.
 inline void write_nir_graph(const nir_graph& g, const std::string& path) {
     namespace h5 = detail::h5;
@@ -761,7 +761,7 @@ Net read_nir(const std::string& path, double dt_ms) {
 
 /// The NIR graph of a network: Input, then per layer an Affine (with bias) or Linear, a LIF /
 /// CubaLIF / LI and, for a delayed layer, a Delay; then Output. nir_error for what NIR cannot
-/// express: subtractive reset ("layer<k>"), neurons other than lif, cuba_lif, readout.
+/// express: subtractive reset (node `layer<k>`), neurons other than lif, cuba_lif, readout.
 template <class Net>
 nir_graph nir_from_network(const Net& net, const nir_options& options) {
     static_assert(detail::nir::is_network<Net>::value,

@@ -1,7 +1,8 @@
-// spikegrad: checkpoints. A binary file holding the architecture string, the parameter table
-// (names, kinds, shapes, bounds), the values and, optionally, the optimiser state, closed by
-// a 64-bit FNV-1a checksum. Written to a temporary file and renamed; a file of another
-// architecture, a truncated or a corrupted file raises io_error naming the file and the cause.
+/// \file
+/// spikegrad: checkpoints. A binary file holding the architecture string, the parameter table
+/// (names, kinds, shapes, bounds), the values and, optionally, the optimiser state, closed by
+/// a 64-bit FNV-1a checksum. Written to a temporary file and renamed; a file of another
+/// architecture, a truncated or a corrupted file raises io_error naming the file and the cause.
 #pragma once
 
 #include "../core/error.hpp"
@@ -22,6 +23,7 @@ namespace detail {
 
 inline constexpr char checkpoint_magic[8] = {'S', 'P', 'K', 'G', 'R', 'A', 'D', '1'};
 
+/// Builds a checkpoint's bytes: magic, sections of trivially copyable values and strings.
 class checkpoint_writer {
 public:
     template <class T>
@@ -61,6 +63,7 @@ private:
     std::string buffer_;
 };
 
+/// Reads a checkpoint's bytes back, with io_error naming the file and what is short or wrong.
 class checkpoint_reader {
 public:
     checkpoint_reader(std::string data, std::string path) : data_(std::move(data)), path_(std::move(path)) {}
