@@ -174,7 +174,7 @@ void run_paper_lif(nir_discretisation method, const tensor<double, 2>& csv,
 
 }  // namespace
 
-TEST_CASE("nir: lif_norse.nir read with the exact discretisation reproduces the NIR paper's exact LIF simulation") {
+TEST_CASE("lif_norse.nir read with the exact discretisation reproduces the NIR paper's exact LIF simulation") {
     const auto csv = paper_trace("lif_exact.csv");
     std::vector<double> v;
     std::vector<int> spikes;
@@ -200,7 +200,7 @@ TEST_CASE("nir: lif_norse.nir read with the exact discretisation reproduces the 
     CHECK(worst > 0.006);  // the in-step remainder is there, and is all that differs
 }
 
-TEST_CASE("nir: lif_norse.nir read with forward Euler reproduces Norse's own run of it") {
+TEST_CASE("lif_norse.nir read with forward Euler reproduces Norse's own run of it") {
     const auto csv = paper_trace("lif_norse.csv");
     std::vector<double> v;
     std::vector<int> spikes;
@@ -211,7 +211,7 @@ TEST_CASE("nir: lif_norse.nir read with forward Euler reproduces Norse's own run
     }
 }
 
-TEST_CASE("nir: every feed-forward reference file runs as a NumPy simulation of its NIR equations") {
+TEST_CASE("every feed-forward reference file runs as a NumPy simulation of its NIR equations") {
     for (const auto method : {nir_discretisation::exact, nir_discretisation::forward_euler}) {
         const nir_options o{.dt_ms = 0.1, .discretisation = method};
         for (const char* name : {"lif_norse.nir", "lif_rockpool.nir"}) {
@@ -226,7 +226,7 @@ TEST_CASE("nir: every feed-forward reference file runs as a NumPy simulation of 
     }
 }
 
-TEST_CASE("nir: the recurrent braille graphs are refused naming the recurrent edge") {
+TEST_CASE("the recurrent braille graphs are refused naming the recurrent edge") {
     for (const char* name : {"braille_noDelay_bias_zero.nir", "braille_noDelay_noBias_subtract.nir"}) {
         const auto graph = read_nir_graph(data_dir + name);
         try {
@@ -241,7 +241,7 @@ TEST_CASE("nir: the recurrent braille graphs are refused naming the recurrent ed
     }
 }
 
-TEST_CASE("nir: the convolutional sinabs graph is refused naming its first node, a Conv2d") {
+TEST_CASE("the convolutional sinabs graph is refused naming its first node, a Conv2d") {
     try {
         (void)read_nir<two_lif>(data_dir + "cnn_sinabs.nir", 1.0);
         FAIL("no error");
@@ -251,7 +251,7 @@ TEST_CASE("nir: the convolutional sinabs graph is refused naming its first node,
     }
 }
 
-TEST_CASE("nir: a file written by h5py by hand (CubaLIF, Delay, LI, gzip, float32) runs as NumPy's simulation of it") {
+TEST_CASE("a file written by h5py by hand (CubaLIF, Delay, LI, gzip, float32) runs as NumPy's simulation of it") {
     const std::string file = (scratch() / "by_hand.nir").string();
     python("make " + file);
     for (const auto method : {nir_discretisation::exact, nir_discretisation::forward_euler}) {
@@ -278,7 +278,7 @@ TEST_CASE("nir: a file written by h5py by hand (CubaLIF, Delay, LI, gzip, float3
     }
 }
 
-TEST_CASE("nir: our network with delays written and read back gives identical outputs, and NumPy reads the file as we do") {
+TEST_CASE("our network with delays written and read back gives identical outputs, and NumPy reads the file as we do") {
     network_options n{.dt_ms = 0.5, .seed = 11, .threads = 1};
     dense<lif, fast_sigmoid, axonal_delay>::options first{};
     first.neuron = {.tau_ms = 8.0, .theta = 0.6, .reset = reset_mode::zero,
@@ -346,7 +346,7 @@ TEST_CASE("nir: our network with delays written and read back gives identical ou
     CHECK(g.find("layer0.delay")->at("delay").values[1] == doctest::Approx(1.25 * 0.5e-3));
 }
 
-TEST_CASE("nir: writing a subtractive-reset LIF raises nir_error naming the layer") {
+TEST_CASE("writing a subtractive-reset LIF raises nir_error naming the layer") {
     two_lif net({2, 3, 2});  // reset_mode::subtract is the default
     try {
         write_nir(net, (scratch() / "subtract.nir").string(), 1.0);
@@ -357,7 +357,7 @@ TEST_CASE("nir: writing a subtractive-reset LIF raises nir_error naming the laye
     }
 }
 
-TEST_CASE("nir: a nonzero v_reset, mismatched sizes and forward Euler with dt >= tau raise nir_error naming the node") {
+TEST_CASE("a nonzero v_reset, mismatched sizes and forward Euler with dt >= tau raise nir_error naming the node") {
     auto graph = read_nir_graph(data_dir + "two_lif_neurons.nir");
     const auto edit = [&](const std::string& node, const std::string& key, nir_array value) {
         auto copy = graph;
