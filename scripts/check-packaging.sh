@@ -24,6 +24,10 @@ case "${1:-}" in
     c++ tests/consumer/main.cpp -o "$scratch/consumer" \
         -DSPIKEGRAD_PACKAGE_VERSION="\"$version\"" $cflags $(pkg-config --libs spikegrad)
     "$scratch/consumer"
+    if [[ -f $prefix/share/pkgconfig/spikegrad-hdf5.pc ]]; then
+      pkg-config --cflags --libs spikegrad-hdf5 | grep -q -- -lhdf5 ||
+        { echo "check-packaging: spikegrad-hdf5.pc does not give the HDF5 library" >&2; exit 1; }
+    fi
     doc=$prefix/share/doc/spikegrad
     for file in README.md CHANGELOG.md design.md examples/quickstart.cpp examples/CMakeLists.txt; do
       [[ -f $doc/$file ]] || { echo "check-packaging: $doc/$file was not installed" >&2; exit 1; }

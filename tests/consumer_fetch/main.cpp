@@ -1,10 +1,11 @@
-// Built against spikegrad taken with FetchContent: trains a few steps and checks that it learns;
-// where the HDF5 module is there, writes the model as NIR and reads it back.
+// Built against spikegrad taken with FetchContent: runs a small network forward; where the
+// HDF5 module is there, writes it as NIR, reads it back and checks the outputs are the same.
 #include <spikegrad/spikegrad.hpp>
 #if CONSUMER_HAS_NIR
 #include <spikegrad/io/nir.hpp>
 #endif
 
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -13,27 +14,18 @@ int main() {
     using net_t = network<dense<lif>, dense<readout>>;
     dense<lif>::options hidden{.init_scale = 3.0};
     hidden.neuron.reset = reset_mode::zero;  // NIR's reset
-    net_t net({4, 8, 2}, {.seed = 1}, hidden, {});
-    event_batch batch(20, 4, 2);
-    for (std::int32_t b = 0; b < 8; ++b) {
-        const std::uint32_t unit = b % 2 == 0 ? 0u : 3u;
-        batch.add_sample(std::vector<std::uint32_t>{2, 5, 9},
-                         std::vector<std::uint32_t>{unit, unit, unit}, {}, b % 2);
-    }
-    trainer<net_t, final_membrane_cross_entropy, adam> fit(
-        net, {.lr = 0.05, .epochs = 30, .batch = 8, .progress = progress_mode::quiet});
-    const double before = fit.evaluate(batch).loss();
-    fit.run(batch);
-    const double after = fit.evaluate(batch).loss();
-    std::printf("consumer_fetch: spikegrad %s, loss %.4f -> %.4f\n", SPIKEGRAD_VERSION_STRING,
-                before, after);
-    if (!(after < before)) return 1;
+    const net_t net({4, 8, 2}, {.seed = 1}, hidden, {});
+    event_batch batch(20, 4);
+    batch.add_sample(std::vector<std::uint32_t>{2, 5, 9}, std::vector<std::uint32_t>{0, 3, 1});
+    const auto out = net.forward(batch);
+    std::printf("consumer_fetch: spikegrad %s, readout [%zu, %zu, %zu]\n", SPIKEGRAD_VERSION_STRING,
+                out.shape(0), out.shape(1), out.shape(2));
+    if (out.shape(1) != 20 || out.shape(2) != 2) return 1;
 #if CONSUMER_HAS_NIR
     write_nir(net, "consumer_fetch.nir", 1.0);
-    const auto back = read_nir<net_t>("consumer_fetch.nir", 1.0);
-    const auto a = net.forward(batch), b = back.forward(batch);
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::abs(a.data()[i] - b.data()[i]) > 1e-5f) return 2;
+    const auto back = read_nir<net_t>("consumer_fetch.nir", 1.0).forward(batch);
+    for (std::size_t i = 0; i < out.size(); ++i)
+        if (std::abs(out.data()[i] - back.data()[i]) > 1e-5f) return 2;
     std::printf("consumer_fetch: NIR round trip gives the same outputs\n");
 #endif
     return 0;

@@ -343,7 +343,7 @@ TEST_CASE("our network with delays written and read back gives identical outputs
     const auto& store = back.parameters();
     CHECK(store.values(store.find("layer0.delay"))[1] == doctest::Approx(1.25).epsilon(1e-6));
     const auto g = read_nir_graph(file);
-    CHECK(g.find("layer0.delay")->at("delay").values[1] == doctest::Approx(1.25 * 0.5e-3));
+    CHECK(g.find("layer0_delay")->at("delay").values[1] == doctest::Approx(1.25 * 0.5e-3));
 }
 
 TEST_CASE("writing a subtractive-reset LIF raises nir_error naming the layer") {

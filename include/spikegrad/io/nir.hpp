@@ -807,7 +807,7 @@ nir_graph nir_from_network(const Net& net, const nir_options& options) {
         using S = typename Net::scalar_type;
         // Weights: spikegrad [n_in, n_out] -> NIR [out, in].
         const auto w = values(prefix + ".weight");
-        nir_node syn{prefix + (layer.synapse().has_bias() ? ".affine" : ".linear"),
+        nir_node syn{prefix + (layer.synapse().has_bias() ? "_affine" : "_linear"),
                      layer.synapse().has_bias() ? "Affine" : "Linear", {}};
         nir_array weight;
         weight.shape = {n, n_in};
@@ -837,38 +837,33 @@ nir_graph nir_from_network(const Net& net, const nir_options& options) {
                                               : std::vector<double>(n, p.theta);
         };
         nir_node neuron{prefix, "", {}};
+        const std::vector<double> zeros(n, 0.0);
+        // The membrane's fields; theta only for spiking neurons (then v_reset 0 too).
+        const auto membrane = [&](const char* type, const char* suffix, const char* tau_key,
+                                  double tau_ms, const std::vector<double>* theta) {
+            const auto [tau, r] = leak_of(tau_ms);
+            neuron.type = type;
+            neuron.name += suffix;
+            neuron.arrays[tau_key] = array(tau);
+            neuron.arrays["r"] = array(r);
+            neuron.arrays["v_leak"] = array(zeros);
+            if (!theta) return;
+            neuron.arrays["v_threshold"] = array(*theta);
+            neuron.arrays["v_reset"] = array(zeros);
+        };
         if constexpr (std::is_same_v<Neuron, cuba_lif::dynamics<S>>) {
             const auto& p = opts.neuron;
             const auto theta = threshold_of(p.membrane);
-            auto [tau, r] = leak_of(p.membrane.tau_ms);
+            membrane("CubaLIF", "_cuba_lif", "tau_mem", p.membrane.tau_ms, &theta);
             const auto [tau_syn, w_in] =
                 continuous(std::exp(-options.dt_ms / p.tau_syn_ms), options);
-            neuron.name += ".cuba_lif";
-            neuron.type = "CubaLIF";
-            neuron.arrays["tau_mem"] = array(tau);
             neuron.arrays["tau_syn"] = array(std::vector<double>(n, tau_syn));
-            neuron.arrays["r"] = array(r);
             neuron.arrays["w_in"] = array(std::vector<double>(n, w_in));
-            neuron.arrays["v_leak"] = array(std::vector<double>(n, 0.0));
-            neuron.arrays["v_threshold"] = array(theta);
-            neuron.arrays["v_reset"] = array(std::vector<double>(n, 0.0));
         } else if constexpr (std::is_same_v<Neuron, lif::dynamics<S>>) {
             const auto theta = threshold_of(opts.neuron);
-            auto [tau, r] = leak_of(opts.neuron.tau_ms);
-            neuron.name += ".lif";
-            neuron.type = "LIF";
-            neuron.arrays["tau"] = array(tau);
-            neuron.arrays["r"] = array(r);
-            neuron.arrays["v_leak"] = array(std::vector<double>(n, 0.0));
-            neuron.arrays["v_threshold"] = array(theta);
-            neuron.arrays["v_reset"] = array(std::vector<double>(n, 0.0));
+            membrane("LIF", "_lif", "tau", opts.neuron.tau_ms, &theta);
         } else if constexpr (std::is_same_v<Neuron, readout::dynamics<S>>) {
-            auto [tau, r] = leak_of(opts.neuron.tau_ms);
-            neuron.name += ".li";
-            neuron.type = "LI";
-            neuron.arrays["tau"] = array(tau);
-            neuron.arrays["r"] = array(r);
-            neuron.arrays["v_leak"] = array(std::vector<double>(n, 0.0));
+            membrane("LI", "_li", "tau", opts.neuron.tau_ms, nullptr);
         } else {
             throw nir_error(prefix, "its neuron has no NIR counterpart (spikegrad writes lif, "
                                     "cuba_lif and readout)");
@@ -877,7 +872,7 @@ nir_graph nir_from_network(const Net& net, const nir_options& options) {
         if (has(prefix + ".delay")) {
             auto d = values(prefix + ".delay");
             for (auto& x : d) x *= options.dt_ms / options.ms_per_unit;
-            nir_node delay{prefix + ".delay", "Delay", {}};
+            nir_node delay{prefix + "_delay", "Delay", {}};
             delay.arrays["delay"] = array(d);
             link(std::move(delay));
         }
