@@ -344,6 +344,12 @@ TEST_CASE("our network with delays written and read back gives identical outputs
     CHECK(store.values(store.find("layer0.delay"))[1] == doctest::Approx(1.25).epsilon(1e-6));
     const auto g = read_nir_graph(file);
     CHECK(g.find("layer0_delay")->at("delay").values[1] == doctest::Approx(1.25 * 0.5e-3));
+    // SLAYER's shift mode delays by floor(d) steps, and the file says so.
+    first.delay.forward = axonal_delay::mode::shift;
+    round_trip_net shifted({5, 6, 4, 3}, n, first, second, third);
+    shifted.parameter("layer0.delay")(1) = 1.75f;
+    const auto shifted_graph = nir_from_network(shifted, nir_options{.dt_ms = 0.5});
+    CHECK(shifted_graph.find("layer0_delay")->at("delay").values[1] == doctest::Approx(0.5e-3));
 }
 
 TEST_CASE("writing a subtractive-reset LIF raises nir_error naming the layer") {

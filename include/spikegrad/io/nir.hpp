@@ -871,7 +871,12 @@ nir_graph nir_from_network(const Net& net, const nir_options& options) {
         link(std::move(neuron));
         if (has(prefix + ".delay")) {
             auto d = values(prefix + ".delay");
-            for (auto& x : d) x *= options.dt_ms / options.ms_per_unit;
+            // SLAYER's shift delays by whole steps only: the file says what the layer does.
+            bool whole_steps = false;
+            if constexpr (requires { opts.delay.forward; })
+                whole_steps = opts.delay.forward == axonal_delay::mode::shift;
+            for (auto& x : d)
+                x = (whole_steps ? std::floor(x) : x) * options.dt_ms / options.ms_per_unit;
             nir_node delay{prefix + "_delay", "Delay", {}};
             delay.arrays["delay"] = array(d);
             link(std::move(delay));
