@@ -354,12 +354,13 @@ inline bool uniform(const std::vector<double>& v) {
 inline mapped_layer map_layer(const nir_layer& l, const nir_options& o) {
     mapped_layer m;
     const std::size_t n = l.n_out;
-    std::vector<double> gain(n), input_gain(n, 1.0);
+    std::vector<double> leak_gain(n), gain(n), input_gain(n, 1.0);  // g, g r, synaptic
     m.tau_ms.resize(n);
     for (std::size_t j = 0; j < n; ++j) {
         const auto [beta, g] = discretise(l.tau[j] * o.ms_per_unit, o, l.neuron_node,
                                           l.neuron == nir_neuron::cuba_lif ? "tau_mem" : "tau");
         m.tau_ms[j] = -o.dt_ms / std::log(beta);
+        leak_gain[j] = g;
         gain[j] = g * l.r[j];
         if (l.v_reset.size() == n && l.v_reset[j] != 0)
             throw nir_error(l.neuron_node, "v_reset " + detail::message(l.v_reset[j]) +
@@ -392,9 +393,8 @@ inline mapped_layer map_layer(const nir_layer& l, const nir_options& o) {
         m.bias.assign(n, 0.0);
         for (std::size_t j = 0; j < n; ++j) {
             const double b = l.bias.empty() ? 0.0 : l.bias[j];
-            const double g = gain[j] / l.r[j];  // g alone, for v_leak
             m.bias[j] = gain[j] * input_gain[j] * b +
-                        (l.neuron == nir_neuron::cuba_lif ? 0.0 : g * l.v_leak[j]);
+                        (l.neuron == nir_neuron::cuba_lif ? 0.0 : leak_gain[j] * l.v_leak[j]);
         }
     }
     if (l.neuron != nir_neuron::li) m.theta = l.v_threshold;
