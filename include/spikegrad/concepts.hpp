@@ -1,6 +1,7 @@
-// spikegrad: the policy concepts. Each states the whole contract a policy must meet, so a
-// policy that does not fit fails with one static_assert sentence naming what it lacks,
-// instead of pages of template errors deep inside a layer.
+/// \file
+/// spikegrad: the policy concepts. Each states the whole contract a policy must meet, so a
+/// policy that does not fit fails with one static_assert sentence naming what it lacks,
+/// instead of pages of template errors deep inside a layer.
 #pragma once
 
 #include "core/parameters.hpp"

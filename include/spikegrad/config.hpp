@@ -1,6 +1,7 @@
-// spikegrad: version, feature macros and the one place that decides how errors are raised.
-// SPIKEGRAD_NO_EXCEPTIONS (firmware builds) turns every raise() into std::abort();
-// SPIKEGRAD_USE_OPENMP is set by the CMake target when OpenMP is found.
+/// \file
+/// spikegrad: version, feature macros and the one place that decides how errors are raised.
+/// SPIKEGRAD_NO_EXCEPTIONS (firmware builds) turns every raise() into std::abort();
+/// SPIKEGRAD_USE_OPENMP is set by the CMake target when OpenMP is found.
 #pragma once
 
 // The one place the version is written: CMakeLists.txt reads these three lines (keep their form,

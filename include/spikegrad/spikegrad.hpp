@@ -1,5 +1,6 @@
-// spikegrad: the umbrella header of the core engine and its trainer (xtensor + xsimd only; no
-// HDF5, no MPI). Data modules (data/...) and file formats (io/npy, csv, json) are opt-in headers.
+/// \file
+/// spikegrad: the umbrella header of the core engine and its trainer (xtensor + xsimd only; no
+/// HDF5, no MPI). Data modules (data/...) and file formats (io/npy, csv, json) are opt-in headers.
 #pragma once
 
 #include "config.hpp"

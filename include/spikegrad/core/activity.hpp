@@ -1,6 +1,7 @@
-// spikegrad: what a spiking layer did over a set of samples: spikes per neuron-step, the
-// neurons that never fired and those that fired on most steps, so a silent or saturated layer
-// is visible at once (in progress lines, training histories and benchmarks).
+/// \file
+/// spikegrad: what a spiking layer did over a set of samples: spikes per neuron-step, the
+/// neurons that never fired and those that fired on most steps, so a silent or saturated layer
+/// is visible at once (in progress lines, training histories and benchmarks).
 #pragma once
 
 #include <algorithm>
@@ -9,6 +10,8 @@
 
 namespace spikegrad {
 
+/// Spikes per neuron of one layer over the samples a network ran (for activity plots and
+/// silent-neuron checks).
 struct layer_activity {
     /// False for a non-spiking readout (nothing to count).
     bool spiking = false;

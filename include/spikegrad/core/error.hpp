@@ -1,6 +1,7 @@
-// spikegrad: the typed exceptions every module raises. One family per kind of failure; the
-// message names the object, the index and the offending value, e.g.
-// "shd: sample 17: unit 731 >= n_units 700 in /spikes/units".
+/// \file
+/// spikegrad: the typed exceptions every module raises. One family per kind of failure; the
+/// message names the object, the index and the offending value, e.g.
+/// "shd: sample 17: unit 731 >= n_units 700 in /spikes/units".
 #pragma once
 
 #include "../config.hpp"

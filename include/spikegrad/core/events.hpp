@@ -1,6 +1,7 @@
-// spikegrad: event_batch, the binned spike input the engine eats. For every (sample, step)
-// it lists the active input units in CSR form, so the first layer's work scales with the
-// number of input spikes (SHD: a few percent of the cells), never with n_units * n_steps.
+/// \file
+/// spikegrad: event_batch, the binned spike input the engine eats. For every (sample, step)
+/// it lists the active input units in CSR form, so the first layer's work scales with the
+/// number of input spikes (SHD: a few percent of the cells), never with n_units * n_steps.
 #pragma once
 
 #include "error.hpp"

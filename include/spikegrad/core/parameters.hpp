@@ -1,7 +1,8 @@
-// spikegrad: the parameter store. Every trainable tensor of a network (weights, biases, time
-// constants, delays) lives in one flat array; layers keep offsets, never pointers, so a copy
-// of a network is a real copy, gradients and optimiser state share the same layout, and a
-// checkpoint is the flat array plus this table of names, shapes and bounds.
+/// \file
+/// spikegrad: the parameter store. Every trainable tensor of a network (weights, biases, time
+/// constants, delays) lives in one flat array; layers keep offsets, never pointers, so a copy
+/// of a network is a real copy, gradients and optimiser state share the same layout, and a
+/// checkpoint is the flat array plus this table of names, shapes and bounds.
 #pragma once
 
 #include "error.hpp"
@@ -30,6 +31,7 @@ inline const char* to_string(parameter_kind kind) {
     return "?";
 }
 
+/// One entry of the parameter table: name, kind, place in the flat array, shape and clamp bounds.
 struct parameter_info {
     std::string name;  // "layer0.weight"
     parameter_kind kind = parameter_kind::weight;
@@ -41,6 +43,8 @@ struct parameter_info {
     double upper = std::numeric_limits<double>::infinity();
 };
 
+/// Every trainable tensor of a network in one flat array, with its table of names, shapes and
+/// bounds.
 template <class Scalar>
 class parameter_store {
 public:

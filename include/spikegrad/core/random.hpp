@@ -1,6 +1,7 @@
-// spikegrad: a seeded random generator whose streams are identical on every machine and
-// compiler. The standard library's distributions are implementation-defined, so the
-// distributions are written here (xoshiro256** engine, seeded through splitmix64).
+/// \file
+/// spikegrad: a seeded random generator whose streams are identical on every machine and
+/// compiler. The standard library's distributions are implementation-defined, so the
+/// distributions are written here (xoshiro256** engine, seeded through splitmix64).
 #pragma once
 
 #include <cmath>

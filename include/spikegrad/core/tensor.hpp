@@ -1,5 +1,6 @@
-// spikegrad: the only header that includes xtensor. Every other header uses these aliases, so
-// an xtensor upgrade (0.26 moved the headers into sub-folders) touches this file alone.
+/// \file
+/// spikegrad: the only header that includes xtensor. Every other header uses these aliases, so
+/// an xtensor upgrade (0.26 moved the headers into sub-folders) touches this file alone.
 #pragma once
 
 #include <xtensor/xadapt.hpp>

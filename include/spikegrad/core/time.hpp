@@ -1,7 +1,8 @@
-// spikegrad: the one owner of time. A dataset's times are in a time_unit; binning turns them
-// into a time_grid (step length dt_ms, n_steps) that the event_batch carries and the network
-// reads; every time constant and delay bound of the public API is in ms and becomes steps
-// here, once (DESIGN section 3, "time has one owner").
+/// \file
+/// spikegrad: the one owner of time. A dataset's times are in a time_unit; binning turns them
+/// into a time_grid (step length dt_ms, n_steps) that the event_batch carries and the network
+/// reads; every time constant and delay bound of the public API is in ms and becomes steps
+/// here, once (DESIGN section 3, "time has one owner").
 #pragma once
 
 #include "error.hpp"

@@ -1,7 +1,8 @@
-// spikegrad: what BPTT keeps per sample and layer: the neuron trace (membrane before reset,
-// [T, n] per channel) and the output spikes as compact index lists (CSR over steps), before
-// and after the axonal delay. Spikes carry values only when they are not all 1 (delays
-// interpolate; smooth test surrogates emit real-valued "spikes").
+/// \file
+/// spikegrad: what BPTT keeps per sample and layer: the neuron trace (membrane before reset,
+/// [T, n] per channel) and the output spikes as compact index lists (CSR over steps), before
+/// and after the axonal delay. Spikes carry values only when they are not all 1 (delays
+/// interpolate; smooth test surrogates emit real-valued "spikes").
 #pragma once
 
 #include "events.hpp"

@@ -1,6 +1,7 @@
-// spikegrad: binning a spike_dataset into the engine's event_batch (SPEC section 6).
-// Default bins are [k dt, (k+1) dt); several spikes of a unit in one bin collapse to one
-// (or are counted, in count mode). The released SHD code's numpy.digitize edges are a variant.
+/// \file
+/// spikegrad: binning a spike_dataset into the engine's event_batch (SPEC section 6).
+/// Default bins are [k dt, (k+1) dt); several spikes of a unit in one bin collapse to one
+/// (or are counted, in count mode). The released SHD code's numpy.digitize edges are a variant.
 #pragma once
 
 #include "../core/events.hpp"
@@ -23,6 +24,7 @@ enum class bin_edges {
     digitize_linspace,
 };
 
+/// How bin_events turns event times into steps: bin width, number of steps, count or binary mode.
 struct binning_options {
     /// Bin width in ms, whatever the dataset's time unit (SHD: 1.4 s / 100 = 14 ms); the
     /// event_batch carries it on to the network, so this is the one place dt is typed.

@@ -1,6 +1,7 @@
-// spikegrad: spike_dataset, the one exchange type of the data modules. Every generator makes
-// one, every transform maps one to a new one, the SHD reader and writer read and write it.
-// Per sample: events (time, unit) sorted by time then unit, and a label.
+/// \file
+/// spikegrad: spike_dataset, the one exchange type of the data modules. Every generator makes
+/// one, every transform maps one to a new one, the SHD reader and writer read and write it.
+/// Per sample: events (time, unit) sorted by time then unit, and a label.
 #pragma once
 
 #include "../core/error.hpp"

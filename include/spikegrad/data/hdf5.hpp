@@ -1,7 +1,8 @@
-// spikegrad: the thin RAII layer over the HDF5 C API that the SHD/SSC reader and writer use:
-// owned identifiers, a quiet error stack turned into messages, variable-length rows freed on
-// every path, and IEEE half conversion done by us (HDF5 1.10 rounds it wrongly). Needs HDF5.
-// In data/, not io/: it serves only the SHD files and keeps data/ -> core/ the only direction.
+/// \file
+/// spikegrad: the thin RAII layer over the HDF5 C API that the SHD/SSC reader and writer use:
+/// owned identifiers, a quiet error stack turned into messages, variable-length rows freed on
+/// every path, and IEEE half conversion done by us (HDF5 1.10 rounds it wrongly). Needs HDF5.
+/// In data/, not io/: it serves only the SHD files and keeps data/ -> core/ the only direction.
 #pragma once
 
 #include <hdf5.h>

@@ -1,7 +1,8 @@
-// spikegrad: reading and writing the Spiking Heidelberg Digits / Spiking Speech Commands files
-// (Cramer, Stradmann, Schemmel, Zenke 2020, IEEE TNNLS; https://zenkelab.org/datasets/) with the
-// HDF5 C API: /spikes/times, /spikes/units (one variable-length row per sample), /labels, /extra.
-// The /extra model is shd_extra.hpp, the HDF5 handles hdf5.hpp; this header includes both.
+/// \file
+/// spikegrad: reading and writing the Spiking Heidelberg Digits / Spiking Speech Commands files
+/// (Cramer, Stradmann, Schemmel, Zenke 2020, IEEE TNNLS; https://zenkelab.org/datasets/) with the
+/// HDF5 C API: /spikes/times, /spikes/units (one variable-length row per sample), /labels, /extra.
+/// The /extra model is shd_extra.hpp, the HDF5 handles hdf5.hpp; this header includes both.
 #pragma once
 
 #include "../core/error.hpp"
@@ -36,6 +37,7 @@ enum class shd_time_type {
     float16,
 };
 
+/// Options of read_shd: input channels, class names, which extra datasets to keep.
 struct shd_read_options {
     /// Input channels; 0 means the root attribute "n_units" when the file has one, else 700
     /// (the cochlea model of SHD and SSC). Units >= n_units raise data_error.
@@ -57,6 +59,7 @@ struct shd_read_options {
     std::function<void(const std::string& message)> warning{};
 };
 
+/// Options of write_shd: the time type on disk and whether class names are written.
 struct shd_write_options {
     shd_time_type time_type = shd_time_type::float32;
     /// Write the dataset's class names as /extra/keys (in the string kind of extra's keys when

@@ -1,6 +1,7 @@
-// spikegrad: the /extra part of an SHD/SSC file as plain data (no HDF5 needed): each dataset
-// with its stored element type and shape, so that it is written back as it was read; speaker
-// ids, class names (keys) and meta_info, and the per-sample selection that subsets use.
+/// \file
+/// spikegrad: the /extra part of an SHD/SSC file as plain data (no HDF5 needed): each dataset
+/// with its stored element type and shape, so that it is written back as it was read; speaker
+/// ids, class names (keys) and meta_info, and the per-sample selection that subsets use.
 #pragma once
 
 #include <cstddef>

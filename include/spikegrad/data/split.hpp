@@ -1,6 +1,7 @@
-// spikegrad: index-based splits of a dataset into train / validation / test (SPEC section 5):
-// the released SHD code's split of a shuffled set by fraction ([0, 0.6), [0.6, 0.75),
-// [0.75, 0.9)), a seeded stratified split, and the merge of published splits into one set.
+/// \file
+/// spikegrad: index-based splits of a dataset into train / validation / test (SPEC section 5):
+/// the released SHD code's split of a shuffled set by fraction ([0, 0.6), [0.6, 0.75),
+/// [0.75, 0.9)), a seeded stratified split, and the merge of published splits into one set.
 #pragma once
 
 #include "../core/error.hpp"

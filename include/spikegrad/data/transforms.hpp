@@ -1,6 +1,7 @@
-// spikegrad: the paper's timing perturbations as pure functions (dataset, parameters, seed)
-// -> new spike_dataset: random replacement (eq. 3, section 2.1), per-spike and per-neuron
-// Gaussian jitter, deletion and time reversal (section 4). Source: Yu, Sun, Goodman 2025.
+/// \file
+/// spikegrad: the paper's timing perturbations as pure functions (dataset, parameters, seed)
+/// -> new spike_dataset: random replacement (eq. 3, section 2.1), per-spike and per-neuron
+/// Gaussian jitter, deletion and time reversal (section 4). Source: Yu, Sun, Goodman 2025.
 #pragma once
 
 #include "../core/error.hpp"
@@ -39,6 +40,7 @@ enum class replacement_mode {
     bernoulli_relocate,
 };
 
+/// Options of the spike-replacement perturbation: the fraction f of spikes moved and how.
 struct replacement_options {
     /// f in [0, 1]: the fraction (exact_count) or probability (bernoulli_relocate) of
     /// spikes moved.
@@ -74,6 +76,7 @@ enum class neuron_jitter_mode {
     released_code,
 };
 
+/// Options of the per-neuron jitter: the shift's standard deviation and distribution.
 struct neuron_jitter_options {
     /// Standard deviation of the per-neuron shift in the dataset's time unit.
     double sigma = 0;

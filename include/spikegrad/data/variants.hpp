@@ -1,7 +1,8 @@
-// spikegrad: the whole -> part -> norm construction of Yu, Sun, Goodman, "Beyond Rate Coding"
-// (arXiv 2507.16043, section 3.1, eqs. 6-9; SPEC section 9), on any spike_dataset: drop the
-// neurons that do not fire in every sample, then equalise per-neuron spike counts across samples.
-// The report as text or JSON: variants_report.hpp.
+/// \file
+/// spikegrad: the whole -> part -> norm construction of Yu, Sun, Goodman, "Beyond Rate Coding"
+/// (arXiv 2507.16043, section 3.1, eqs. 6-9; SPEC section 9), on any spike_dataset: drop the
+/// neurons that do not fire in every sample, then equalise per-neuron spike counts across samples.
+/// The report as text or JSON: variants_report.hpp.
 #pragma once
 
 #include "../core/error.hpp"
@@ -45,6 +46,7 @@ enum class keep_rule {
     at_least_one,
 };
 
+/// Options of the whole/part/norm variant builder (the paper's bad-neuron rule and its limits).
 struct variant_options {
     /// A neuron is bad when it fires fewer than theta times in some sample (paper: 2).
     std::size_t theta = 2;

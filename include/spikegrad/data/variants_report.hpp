@@ -1,5 +1,6 @@
-// spikegrad: the whole -> part -> norm builder's report (variants.hpp) written out: a plain-text
-// table with the figures SPEC section 9 quotes, and JSON with every field for plots and checks.
+/// \file
+/// spikegrad: the whole -> part -> norm builder's report (variants.hpp) written out: a plain-text
+/// table with the figures SPEC section 9 quotes, and JSON with every field for plots and checks.
 #pragma once
 
 #include "../io/json.hpp"

@@ -1,8 +1,10 @@
-// spikegrad: learnable axonal delays, the paper's "SGD-delay" model (SPEC section 3): one
-// non-negative delay d per output neuron, learned in steps of the network's grid (its bound
-// is given in ms and converted once, when the layer is declared), applied to the layer's
-// spikes before the next layer. Default forward: linear interpolation between floor(d) and floor(d) + 1, so the
-// output is continuous in d and its gradient exact; [variant] SLAYER's integer shift.
+/// \file
+/// spikegrad: learnable axonal delays, the paper's "SGD-delay" model (SPEC section 3): one
+/// non-negative delay d per output neuron, learned in steps of the network's grid (its bound
+/// is given in ms and converted once, when the layer is declared), applied to the layer's
+/// spikes before the next layer. Default forward: linear interpolation between floor(d) and
+/// floor(d) + 1, so the
+/// output is continuous in d and its gradient exact; [variant] SLAYER's integer shift.
 #pragma once
 
 #include "../core/error.hpp"
@@ -22,6 +24,7 @@
 
 namespace spikegrad {
 
+/// Delay policy: one learnable non-negative axonal delay per output neuron, in steps.
 struct axonal_delay {
     enum class mode {
         /// y[t] = (1 - phi) x[t - k] + phi x[t - k - 1], k = floor(d), phi = d - k.

@@ -1,5 +1,6 @@
-// spikegrad: the absent delay: a layer's spikes reach the next layer in the same step. Zero
-// cost: no parameters, no buffers, no work.
+/// \file
+/// spikegrad: the absent delay: a layer's spikes reach the next layer in the same step. Zero
+/// cost: no parameters, no buffers, no work.
 #pragma once
 
 #include "../core/random.hpp"
@@ -11,6 +12,7 @@
 
 namespace spikegrad {
 
+/// Delay policy: no delay (the layer's spikes go straight to the next layer).
 struct no_delay {
     struct params {};
 

@@ -1,5 +1,6 @@
-// spikegrad: learned axonal delays for hardware that only has integer delays: round them to
-// the nearest step, export them, and measure what rounding costs in accuracy.
+/// \file
+/// spikegrad: learned axonal delays for hardware that only has integer delays: round them to
+/// the nearest step, export them, and measure what rounding costs in accuracy.
 #pragma once
 
 #include "../core/events.hpp"
@@ -50,6 +51,7 @@ Net with_rounded_delays(const Net& net) {
     return copy;
 }
 
+/// Accuracy and loss of a network before and after its delays are rounded to whole steps.
 struct rounding_report {
     double accuracy = 0, rounded_accuracy = 0;
     double loss = 0, rounded_loss = 0;

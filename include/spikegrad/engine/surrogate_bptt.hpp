@@ -1,7 +1,8 @@
-// spikegrad: the surrogate-gradient BPTT engine (the paper's method) over any neuron's
-// dynamics: a time loop that records each step's trace, and the same loop in reverse through
-// the neuron's step adjoint with the surrogate standing in for dH/dx. The surrogate belongs to
-// this engine: the neuron only says where its spike nonlinearity is (x = v - theta).
+/// \file
+/// spikegrad: the surrogate-gradient BPTT engine (the paper's method) over any neuron's
+/// dynamics: a time loop that records each step's trace, and the same loop in reverse through
+/// the neuron's step adjoint with the surrogate standing in for dH/dx. The surrogate belongs to
+/// this engine: the neuron only says where its spike nonlinearity is (x = v - theta).
 #pragma once
 
 #include "../concepts.hpp"

@@ -1,6 +1,7 @@
-// spikegrad: CSV tables. csv_writer collects a header and rows of strings and numbers (RFC 4180
-// quoting, shortest round-trip numbers, NaN as "nan") and saves them atomically; read_csv returns
-// the header and the rows as strings, with column lookup by name.
+/// \file
+/// spikegrad: CSV tables. csv_writer collects a header and rows of strings and numbers (RFC 4180
+/// quoting, shortest round-trip numbers, NaN as "nan") and saves them atomically; read_csv returns
+/// the header and the rows as strings, with column lookup by name.
 #pragma once
 
 #include "../core/error.hpp"

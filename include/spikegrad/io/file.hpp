@@ -1,5 +1,6 @@
-// spikegrad: writing files so that a crash or an error never leaves a half-written one:
-// content goes to a temporary file beside the target, synced to disk and renamed over it.
+/// \file
+/// spikegrad: writing files so that a crash or an error never leaves a half-written one:
+/// content goes to a temporary file beside the target, synced to disk and renamed over it.
 #pragma once
 
 #include "../core/error.hpp"
@@ -49,7 +50,7 @@ inline int sync_path(const std::string& path, bool folder) {
 /// from `write`, a failed stream, sync or rename) the temporary is removed, `path` is left as
 /// it was, and io_error names the file; only a failed sync of the folder after the rename
 /// ("written, but cannot sync folder") leaves the new file in place. A process killed
-/// mid-write leaves its temporary (`path`.tmp.<pid>.<thread>.<n>) behind, never a damaged
+/// mid-write leaves its temporary (`path.tmp.<pid>.<thread>.<n>`) behind, never a damaged
 /// `path`.
 template <class Writer>
 void write_atomically(const std::string& path, Writer&& write, bool binary = true) {

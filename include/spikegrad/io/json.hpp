@@ -1,5 +1,6 @@
-// spikegrad: a minimal JSON value and writer for reports and run records (settings, results).
-// Writing only; keeps the core free of a JSON dependency. Non-finite numbers become null.
+/// \file
+/// spikegrad: a minimal JSON value and writer for reports and run records (settings, results).
+/// Writing only; keeps the core free of a JSON dependency. Non-finite numbers become null.
 #pragma once
 
 #include "../core/error.hpp"
@@ -22,6 +23,8 @@ using array = std::vector<value>;
 /// Keys keep insertion order so files read in the order they were written.
 using object = std::vector<std::pair<std::string, value>>;
 
+/// A JSON value (null, bool, number, string, array, object) for the small files spikegrad writes
+/// and reads.
 class value {
 public:
     value() : data_(nullptr) {}

@@ -1,6 +1,7 @@
-// spikegrad: NumPy .npy files (format 1.0/2.0/3.0 read, 1.0 written unless the header needs 2.0),
-// little-endian, C order, dtypes <f4 <f8 <i8 <i4 <i2 |i1 <u8 <u4 <u2 |u1 |b1. Typed access returns
-// tensor<T, Rank>; npy_array holds any supported file for tools that learn the shape from it.
+/// \file
+/// spikegrad: NumPy .npy files (format 1.0/2.0/3.0 read, 1.0 written unless the header needs 2.0),
+/// little-endian, C order, dtypes <f4 <f8 <i8 <i4 <i2 |i1 <u8 <u4 <u2 |u1 |b1. Typed access returns
+/// tensor<T, Rank>; npy_array holds any supported file for tools that learn the shape from it.
 #pragma once
 
 #include "../core/error.hpp"
@@ -70,6 +71,7 @@ namespace detail {
 
 enum class npy_kind { boolean, signed_integer, unsigned_integer, floating };
 
+/// One NumPy dtype spikegrad reads: its descr string, kind and element size.
 struct npy_type {
     std::string_view descr;  // canonical spelling ('<u1' is read as '|u1')
     npy_kind kind;

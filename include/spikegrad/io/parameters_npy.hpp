@@ -1,7 +1,8 @@
-// spikegrad: a network's parameters and gradients as a folder of .npy files, the exchange
-// format with NumPy and PyTorch: layer k's weight [n_in, n_out] is W<k>.npy, its bias b<k>.npy,
-// its axonal delays d<k>.npy and its time constants tau<k>.npy; gradients carry a "d" prefix
-// (dW0.npy, db0.npy, dd0.npy, dtau0.npy).
+/// \file
+/// spikegrad: a network's parameters and gradients as a folder of .npy files, the exchange
+/// format with NumPy and PyTorch: layer k's weight [n_in, n_out] is W<k>.npy, its bias b<k>.npy,
+/// its axonal delays d<k>.npy and its time constants tau<k>.npy; gradients carry a "d" prefix
+/// (dW0.npy, db0.npy, dd0.npy, dtau0.npy).
 #pragma once
 
 #include "../core/error.hpp"

@@ -1,5 +1,6 @@
-// spikegrad: helpers the losses share: spike counts over time, a stable softmax, argmax, and
-// the batch driver that applies a per-sample loss to a record [B, T, n].
+/// \file
+/// spikegrad: helpers the losses share: spike counts over time, a stable softmax, argmax, and
+/// the batch driver that applies a per-sample loss to a record [B, T, n].
 #pragma once
 
 #include "../concepts.hpp"
@@ -94,6 +95,7 @@ prediction_credit credit_of(const S* scores, std::size_t n, int label) {
     return {hit ? 1.0 / static_cast<double>(tied) : 0.0, tied > 1};
 }
 
+/// A loss over a batch: its mean value, dL/d(record) and the predicted classes.
 template <class S>
 struct batch_loss {
     S value = 0;                 // mean over the batch

@@ -1,7 +1,8 @@
-// spikegrad: mean squared error on output spike counts, snnTorch's mse_count_loss
-// (snntorch.functional.mse_count_loss, without population codes): integer targets
-// int(T correct_rate) for the label and int(T incorrect_rate) for the others, and
-// L = (1 / (n T)) sum_i (N_i - target_i)^2 (nn.MSELoss over the classes, divided by num_steps).
+/// \file
+/// spikegrad: mean squared error on output spike counts, snnTorch's mse_count_loss
+/// (snntorch.functional.mse_count_loss, without population codes): integer targets
+/// int(T correct_rate) for the label and int(T incorrect_rate) for the others, and
+/// L = (1 / (n T)) sum_i (N_i - target_i)^2 (nn.MSELoss over the classes, divided by num_steps).
 #pragma once
 
 #include "../core/error.hpp"
@@ -12,6 +13,8 @@
 
 namespace spikegrad {
 
+/// Loss policy: mean squared error between output spike counts and target rates (snnTorch's
+/// mse_count_loss).
 struct count_mse {
     /// snnTorch's defaults: the label fires at every step, the others never.
     double correct_rate = 1.0;

@@ -1,6 +1,7 @@
-// spikegrad: cross-entropy losses on the last layer's record. The paper's synthetic tasks use
-// the readout membrane at the final step (SPEC section 4); max-over-time membrane and spike
-// counts are the other common logits (snnTorch's ce_max_membrane_loss, ce_count_loss).
+/// \file
+/// spikegrad: cross-entropy losses on the last layer's record. The paper's synthetic tasks use
+/// the readout membrane at the final step (SPEC section 4); max-over-time membrane and spike
+/// counts are the other common logits (snnTorch's ce_max_membrane_loss, ce_count_loss).
 #pragma once
 
 #include "common.hpp"

@@ -1,6 +1,7 @@
-// spikegrad: [variant] SLAYER's spike-count loss, what the released SHD code trained with
-// (SPEC section 4): target counts true_rate T for the label and false_rate T for the others,
-// L = 1/2 sum_i (N_i - N_target_i)^2 / T, so dL/ds_i[t] = (N_i - N_target_i) / T.
+/// \file
+/// spikegrad: [variant] SLAYER's spike-count loss, what the released SHD code trained with
+/// (SPEC section 4): target counts true_rate T for the label and false_rate T for the others,
+/// L = 1/2 sum_i (N_i - N_target_i)^2 / T, so dL/ds_i[t] = (N_i - N_target_i) / T.
 #pragma once
 
 #include "common.hpp"
@@ -9,6 +10,8 @@
 
 namespace spikegrad {
 
+/// Loss policy: squared error between each output's firing rate and a target rate for the label
+/// and the rest.
 struct spike_rate {
     double true_rate = 0.2;
     double false_rate = 0.02;

@@ -1,7 +1,8 @@
-// spikegrad: Spikemax (Shrestha, Zhu and Sun 2022), the paper's SHD/SSC loss (SPEC section 4):
-// N_i = max(1, sum_t s_i[t]), p_i = N_i / sum_j N_j, L = -log p_y, dL/ds_i[t] = (p_i - y_i) / N_i
-// (the clamp passes the gradient straight through, so a silent true class is pushed to fire).
-// Softmax form: p = softmax(scale N / W). Optional sliding window of width W (mean over windows).
+/// \file
+/// spikegrad: Spikemax (Shrestha, Zhu and Sun 2022), the paper's SHD/SSC loss (SPEC section 4):
+/// N_i = max(1, sum_t s_i[t]), p_i = N_i / sum_j N_j, L = -log p_y, dL/ds_i[t] = (p_i - y_i) / N_i
+/// (the clamp passes the gradient straight through, so a silent true class is pushed to fire).
+/// Softmax form: p = softmax(scale N / W). Optional sliding window of width W (mean over windows).
 #pragma once
 
 #include "common.hpp"
@@ -13,6 +14,8 @@
 
 namespace spikegrad {
 
+/// Loss policy: the paper's Spikemax, cross-entropy over spike-count ratios (or their softmax) per
+/// window.
 struct spikemax {
     enum class form { count_ratio, softmax };
     form kind = form::count_ratio;

@@ -1,7 +1,8 @@
-// spikegrad: the layer dense<Neuron, Surrogate, Delay>: a dense synapse feeding a neuron's
-// dynamics, the surrogate with which the surrogate-BPTT engine differentiates its spikes, and
-// an optional axonal delay on the output. The policies are checked by the concepts in
-// concepts.hpp, so a misfitting one fails here with one sentence.
+/// \file
+/// spikegrad: the layer dense<Neuron, Surrogate, Delay>: a dense synapse feeding a neuron's
+/// dynamics, the surrogate with which the surrogate-BPTT engine differentiates its spikes, and
+/// an optional axonal delay on the output. The policies are checked by the concepts in
+/// concepts.hpp, so a misfitting one fails here with one sentence.
 #pragma once
 
 #include "../concepts.hpp"
@@ -33,6 +34,7 @@ struct gradient_gate {
     S window = S(0);
 };
 
+/// Layer policy: a dense synapse, a neuron's dynamics, its surrogate and an optional axonal delay.
 template <class Neuron, class Surrogate = fast_sigmoid, class Delay = no_delay>
 struct dense {
     static_assert(neuron_policy<Neuron>,

@@ -1,8 +1,9 @@
-// spikegrad: network<Layers...>, a feedforward SNN composed at compile time. Forward runs the
-// time loop layer by layer for each sample; backward is BPTT through the same loop in reverse.
-// Samples of a batch are split over threads (OpenMP); each thread accumulates gradients in its
-// own buffer and the buffers are summed in thread order, so a fixed thread count gives
-// bit-identical results.
+/// \file
+/// spikegrad: network<Layers...>, a feedforward SNN composed at compile time. Forward runs the
+/// time loop layer by layer for each sample; backward is BPTT through the same loop in reverse.
+/// Samples of a batch are split over threads (OpenMP); each thread accumulates gradients in its
+/// own buffer and the buffers are summed in thread order, so a fixed thread count gives
+/// bit-identical results.
 #pragma once
 
 #include "../concepts.hpp"
@@ -33,6 +34,7 @@
 
 namespace spikegrad {
 
+/// Options of a network: step length, initialisation seed, threads.
 struct network_options {
     /// Step length in ms: leaks are beta = exp(-dt_ms / tau_ms) and delay bounds in ms become
     /// steps with it. Pass the binned batch's `dt_ms`; every batch that knows its step length
@@ -113,6 +115,8 @@ inline bool sample_looks_valid(const event_batch& batch, std::size_t b) {
 
 }  // namespace detail
 
+/// A feed-forward SNN of the layers Layers... in Scalar (float or double): forward, BPTT, training
+/// steps.
 template <class Scalar, class... Layers>
 class basic_network {
     static_assert(std::is_floating_point_v<Scalar>,

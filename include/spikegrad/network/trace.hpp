@@ -1,4 +1,5 @@
-// spikegrad: moved to core/trace.hpp (0.2.0); this forwarding header keeps old includes working.
+/// \file
+/// spikegrad: moved to core/trace.hpp (0.2.0); this forwarding header keeps old includes working.
 #pragma once
 
 #include "../core/trace.hpp"

@@ -1,8 +1,9 @@
-// spikegrad: the adaptive-threshold LIF (Bellec et al. 2018, LSNN; 2020, e-prop): a LIF whose
-// threshold rises by `adaptation` with every spike and relaxes with tau_adapt:
-// a[t] = rho a[t-1] + s[t-1], theta_eff[t] = theta + adaptation a[t], rho = exp(-dt/tau_adapt),
-// v[t] = beta v[t-1] + I[t] - theta_eff[t-1] s[t-1] (subtract) or beta (1 - s[t-1]) v[t-1] + I[t];
-// s[t] = H(v[t] - theta_eff[t]). Dynamics only: the step and its exact adjoint (see lif.hpp).
+/// \file
+/// spikegrad: the adaptive-threshold LIF (Bellec et al. 2018, LSNN; 2020, e-prop): a LIF whose
+/// threshold rises by `adaptation` with every spike and relaxes with tau_adapt:
+/// a[t] = rho a[t-1] + s[t-1], theta_eff[t] = theta + adaptation a[t], rho = exp(-dt/tau_adapt),
+/// v[t] = beta v[t-1] + I[t] - theta_eff[t-1] s[t-1] (subtract) or beta (1 - s[t-1]) v[t-1] + I[t];
+/// s[t] = H(v[t] - theta_eff[t]). Dynamics only: the step and its exact adjoint (see lif.hpp).
 #pragma once
 
 #include "../core/time.hpp"
@@ -18,6 +19,7 @@
 
 namespace spikegrad {
 
+/// Neuron policy: LIF with an adaptive threshold that rises after each spike and decays back.
 struct adaptive_lif {
     struct params {
         /// The LIF part: tau, resting threshold theta, reset, trainability and bounds.

@@ -1,7 +1,8 @@
-// spikegrad: current-based LIF (SLAYER's CUBA, Norse's LIF with synaptic current): a synaptic
-// current i[t] = alpha i[t-1] + I[t] (alpha = exp(-dt/tau_syn)) drives the LIF membrane
-// v[t] = beta v[t-1] + i[t] - theta s[t-1]. The synaptic filter is linear, so its adjoint is
-// the same filter run backwards in time: lambda_i[t] = lambda_v[t] + alpha lambda_i[t+1].
+/// \file
+/// spikegrad: current-based LIF (SLAYER's CUBA, Norse's LIF with synaptic current): a synaptic
+/// current i[t] = alpha i[t-1] + I[t] (alpha = exp(-dt/tau_syn)) drives the LIF membrane
+/// v[t] = beta v[t-1] + i[t] - theta s[t-1]. The synaptic filter is linear, so its adjoint is
+/// the same filter run backwards in time: lambda_i[t] = lambda_v[t] + alpha lambda_i[t+1].
 #pragma once
 
 #include "../simd/kernels.hpp"
@@ -14,6 +15,7 @@
 
 namespace spikegrad {
 
+/// Neuron policy: current-based LIF, a synaptic current filter in front of the LIF membrane.
 struct cuba_lif {
     struct params {
         double tau_syn_ms = 5.0;

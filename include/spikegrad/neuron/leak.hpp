@@ -1,6 +1,7 @@
-// spikegrad: the membrane leak shared by LIF, CUBA-LIF and the readout: beta = exp(-dt/tau),
-// tau fixed or trainable (one per layer or one per neuron) and clamped to [tau_min, tau_max].
-// The chain rule to tau: d beta / d tau = beta dt / tau^2.
+/// \file
+/// spikegrad: the membrane leak shared by LIF, CUBA-LIF and the readout: beta = exp(-dt/tau),
+/// tau fixed or trainable (one per layer or one per neuron) and clamped to [tau_min, tau_max].
+/// The chain rule to tau: d beta / d tau = beta dt / tau^2.
 #pragma once
 
 #include "../core/error.hpp"
@@ -26,6 +27,7 @@ inline double tau_from_beta(double beta, double dt_ms) {
     return -dt_ms / std::log(beta);
 }
 
+/// The membrane leak beta = exp(-dt/tau) of a layer, tau fixed or trainable (shared or per neuron).
 template <class Scalar>
 class leak {
 public:

@@ -1,9 +1,10 @@
-// spikegrad: the leaky integrate-and-fire neuron, the paper's hidden unit (SPEC section 2):
-// v[t] = beta v[t-1] + I[t] - theta s[t-1] (subtractive reset) or
-// v[t] = beta (1 - s[t-1]) v[t-1] + I[t] (reset to zero); s[t] = H(v[t] - theta).
-// Only the dynamics live here: the discrete step, its exact local derivatives (the step's
-// adjoint, given whatever derivative of the spike a gradient engine chooses) and the
-// continuous-time propagator v(t + s) = v(t) exp(-s / tau) between events.
+/// \file
+/// spikegrad: the leaky integrate-and-fire neuron, the paper's hidden unit (SPEC section 2):
+/// v[t] = beta v[t-1] + I[t] - theta s[t-1] (subtractive reset) or
+/// v[t] = beta (1 - s[t-1]) v[t-1] + I[t] (reset to zero); s[t] = H(v[t] - theta).
+/// Only the dynamics live here: the discrete step, its exact local derivatives (the step's
+/// adjoint, given whatever derivative of the spike a gradient engine chooses) and the
+/// continuous-time propagator v(t + s) = v(t) exp(-s / tau) between events.
 #pragma once
 
 #include "../core/time.hpp"
@@ -21,6 +22,7 @@ namespace spikegrad {
 
 enum class reset_mode { subtract, zero };
 
+/// Neuron policy: the leaky integrate-and-fire neuron with subtractive or zero reset.
 struct lif {
     struct params {
         double tau_ms = 20.0;

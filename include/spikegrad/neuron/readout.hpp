@@ -1,5 +1,6 @@
-// spikegrad: the non-spiking leaky readout (SPEC section 2): v[t] = beta v[t-1] + I[t], no
-// threshold; its membrane over time is the record the losses read. Dynamics only (see lif.hpp).
+/// \file
+/// spikegrad: the non-spiking leaky readout (SPEC section 2): v[t] = beta v[t-1] + I[t], no
+/// threshold; its membrane over time is the record the losses read. Dynamics only (see lif.hpp).
 #pragma once
 
 #include "../core/time.hpp"
@@ -13,6 +14,7 @@
 
 namespace spikegrad {
 
+/// Neuron policy: the non-spiking leaky readout whose membrane the losses read.
 struct readout {
     struct params {
         double tau_ms = 20.0;

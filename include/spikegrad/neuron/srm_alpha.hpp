@@ -1,9 +1,10 @@
-// spikegrad: [variant] SLAYER's spike response model (Shrestha and Orchard 2018), SPEC section 2:
-// u(t) = sum_i W_i (eps * s_i)(t) + sum_k nu(t - t_k), eps(t) = (t/tau_sr) e^(1 - t/tau_sr),
-// nu(t) = -scale_ref theta (t/tau_ref) e^(1 - t/tau_ref); spike when u >= theta. Both kernels
-// k a^k are second-order IIR filters (p[t] = a p[t-1] + x[t], q[t] = a q[t-1] + a p[t-1] gives
-// q[t] = sum_k k a^k x[t-k]), so the neuron is four state variables, no convolution. SLAYER
-// defines the time constants in steps of its grid, and so do we (they do not scale with dt).
+/// \file
+/// spikegrad: [variant] SLAYER's spike response model (Shrestha and Orchard 2018), SPEC section 2:
+/// u(t) = sum_i W_i (eps * s_i)(t) + sum_k nu(t - t_k), eps(t) = (t/tau_sr) e^(1 - t/tau_sr),
+/// nu(t) = -scale_ref theta (t/tau_ref) e^(1 - t/tau_ref); spike when u >= theta. Both kernels
+/// k a^k are second-order IIR filters (p[t] = a p[t-1] + x[t], q[t] = a q[t-1] + a p[t-1] gives
+/// q[t] = sum_k k a^k x[t-k]), so the neuron is four state variables, no convolution. SLAYER
+/// defines the time constants in steps of its grid, and so do we (they do not scale with dt).
 #pragma once
 
 #include "../core/error.hpp"
@@ -19,6 +20,7 @@
 
 namespace spikegrad {
 
+/// Neuron policy: SLAYER's spike response model with alpha kernels (the released code's neuron).
 struct srm_alpha {
     struct params {
         /// SHD constants (in steps): theta 10, tau_sr 1, tau_ref 2, scale_ref 2;

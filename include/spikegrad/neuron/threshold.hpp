@@ -1,6 +1,7 @@
-// spikegrad: the firing threshold of a spiking neuron as a parameter: fixed, one trainable
-// value per layer, or one per neuron (needed by the exact-gradient engine, whose gradients
-// with respect to thresholds are part of its method), clamped to [theta_min, theta_max].
+/// \file
+/// spikegrad: the firing threshold of a spiking neuron as a parameter: fixed, one trainable
+/// value per layer, or one per neuron (needed by the exact-gradient engine, whose gradients
+/// with respect to thresholds are part of its method), clamped to [theta_min, theta_max].
 #pragma once
 
 #include "../core/error.hpp"
@@ -13,6 +14,7 @@
 
 namespace spikegrad {
 
+/// A layer's firing threshold, fixed or trainable (shared or per neuron), clamped to its bounds.
 template <class Scalar>
 class threshold {
 public:

@@ -1,9 +1,10 @@
-// spikegrad: run-time choice of the instruction set for the few hot float kernels (row sums,
-// the matrix product, spike compaction), so that a default build (no -march: SSE2 on x86-64)
-// runs them with AVX2 + FMA where the CPU has it. The choice is made once, by CPU detection
-// (__builtin_cpu_supports); SPIKEGRAD_ISA=sse2 in the environment forces the fallback (tests,
-// comparisons). A fixed instruction set gives bit-identical results; AVX2 (fused multiply-add)
-// and SSE2 (separate multiply and add) differ in the last bits.
+/// \file
+/// spikegrad: run-time choice of the instruction set for the few hot float kernels (row sums,
+/// the matrix product, spike compaction), so that a default build (no -march: SSE2 on x86-64)
+/// runs them with AVX2 + FMA where the CPU has it. The choice is made once, by CPU detection
+/// (__builtin_cpu_supports); SPIKEGRAD_ISA=sse2 in the environment forces the fallback (tests,
+/// comparisons). A fixed instruction set gives bit-identical results; AVX2 (fused multiply-add)
+/// and SSE2 (separate multiply and add) differ in the last bits.
 #pragma once
 
 #include "../config.hpp"
@@ -69,6 +70,7 @@ namespace avx2 {
 #pragma GCC pop_options
 }  // namespace avx2
 
+/// The float kernels of one instruction set, chosen once at run time.
 struct kernel_table {
     isa set;
     void (*gather_rows)(std::size_t, const float*, const std::uint32_t*, const float*,

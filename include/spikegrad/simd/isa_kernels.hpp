@@ -1,8 +1,9 @@
-// spikegrad: the body of the run-time dispatched float kernels (row sums, the register-tiled
-// matrix product, spike compaction), written once with GCC vector types and included once per
-// instruction set by dispatch.hpp, inside a `#pragma GCC target` region and a namespace of
-// its own. SPIKEGRAD_ISA_WIDTH (floats per vector) and SPIKEGRAD_ISA_FMA select the variant.
-// No include guard on purpose; include only from dispatch.hpp.
+/// \file
+/// spikegrad: the body of the run-time dispatched float kernels (row sums, the register-tiled
+/// matrix product, spike compaction), written once with GCC vector types and included once per
+/// instruction set by dispatch.hpp, inside a `#pragma GCC target` region and a namespace of
+/// its own. SPIKEGRAD_ISA_WIDTH (floats per vector) and SPIKEGRAD_ISA_FMA select the variant.
+/// No include guard on purpose; include only from dispatch.hpp.
 
 using vec = float __attribute__((vector_size(4 * SPIKEGRAD_ISA_WIDTH), aligned(4), may_alias));
 using ivec =
@@ -27,7 +28,7 @@ SPIKEGRAD_ALWAYS_INLINE vec fmadd(vec a, vec b, vec c) {
 #endif
 }
 
-/// Calls f.template operator()<U>() for U = count in [0, Max].
+/// Calls `f.template operator()<U>()` for U = count in [0, Max].
 template <std::size_t Max, class F>
 SPIKEGRAD_ALWAYS_INLINE void with_count(std::size_t count, F&& f) {
     if constexpr (Max == 0) {

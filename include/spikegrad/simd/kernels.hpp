@@ -1,7 +1,8 @@
-// spikegrad: the few vector kernels every inner loop uses: row add and scaled row add, the sum
-// of a step's event rows held in registers (an input event adds one contiguous weight row),
-// its mirror image that adds a gradient row to every event's row, and the small matrix
-// product that sends a layer's current gradient back to its inputs.
+/// \file
+/// spikegrad: the few vector kernels every inner loop uses: row add and scaled row add, the sum
+/// of a step's event rows held in registers (an input event adds one contiguous weight row),
+/// its mirror image that adds a gradient row to every event's row, and the small matrix
+/// product that sends a layer's current gradient back to its inputs.
 #pragma once
 
 #include "dispatch.hpp"

@@ -1,6 +1,7 @@
-// spikegrad: the thin SIMD layer. One templated formula serves float, double and
-// xsimd::batch: policies call simd::abs / exp / select / load / store, and vectorize() runs
-// a kernel over full batches and then a scalar tail, so scalar tests exercise vector code.
+/// \file
+/// spikegrad: the thin SIMD layer. One templated formula serves float, double and
+/// xsimd::batch: policies call simd::abs / exp / select / load / store, and vectorize() runs
+/// a kernel over full batches and then a scalar tail, so scalar tests exercise vector code.
 #pragma once
 
 #include "../config.hpp"
@@ -27,6 +28,7 @@ template <class V>
 struct scalar_of {
     using type = V;
 };
+/// The scalar type of an xsimd batch: its element type.
 template <class T, class A>
 struct scalar_of<xsimd::batch<T, A>> {
     using type = T;
@@ -203,8 +205,8 @@ struct chunk {
     using type = V;
 };
 
-/// Calls f(chunk<batch<S>>{}, j) for j = 0, W, 2W, ... while a full batch fits, then
-/// f(chunk<S>{}, j) for each remaining element.
+/// Calls `f(chunk<batch<S>>{}, j)` for j = 0, W, 2W, ... while a full batch fits, then
+/// `f(chunk<S>{}, j)` for each remaining element.
 template <class S, class F>
 SPIKEGRAD_ALWAYS_INLINE void vectorize(std::size_t n, F&& f) {
     using B = xsimd::batch<S>;

@@ -1,5 +1,6 @@
-// spikegrad: a surrogate chosen at run time (tools, sweeps over surrogates): one of the
-// built-in families with its parameter, parsed from "name[:param]" (e.g. "fast_sigmoid:100").
+/// \file
+/// spikegrad: a surrogate chosen at run time (tools, sweeps over surrogates): one of the
+/// built-in families with its parameter, parsed from "name[:param]" (e.g. "fast_sigmoid:100").
 #pragma once
 
 #include "../core/error.hpp"
@@ -16,6 +17,7 @@
 
 namespace spikegrad {
 
+/// Surrogate policy chosen at run time: one of the surrogate families with its constant.
 struct any_surrogate {
     enum class family { fast_sigmoid, slayer_exponential, arctan, sigmoid, triangle, boxcar,
                         straight_through };

@@ -1,5 +1,6 @@
-// spikegrad: the arctan surrogate of snnTorch and SpikingJelly:
-// dH/dx ~ (alpha / 2) / (1 + (pi alpha x / 2)^2), alpha = 2.
+/// \file
+/// spikegrad: the arctan surrogate of snnTorch and SpikingJelly:
+/// dH/dx ~ (alpha / 2) / (1 + (pi alpha x / 2)^2), alpha = 2.
 #pragma once
 
 #include "heaviside.hpp"
@@ -9,6 +10,7 @@
 
 namespace spikegrad {
 
+/// Surrogate policy: the arctan derivative of snnTorch and SpikingJelly, steepness alpha.
 struct arctan {
     double alpha = 2.0;
 

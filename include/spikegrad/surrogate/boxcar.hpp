@@ -1,11 +1,13 @@
-// spikegrad: the rectangular surrogate (Wu et al. 2018, STBP): dH/dx ~ 1 / width where
-// |x| < width / 2, else 0 (unit area), width = 1.
+/// \file
+/// spikegrad: the rectangular surrogate (Wu et al. 2018, STBP): dH/dx ~ 1 / width where
+/// |x| < width / 2, else 0 (unit area), width = 1.
 #pragma once
 
 #include "heaviside.hpp"
 
 namespace spikegrad {
 
+/// Surrogate policy: a rectangular window of the given width around the threshold.
 struct boxcar {
     double width = 1.0;
 

@@ -1,5 +1,6 @@
-// spikegrad: the fast-sigmoid (SuperSpike) surrogate, the paper's eq. 1:
-// dH/dx ~ 1 / (alpha |x| + 1)^2 with alpha = 100 (Zenke and Ganguli 2018; Norse's "super").
+/// \file
+/// spikegrad: the fast-sigmoid (SuperSpike) surrogate, the paper's eq. 1:
+/// dH/dx ~ 1 / (alpha |x| + 1)^2 with alpha = 100 (Zenke and Ganguli 2018; Norse's "super").
 #pragma once
 
 #include "heaviside.hpp"
@@ -8,6 +9,7 @@
 
 namespace spikegrad {
 
+/// Surrogate policy: SuperSpike's fast sigmoid derivative 1 / (1 + alpha |x|)^2.
 struct fast_sigmoid {
     double alpha = 100.0;
 

@@ -1,5 +1,6 @@
-// spikegrad: the forward half every surrogate shares: the Heaviside step H(x) with H(0) = 1,
-// where x = v - theta is the membrane's distance to threshold.
+/// \file
+/// spikegrad: the forward half every surrogate shares: the Heaviside step H(x) with H(0) = 1,
+/// where x = v - theta is the membrane's distance to threshold.
 #pragma once
 
 #include "../simd/vector.hpp"

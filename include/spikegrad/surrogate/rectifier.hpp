@@ -1,7 +1,8 @@
-// spikegrad: not a surrogate but a real-valued activation with its exact derivative:
-// spike(x) = max(0, x), grad(x) = 1 for x > 0. With dense<lif, rectifier> at threshold 0 and
-// one time step, a layer is a ReLU unit, so MLP baselines (the paper's MLP on spike counts)
-// run on the same engine.
+/// \file
+/// spikegrad: not a surrogate but a real-valued activation with its exact derivative:
+/// spike(x) = max(0, x), grad(x) = 1 for x > 0. With dense<lif, rectifier> at threshold 0 and
+/// one time step, a layer is a ReLU unit, so MLP baselines (the paper's MLP on spike counts)
+/// run on the same engine.
 #pragma once
 
 #include "heaviside.hpp"
@@ -10,6 +11,7 @@
 
 namespace spikegrad {
 
+/// Test surrogate: a smooth rectified output instead of spikes (for finite-difference checks).
 struct rectifier {
     static constexpr bool binary = false;
     static constexpr const char* name = "rectifier";

@@ -1,5 +1,6 @@
-// spikegrad: the logistic surrogate (snnTorch's sigmoid, slope 25):
-// dH/dx ~ slope * sigma(slope x) * (1 - sigma(slope x)).
+/// \file
+/// spikegrad: the logistic surrogate (snnTorch's sigmoid, slope 25):
+/// dH/dx ~ slope * sigma(slope x) * (1 - sigma(slope x)).
 #pragma once
 
 #include "heaviside.hpp"
@@ -8,6 +9,7 @@
 
 namespace spikegrad {
 
+/// Surrogate policy: the derivative of a logistic sigmoid of the given slope.
 struct sigmoid {
     double slope = 25.0;
 

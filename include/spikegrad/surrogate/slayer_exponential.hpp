@@ -1,6 +1,7 @@
-// spikegrad: SLAYER's exponential spike-escape density (Shrestha and Orchard 2018), the
-// surrogate of the released SHD code: rho(u) = scale_rho / (tau_rho theta) *
-// exp(-|u - theta| / (tau_rho theta)); SHD constants theta 10, tau_rho 0.1, scale_rho 0.1.
+/// \file
+/// spikegrad: SLAYER's exponential spike-escape density (Shrestha and Orchard 2018), the
+/// surrogate of the released SHD code: rho(u) = scale_rho / (tau_rho theta) *
+/// exp(-|u - theta| / (tau_rho theta)); SHD constants theta 10, tau_rho 0.1, scale_rho 0.1.
 #pragma once
 
 #include "heaviside.hpp"
@@ -9,6 +10,7 @@
 
 namespace spikegrad {
 
+/// Surrogate policy: SLAYER's exponential spike-escape kernel, scaled by the neuron's threshold.
 struct slayer_exponential {
     /// The neuron's threshold the kernel is scaled by (keep equal to the neuron's theta).
     double theta = 10.0;

@@ -1,4 +1,5 @@
-// spikegrad: the straight-through estimator (Bengio et al. 2013): dH/dx ~ 1.
+/// \file
+/// spikegrad: the straight-through estimator (Bengio et al. 2013): dH/dx ~ 1.
 #pragma once
 
 #include "heaviside.hpp"
@@ -7,6 +8,7 @@
 
 namespace spikegrad {
 
+/// Surrogate policy: the straight-through estimator (derivative 1).
 struct straight_through {
     static constexpr bool binary = true;
     static constexpr const char* name = "straight_through";

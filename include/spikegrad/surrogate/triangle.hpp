@@ -1,11 +1,13 @@
-// spikegrad: the triangular pseudo-derivative of Bellec et al. 2018 (LSNN):
-// dH/dx ~ gamma * max(0, 1 - |x| / width), gamma = 0.3, width = 1 (in units of theta).
+/// \file
+/// spikegrad: the triangular pseudo-derivative of Bellec et al. 2018 (LSNN):
+/// dH/dx ~ gamma * max(0, 1 - |x| / width), gamma = 0.3, width = 1 (in units of theta).
 #pragma once
 
 #include "heaviside.hpp"
 
 namespace spikegrad {
 
+/// Surrogate policy: a triangular derivative of height gamma and half-width width.
 struct triangle {
     double gamma = 0.3;
     double width = 1.0;

@@ -1,7 +1,8 @@
-// spikegrad: a surrogate cut to a window around the threshold: dH/dx ~ inner(x) where
-// |x| <= window, else exactly 0 (Perez-Nieves and Goodman 2021, "Sparse spiking gradient
-// descent": neurons far from threshold pass no gradient, so the input gradients they would
-// receive need not be computed). dense's sparse_gradient_threshold applies it to a layer.
+/// \file
+/// spikegrad: a surrogate cut to a window around the threshold: dH/dx ~ inner(x) where
+/// |x| <= window, else exactly 0 (Perez-Nieves and Goodman 2021, "Sparse spiking gradient
+/// descent": neurons far from threshold pass no gradient, so the input gradients they would
+/// receive need not be computed). dense's sparse_gradient_threshold applies it to a layer.
 #pragma once
 
 #include "fast_sigmoid.hpp"
@@ -12,6 +13,7 @@
 
 namespace spikegrad {
 
+/// Surrogate policy: Inner's derivative cut to zero outside |x| <= window (sparse gradients).
 template <class Inner = fast_sigmoid>
 struct windowed {
     Inner inner{};

@@ -1,7 +1,8 @@
-// spikegrad: the dense synapse: all-to-all weights stored [n_in, n_out] (an input event adds
-// one contiguous row), an optional bias, and their gradients. Any gradient engine that turns
-// input events into currents (and currents' gradients back) uses it; the layer that puts a
-// neuron behind it is network/layer.hpp.
+/// \file
+/// spikegrad: the dense synapse: all-to-all weights stored [n_in, n_out] (an input event adds
+/// one contiguous row), an optional bias, and their gradients. Any gradient engine that turns
+/// input events into currents (and currents' gradients back) uses it; the layer that puts a
+/// neuron behind it is network/layer.hpp.
 #pragma once
 
 #include "../core/error.hpp"
@@ -19,6 +20,8 @@
 
 namespace spikegrad {
 
+/// All-to-all weights [n_in, n_out] and an optional bias: currents from input events, and their
+/// gradients.
 template <class S>
 class dense_synapse {
 public:

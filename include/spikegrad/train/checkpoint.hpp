@@ -1,9 +1,10 @@
-// spikegrad: checkpoints. A binary file holding the architecture string, the network's settings
-// (network/settings.hpp: dt, thresholds, reset, fixed taus, surrogate family and constants,
-// delay rule and cap, ...), the parameter table (names, kinds, shapes, bounds), the values and,
-// optionally, the optimiser state, closed by a 64-bit FNV-1a checksum. Written to a temporary
-// file and renamed; a file of another architecture or other settings, a truncated or a
-// corrupted file raises io_error naming the file and the cause.
+/// \file
+/// spikegrad: checkpoints. A binary file holding the architecture string, the network's
+/// settings (network/settings.hpp: dt, thresholds, reset, fixed taus, surrogate family and
+/// constants, delay rule and cap, ...), the parameter table (names, kinds, shapes, bounds), the
+/// values and, optionally, the optimiser state, closed by a 64-bit FNV-1a checksum. Written to
+/// a temporary file and renamed; a file of another architecture or other settings, a truncated
+/// or a corrupted file raises io_error naming the file and the cause.
 #pragma once
 
 #include "../core/error.hpp"
@@ -29,6 +30,7 @@ inline constexpr char checkpoint_magic[8] = {'S', 'P', 'K', 'G', 'R', 'A', 'D', 
 inline constexpr std::uint32_t checkpoint_version = 2;
 inline constexpr std::uint64_t fnv1a_offset_basis = 14695981039346656037ull;
 
+/// Builds a checkpoint's bytes: magic, sections of trivially copyable values and strings.
 class checkpoint_writer {
 public:
     template <class T>
@@ -68,6 +70,7 @@ private:
     std::string buffer_;
 };
 
+/// Reads a checkpoint's bytes back, with io_error naming the file and what is short or wrong.
 class checkpoint_reader {
 public:
     checkpoint_reader(std::string data, std::string path) : data_(std::move(data)), path_(std::move(path)) {}

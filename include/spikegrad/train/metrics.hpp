@@ -1,5 +1,6 @@
-// spikegrad: what training records: one row per epoch (loss, accuracy, learning rate, time)
-// for the training and validation sets, writable as CSV for plotting; and a confusion matrix.
+/// \file
+/// spikegrad: what training records: one row per epoch (loss, accuracy, learning rate, time)
+/// for the training and validation sets, writable as CSV for plotting; and a confusion matrix.
 #pragma once
 
 #include "../core/error.hpp"
@@ -22,6 +23,7 @@ struct layer_diagnostics {
     double gradient_norm = 0;
 };
 
+/// Loss and accuracy of one epoch on the training and validation sets.
 struct epoch_record {
     std::size_t epoch = 0;
     double train_loss = 0, train_accuracy = 0;
@@ -36,6 +38,7 @@ struct epoch_record {
     std::vector<layer_diagnostics> layers;
 };
 
+/// Every epoch's record and the best epoch (lowest validation loss).
 struct training_history {
     std::vector<epoch_record> epochs;
     std::size_t best_epoch = 0;

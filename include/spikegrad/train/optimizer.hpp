@@ -1,7 +1,8 @@
-// spikegrad: optimisers. An update rule (sgd, adam, nadam) is a policy; optimizer<Rule> holds
-// the per-element state in the parameter store's layout (so it is copied and checkpointed
-// with the parameters it belongs to), the learning rate of each parameter group, and the
-// projection of bounded parameters (time constants, delays) after every step.
+/// \file
+/// spikegrad: optimisers. An update rule (sgd, adam, nadam) is a policy; optimizer<Rule> holds
+/// the per-element state in the parameter store's layout (so it is copied and checkpointed
+/// with the parameters it belongs to), the learning rate of each parameter group, and the
+/// projection of bounded parameters (time constants, delays) after every step.
 #pragma once
 
 #include "../core/error.hpp"
@@ -138,6 +139,8 @@ double clip_gradient_norm(std::vector<S>& grads, double max_norm) {
     return norm;
 }
 
+/// An update Rule (SGD, Adam, ...) over a network's parameter groups, with its state kept per
+/// parameter.
 template <class Rule, class S = float>
 class optimizer {
 public:

@@ -1,6 +1,7 @@
-// spikegrad: the one-line progress display of long work (training epochs, file loads):
-// redrawn in place on a terminal, silent when stderr is not one (logs, CI), unless asked
-// for plain lines.
+/// \file
+/// spikegrad: the one-line progress display of long work (training epochs, file loads):
+/// redrawn in place on a terminal, silent when stderr is not one (logs, CI), unless asked
+/// for plain lines.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,7 @@
 
 namespace spikegrad {
 
+/// When a progress_line prints: live on a terminal, one line per unit, or never.
 enum class progress_mode {
     /// Live line on a terminal; nothing otherwise.
     automatic,
@@ -33,6 +35,7 @@ inline std::string format_duration(double seconds) {
     return buffer;
 }
 
+/// A one-line progress display on stderr, redrawn in place on a terminal.
 class progress_line {
 public:
     explicit progress_line(progress_mode mode = progress_mode::automatic)

@@ -1,7 +1,8 @@
-// spikegrad: trainer<Net, Loss, Rule> runs epochs over a labelled event_batch: seeded
-// shuffling, batching, one optimiser step per batch, validation after each epoch, a real copy
-// of the best model by validation loss, early stopping, step learning-rate decay, gradient
-// clipping, checkpoints and a one-line progress display (SPEC section 5).
+/// \file
+/// spikegrad: trainer<Net, Loss, Rule> runs epochs over a labelled event_batch: seeded
+/// shuffling, batching, one optimiser step per batch, validation after each epoch, a real copy
+/// of the best model by validation loss, early stopping, step learning-rate decay, gradient
+/// clipping, checkpoints and a one-line progress display (SPEC section 5).
 #pragma once
 
 #include "../core/activity.hpp"
@@ -24,6 +25,7 @@
 
 namespace spikegrad {
 
+/// Options of a training run: learning rate, epochs, batch size, early stopping, checkpoints.
 struct trainer_options {
     double lr = 1e-3;
     std::size_t epochs = 10;
@@ -51,6 +53,7 @@ struct trainer_options {
     std::size_t evaluation_batch = 256;
 };
 
+/// Trains a network with a loss and an update rule over epochs, keeping the best model.
 template <class Net, class Loss, class Rule = adam>
 class trainer {
 public:

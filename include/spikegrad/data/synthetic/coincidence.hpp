@@ -1,6 +1,7 @@
-// spikegrad: the synthetic coincidence task (paper section 2.2, eq. 5; SPEC section 8):
-// three groups of neurons, the class says which two groups fire together, and spike counts
-// carry no class information. Source: Yu, Sun, Goodman 2025 and coin_data_gen.py.
+/// \file
+/// spikegrad: the synthetic coincidence task (paper section 2.2, eq. 5; SPEC section 8):
+/// three groups of neurons, the class says which two groups fire together, and spike counts
+/// carry no class information. Source: Yu, Sun, Goodman 2025 and coin_data_gen.py.
 #pragma once
 
 #include "../../core/error.hpp"

@@ -1,6 +1,7 @@
-// spikegrad: the synthetic ISI task (paper section 2.1, SPEC section 7): two classes of
-// 2-D points, x coding a firing rate and y an inter-spike interval carried by spike pairs.
-// Source: Yu, Sun, Goodman 2025 and its released generator (isi_data_gen.py).
+/// \file
+/// spikegrad: the synthetic ISI task (paper section 2.1, SPEC section 7): two classes of
+/// 2-D points, x coding a firing rate and y an inter-spike interval carried by spike pairs.
+/// Source: Yu, Sun, Goodman 2025 and its released generator (isi_data_gen.py).
 #pragma once
 
 #include "../../core/error.hpp"
