@@ -11,6 +11,8 @@ demo=(libhdf5-dev libcli11-dev nlohmann-json3-dev librsvg2-bin)
 # bench: Google Benchmark, and the PyTorch baseline with a real BLAS (OpenBLAS, and
 # threadpoolctl to report which kernel ran); never part of the test profile.
 bench=(libbenchmark-dev python3-torch python3-numpy libopenblas0-pthread python3-threadpoolctl)
+# MPI (spikegrad::mpi, its tests and the sweeps over ranks): Open MPI.
+testing+=(libopenmpi-dev openmpi-bin)
 
 case "$profile" in
   core) wanted=("${core[@]}") ;;
