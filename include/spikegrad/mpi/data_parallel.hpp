@@ -57,6 +57,50 @@ inline event_batch select_range(const event_batch& batch, sample_range range) {
     return batch.select(indices);
 }
 
+/// out = the sum, from the left, of every rank's `parts` (rank 0's first, each rank's in order),
+/// on every rank: a pipelined chain 0 -> 1 -> ... -> active-1 in segments of `segment`
+/// elements (rank r adds segment k while rank r + 1 adds segment k - 1), then a broadcast from
+/// rank active-1. Ranks >= `active` contribute nothing (their parts must be empty); every rank
+/// calls it. Exactly the additions, in the same order, that one process makes over all the
+/// parts, so the result is bit-identical to it.
+template <class Scalar>
+void ordered_sum(std::span<const Scalar* const> parts, std::vector<Scalar>& out, int active,
+                 MPI_Comm comm, std::size_t segment = 16384) {
+    const int me = rank(comm);
+    const std::size_t n = out.size();
+    if (me < active) {
+        if (parts.empty() && me == 0)
+            raise<shape_error>("mpi::ordered_sum: rank 0 has no parts to sum");
+        std::vector<MPI_Request> sends;
+        for (std::size_t a = 0; a < n; a += segment) {
+            const std::size_t len = std::min(segment, n - a);
+            std::size_t k = 0;
+            if (me == 0) {
+                std::copy(parts[0] + a, parts[0] + a + len, out.begin() + static_cast<std::ptrdiff_t>(a));
+                k = 1;
+            } else {
+                MPI_Recv(out.data() + a, static_cast<int>(len), datatype<Scalar>(), me - 1, 0, comm,
+                         MPI_STATUS_IGNORE);
+            }
+            for (; k < parts.size(); ++k) simd::add_row(len, parts[k] + a, out.data() + a);
+            if (me + 1 < active) {
+                sends.emplace_back();
+                MPI_Isend(out.data() + a, static_cast<int>(len), datatype<Scalar>(), me + 1, 0, comm,
+                          &sends.back());
+            }
+        }
+        MPI_Waitall(static_cast<int>(sends.size()), sends.data(), MPI_STATUSES_IGNORE);
+    }
+    MPI_Bcast(out.data(), static_cast<int>(n), datatype<Scalar>(), active - 1, comm);
+}
+
+/// Seconds of the last data-parallel step: running this rank's shard, and everything after it
+/// (agreeing on failures, the gradient chain and broadcast, the activity and statistics sums,
+/// including any wait for a slower rank).
+struct step_timing {
+    double compute_seconds = 0, communication_seconds = 0;
+};
+
 /// A network trained data-parallel over the ranks of a communicator. It offers what the trainer
 /// uses (parameters, gradients, train_step, evaluate, forward, activity, end_epoch), so
 /// `mpi::trainer<Net, Loss, Rule>` (or spikegrad::trainer over it) trains unchanged.
@@ -75,10 +119,6 @@ public:
     using scalar_type = typename Net::scalar_type;
     using network_type = Net;
     static constexpr std::size_t depth = Net::depth;
-    /// Elements per message of the gradient chain (pipelined: rank r adds segment k while rank
-    /// r + 1 adds segment k - 1).
-    static constexpr std::size_t segment = 16384;
-
     explicit data_parallel(Net net, MPI_Comm comm = MPI_COMM_WORLD)
         : net_(std::move(net)), comm_(comm), rank_(mpi::rank(comm)), ranks_(mpi::size(comm)) {
         std::string mismatch;
@@ -150,13 +190,26 @@ public:
         check_same_size(batch.n_samples, "train_step");
         const sample_range mine = shard(batch.n_samples);
         step_stats local;
-        collectively("mpi::data_parallel::train_step", comm_, [&] {
+        const double start = MPI_Wtime();
+        std::string failure;
+        bool failed = false;
+        try {
             if (!mine.empty()) local = net_.train_step(select_range(batch, mine), loss, batch.n_samples);
-        });
+        } catch (const std::exception& e) {
+            failure = e.what();
+            failed = true;
+        }
+        const double computed = MPI_Wtime();
+        agree_on_failure(failed ? &failure : nullptr, "mpi::data_parallel::train_step", comm_);
         chain_gradients(batch.n_samples, mine.empty());
         reduce_activity(mine.empty());
-        return sum_stats(local);
+        const auto total = sum_stats(local);
+        timing_ = {computed - start, MPI_Wtime() - computed};
+        return total;
     }
+
+    /// Where the last train_step's time went on this rank.
+    const step_timing& last_step_timing() const { return timing_; }
 
     /// Loss and accuracy of a labelled batch: each rank evaluates its shard, the sums are added
     /// in rank order and the predictions gathered, the same on every rank.
@@ -225,35 +278,14 @@ private:
     /// gradients() = ((((part 0 of rank 0) + part 1 of rank 0) + ...) + part 0 of rank 1) + ...:
     /// the left-to-right sum one process forms over its R x t thread buffers.
     void chain_gradients(std::size_t B, bool idle) {
-        auto& g = net_.gradients();
-        const std::size_t n = g.size();
         // Ranks with samples are a prefix 0 .. active-1 of the ranks.
         int active = 0;
         for (int r = 0; r < ranks_; ++r)
             active += !shard_of(B, static_cast<std::size_t>(ranks_), threads_, static_cast<std::size_t>(r)).empty();
-        if (!idle) {
-            const std::size_t parts = net_.gradient_parts();
-            std::vector<MPI_Request> sends;
-            for (std::size_t a = 0; a < n; a += segment) {
-                const std::size_t len = std::min(segment, n - a);
-                std::size_t k = 0;
-                if (rank_ == 0) {
-                    std::copy(net_.gradient_part(0) + a, net_.gradient_part(0) + a + len, g.begin() + a);
-                    k = 1;
-                } else {
-                    MPI_Recv(g.data() + a, static_cast<int>(len), datatype<scalar_type>(), rank_ - 1,
-                             0, comm_, MPI_STATUS_IGNORE);
-                }
-                for (; k < parts; ++k) simd::add_row(len, net_.gradient_part(k) + a, g.data() + a);
-                if (rank_ + 1 < active) {
-                    sends.emplace_back();
-                    MPI_Isend(g.data() + a, static_cast<int>(len), datatype<scalar_type>(), rank_ + 1,
-                              0, comm_, &sends.back());
-                }
-            }
-            MPI_Waitall(static_cast<int>(sends.size()), sends.data(), MPI_STATUSES_IGNORE);
-        }
-        MPI_Bcast(g.data(), static_cast<int>(n), datatype<scalar_type>(), active - 1, comm_);
+        std::vector<const scalar_type*> parts;
+        if (!idle)
+            for (std::size_t k = 0; k < net_.gradient_parts(); ++k) parts.push_back(net_.gradient_part(k));
+        ordered_sum<scalar_type>(parts, net_.gradients(), active, comm_);
     }
 
     /// Spike counts are integers: their sum over ranks is exact in any order.
@@ -306,6 +338,7 @@ private:
     int rank_ = 0, ranks_ = 1;
     std::size_t threads_ = 1;
     network_activity activity_;
+    step_timing timing_;
 };
 
 /// The trainer of a data-parallel network: spikegrad::trainer with the checkpoint written by
