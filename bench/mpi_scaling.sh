@@ -8,7 +8,7 @@ build=${1:-build}
 out=${2:-$build/bench/mpi_scaling.csv}
 program=$build/bench/bench_mpi_data_parallel
 flags=(--oversubscribe --bind-to none)
-echo "round,ranks,threads,batch,steps,parameters,samples_per_s,compute_ms,communication_ms,reduce_mean_ms,reduce_min_ms,hidden_rate" > "$out"
+echo "round,ranks,threads,batch,steps,parameters,samples_per_s,compute_ms,communication_ms,reduce_mean_ms,reduce_min_ms,layer1_rate,layer2_rate" > "$out"
 for round in 1 2 3; do
   for ranks in 1 2; do
     line=$(mpirun "${flags[@]}" -n "$ranks" "$program" --batch 64 --steps 10 --threads 1)

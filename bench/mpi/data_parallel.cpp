@@ -4,8 +4,8 @@
 // gradient sum (chain + broadcast) of a gradient of the network's size. Run under mpirun:
 //   mpirun -n 2 bench_mpi_data_parallel [--batch 64] [--steps 10] [--threads 1] [--density 0.08]
 // Prints one CSV line (rank 0): ranks,threads,batch,steps,parameters,samples_per_s,
-// compute_ms,communication_ms,reduce_mean_ms,reduce_min_ms,hidden_rate (layer 0's spikes per
-// neuron-step). Times are the slowest rank's.
+// compute_ms,communication_ms,reduce_mean_ms,reduce_min_ms,layer1_rate,layer2_rate (spikes per
+// neuron-step of the hidden layers). Times are the slowest rank's.
 #include <spikegrad/mpi/data_parallel.hpp>
 #include <spikegrad/spikegrad.hpp>
 
@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
             communication += net.last_step_timing().communication_seconds;
         }
         const double seconds = MPI_Wtime() - start;
-        const double rate = net.activity()[0].rate();
+        const double rate1 = net.activity()[0].rate(), rate2 = net.activity()[1].rate();
 
         // The ordered sum alone (no compute to wait for): one gradient-sized part per rank.
         std::vector<float> part(net.parameters().size(), 1.0f), out(part.size());
@@ -92,9 +92,9 @@ int main(int argc, char** argv) {
         double mine[4] = {compute / steps, communication / steps, reduce / repeats, fastest}, worst[4];
         MPI_Reduce(mine, worst, 4, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
         if (mpi::rank() == 0)
-            std::printf("%d,%d,%zu,%d,%zu,%.1f,%.2f,%.3f,%.3f,%.3f,%.4f\n", mpi::size(), threads, B,
-                        steps, net.parameters().size(), double(B) * steps / seconds, 1e3 * worst[0],
-                        1e3 * worst[1], 1e3 * worst[2], 1e3 * worst[3], rate);
+            std::printf("%d,%d,%zu,%d,%zu,%.1f,%.2f,%.3f,%.3f,%.3f,%.4f,%.4f\n", mpi::size(), threads,
+                        B, steps, net.parameters().size(), double(B) * steps / seconds, 1e3 * worst[0],
+                        1e3 * worst[1], 1e3 * worst[2], 1e3 * worst[3], rate1, rate2);
         return 0;
     });
 }
