@@ -3,6 +3,7 @@
 // each step spent computing and communicating, and the pure communication time of the ordered
 // gradient sum (chain + broadcast) of a gradient of the network's size. Run under mpirun:
 //   mpirun -n 2 bench_mpi_data_parallel [--batch 64] [--steps 10] [--threads 1] [--density 0.08]
+//                                        [--scale1 3] [--scale2 6] [--scale3 4]
 // Prints one CSV line (rank 0): ranks,threads,batch,steps,parameters,samples_per_s,
 // compute_ms,communication_ms,reduce_mean_ms,reduce_min_ms,layer1_rate,layer2_rate (spikes per
 // neuron-step of the hidden layers). Times are the slowest rank's.
@@ -57,12 +58,15 @@ int main(int argc, char** argv) {
         const int threads = static_cast<int>(option(argc, argv, "--threads", 1));
         const double density = option(argc, argv, "--density", 0.08);
         const auto batch = random_input(B, density, 1);
-        typename dense<lif>::options hidden;
-        hidden.init_scale = 3.0;
+        // Initial weight scales of the three layers (the hidden layers' firing rates are printed).
+        const double scale1 = option(argc, argv, "--scale1", 3.0);
+        const double scale2 = option(argc, argv, "--scale2", 6.0);
+        const double scale3 = option(argc, argv, "--scale3", 4.0);
         mpi::data_parallel<shd_net> net(
-            shd_net({700, 128, 128, 20}, {.dt_ms = 14.0, .seed = 1, .threads = threads}, hidden,
-                    typename dense<lif>::options{.init_scale = 4.0},
-                    typename dense<lif>::options{.init_scale = 4.0}));
+            shd_net({700, 128, 128, 20}, {.dt_ms = 14.0, .seed = 1, .threads = threads},
+                    typename dense<lif>::options{.init_scale = scale1},
+                    typename dense<lif>::options{.init_scale = scale2},
+                    typename dense<lif>::options{.init_scale = scale3}));
         net.train_step(batch, spikemax{});  // warm-up: buffers, first touch
         double compute = 0, communication = 0;
         MPI_Barrier(MPI_COMM_WORLD);
