@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -36,7 +37,15 @@ class sweep {
 public:
     /// Starts the sweep's MPI environment when `use_mpi` (a program built without MPI refuses).
     sweep(bool use_mpi, int& argc, char**& argv, const char* program) : program_(program) {
-        if (!use_mpi) return;
+        if (!use_mpi) {
+            // Several copies started by mpirun/srun without --mpi would all run every run into
+            // the same folder.
+            for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+                if (const char* value = std::getenv(name); value && std::atoi(value) > 1)
+                    raise<option_error>("started as one of ", value, " MPI ranks without --mpi: "
+                                        "give --mpi to spread the runs over them");
+            return;
+        }
 #ifdef SPIKEGRAD_EXAMPLES_MPI
         env_ = std::make_unique<mpi::environment>(argc, argv, program);
         rank_ = env_->rank();
