@@ -4,6 +4,7 @@
 // learnable axonal delays, against the difficulty lambda. Writes results.csv, summary.csv,
 // accuracy.npy, accuracy_vs_lambda.svg, rasters.svg, settings.json and models/ into --out.
 #include "support/experiment.hpp"
+#include "support/sweep.hpp"
 
 #include <spikegrad/data/synthetic/coincidence.hpp>
 #include <spikegrad/io/npy.hpp>
@@ -68,6 +69,8 @@ int main(int argc, char** argv) {
     app.add_option("--threads", o.threads, "threads (0: all cores)")->capture_default_str();
     app.add_flag("--paper", paper,
                  "the paper's settings: 500 samples per class, 300 epochs, batch 32, lr 1e-3, tau 50 ms, 5 seeds");
+    bool use_mpi = false;
+    add_sweep_options(app, use_mpi);
     CLI11_PARSE(app, argc, argv);
     if (paper) {
         per_class = 500;
@@ -78,9 +81,13 @@ int main(int argc, char** argv) {
         seeds = std::max<std::size_t>(seeds, 5);
     }
 
+    std::unique_ptr<sweep> runs;
     try {
-        prepare_output(out);
-        prepare_output(out + "/models");
+        runs = std::make_unique<sweep>(use_mpi, argc, argv, "coincidence_task");
+        if (runs->leader()) {
+            prepare_output(out);
+            prepare_output(out + "/models");
+        }
         run_record record("coincidence_task", argc, argv);
         record["lambdas"] = lambdas;
         record["seeds"] = seeds;
@@ -97,32 +104,42 @@ int main(int argc, char** argv) {
         record["max_delay_steps"] = o.max_delay;
         record["init_scale"] = o.init_scale;
         record["split"] = "shuffled, train [0, 0.6), validation [0.6, 0.75), test [0.75, 0.9)";
-        record.save(out);
-        std::printf("coincidence_task: %zu lambdas x %zu seeds x {SGD, SGD-delay}, %zu samples per "
+        record["mpi_ranks"] = runs->ranks();
+        if (runs->leader()) record.save(out);
+        runs->open(out, record);
+        if (runs->leader()) std::printf("coincidence_task: %zu lambdas x %zu seeds x {SGD, SGD-delay}, %zu samples per "
                     "class, %zu epochs, batch %zu, initial tau %.0f ms%s\n", lambdas.size(), seeds,
                     per_class, o.epochs, o.batch, o.tau_ms,
                     paper ? " [paper settings]"
                           : " (paper: 500 per class, 300 epochs, batch 32, tau 50 ms; --paper)");
         std::fflush(stdout);
 
-        io::csv_writer results({"model", "lambda", "seed", "test_accuracy", "validation_accuracy",
-                                "best_epoch", "seconds"});
-        tensor<double, 3> accuracy({2, lambdas.size(), seeds});
+        const std::vector<std::string> header{"model", "lambda", "seed", "test_accuracy",
+                                              "validation_accuracy", "best_epoch", "seconds"};
         const char* models[2] = {"sgd", "sgd_delay"};
-        std::size_t done = 0;
+        const auto key = [&](int m, std::size_t k, std::size_t s) {
+            return std::string(models[m]) + "_lambda" + format("%.2f", lambdas[k]) + "_seed" +
+                   std::to_string(s);
+        };
+        std::size_t done = 0, index = 0;
         const std::size_t total = 2 * lambdas.size() * seeds;
         for (std::size_t k = 0; k < lambdas.size(); ++k) {
             for (std::size_t s = 0; s < seeds; ++s) {
+                const bool run[2] = {runs->should_run(index, key(0, k, s)),
+                                     runs->should_run(index + 1, key(1, k, s))};
+                index += 2;
+                if (!run[0] && !run[1]) continue;
                 const auto task = make_coincidence_task(
                     {.lambda = lambdas[k], .samples_per_class = per_class, .seed = 42 + 1000 * s});
                 const auto parts = split_by_fraction(task.data.size(), {.seed = 42 + s});
                 const auto data = split_events(bin_events(task.data, {.dt_ms = 1.0}), parts);
                 for (int m = 0; m < 2; ++m) {
+                    if (!run[m]) continue;
                     const auto result = m == 0 ? train_one<plain_net>(o, data, 100 + s)
                                                : train_one<delay_net>(o, data, 100 + s);
-                    accuracy(m, k, s) = result.test_accuracy;
-                    results.row(models[m], lambdas[k], s, result.test_accuracy,
-                                result.validation_accuracy, result.best_epoch, result.seconds);
+                    runs->save(key(m, k, s), header, {models[m], lambdas[k], s, result.test_accuracy,
+                                                      result.validation_accuracy, result.best_epoch,
+                                                      result.seconds});
                     result.history.write_csv(out + "/models/history_" + models[m] + "_lambda" +
                                              format("%.2f", lambdas[k]) + "_seed" + std::to_string(s) + ".csv");
                     log("[%zu/%zu] %s lambda = %.2f, seed %zu: test %.1f%% (best epoch %zu, %.1f s)",
@@ -131,6 +148,18 @@ int main(int argc, char** argv) {
                 }
             }
         }
+        // Every rank's runs are done: rank 0 merges the rows in run order.
+        runs->finish();
+        if (!runs->leader()) return 0;
+        io::csv_writer results(header);
+        tensor<double, 3> accuracy({2, lambdas.size(), seeds});
+        for (std::size_t k = 0; k < lambdas.size(); ++k)
+            for (std::size_t s = 0; s < seeds; ++s)
+                for (int m = 0; m < 2; ++m) {
+                    const auto row = runs->load(key(m, k, s));
+                    results.row(std::vector<io::csv_field>(row.rows[0].begin(), row.rows[0].end()));
+                    accuracy(m, k, s) = row.number(0, "test_accuracy");
+                }
         results.save(out + "/results.csv");
         io::save_npy(out + "/accuracy.npy", accuracy);
 
@@ -194,6 +223,7 @@ int main(int argc, char** argv) {
         std::printf("\ncoincidence_task: results in %s (results.csv, summary.csv, accuracy.npy, "
                     "accuracy_vs_lambda.svg, rasters.svg, settings.json, models/)\n", out.c_str());
     } catch (const spikegrad::error& e) {
+        if (runs) return runs->fail(e.what());
         std::fprintf(stderr, "coincidence_task: %s\n", e.what());
         return 1;
     }

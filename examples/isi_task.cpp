@@ -4,6 +4,7 @@
 // on spike counts. Writes results.csv, summary.csv, accuracy.npy, accuracy_vs_f.svg,
 // rasters.svg, settings.json and the trained models into --out.
 #include "support/experiment.hpp"
+#include "support/sweep.hpp"
 
 #include <spikegrad/data/synthetic/isi.hpp>
 #include <spikegrad/data/transforms.hpp>
@@ -44,6 +45,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--threads", threads, "threads (0: all cores)")->capture_default_str();
     app.add_flag("--paper", paper, "the paper's settings: 300 epochs, lr 1e-3, 5 seeds");
+    bool use_mpi = false;
+    add_sweep_options(app, use_mpi);
     CLI11_PARSE(app, argc, argv);
     if (paper) {
         epochs = 300;
@@ -52,9 +55,13 @@ int main(int argc, char** argv) {
         points = 5000;
     }
 
+    std::unique_ptr<sweep> runs;
     try {
-        prepare_output(out);
-        prepare_output(out + "/models");
+        runs = std::make_unique<sweep>(use_mpi, argc, argv, "isi_task");
+        if (runs->leader()) {
+            prepare_output(out);
+            prepare_output(out + "/models");
+        }
         run_record record("isi_task", argc, argv);
         record["fractions"] = fractions;
         record["seeds"] = seeds;
@@ -69,8 +76,10 @@ int main(int argc, char** argv) {
         record["split"] = "shuffled, train [0, 0.6), validation [0.6, 0.75), test [0.75, 0.9)";
         record["mlp_hidden"] = mlp_hidden;
         record["threads"] = threads;  // 0: every core
-        record.save(out);
-        std::printf("isi_task: %zu fractions x %zu seeds, %zu epochs%s (the paper: 300 epochs; "
+        record["mpi_ranks"] = runs->ranks();
+        if (runs->leader()) record.save(out);
+        runs->open(out, record);
+        if (runs->leader()) std::printf("isi_task: %zu fractions x %zu seeds, %zu epochs%s (the paper: 300 epochs; "
                     "--paper for its settings)\n",
                     fractions.size(), seeds, epochs, paper ? " [paper settings]" : "");
         std::fflush(stdout);
@@ -82,24 +91,30 @@ int main(int argc, char** argv) {
                     double(clean.n_spikes()) / double(clean.size()));
         std::fflush(stdout);
 
-        io::csv_writer results({"model", "f", "seed", "test_accuracy", "validation_accuracy",
-                                "best_epoch", "seconds"});
-        tensor<double, 2> accuracy({fractions.size(), seeds});
-        std::vector<double> mlp_accuracy;
-        std::size_t done = 0;
+        const std::vector<std::string> header{"model", "f", "seed", "test_accuracy",
+                                              "validation_accuracy", "best_epoch", "seconds"};
+        // One run per (seed, MLP) and (seed, f, SNN); each saves its row in runs/ when done.
+        const auto mlp_key = [](std::size_t s) { return "mlp_counts_seed" + std::to_string(s); };
+        const auto snn_key = [](double f, std::size_t s) {
+            return "snn_f" + format("%.2f", f) + "_seed" + std::to_string(s);
+        };
+        std::size_t done = 0, index = 0;
         const std::size_t total = fractions.size() * seeds + seeds;
         for (std::size_t s = 0; s < seeds; ++s) {
             const auto parts = split_by_fraction(clean.size(), {.seed = 42 + s});
             // Replacement keeps every neuron's count, so one MLP per seed is the rate-only level.
-            const auto mlp = mlp_on_counts(clean, parts, mlp_hidden,
-                                           {.lr = 3e-3, .epochs = 200, .batch = 64, .seed = s,
-                                            .progress = progress_mode::quiet}, 1000 + s);
-            mlp_accuracy.push_back(mlp.test_accuracy);
-            results.row("mlp_counts", 0.0, s, mlp.test_accuracy, mlp.validation_accuracy, mlp.best_epoch, mlp.seconds);
-            log("[%zu/%zu] MLP on counts, seed %zu: test %.1f%% (%.1f s)", ++done, total, s,
-                100 * mlp.test_accuracy, mlp.seconds);
+            if (runs->should_run(index++, mlp_key(s))) {
+                const auto mlp = mlp_on_counts(clean, parts, mlp_hidden,
+                                               {.lr = 3e-3, .epochs = 200, .batch = 64, .seed = s,
+                                                .progress = progress_mode::quiet}, 1000 + s);
+                runs->save(mlp_key(s), header, {"mlp_counts", 0.0, s, mlp.test_accuracy,
+                                                mlp.validation_accuracy, mlp.best_epoch, mlp.seconds});
+                log("[%zu/%zu] MLP on counts, seed %zu: test %.1f%% (%.1f s)", ++done, total, s,
+                    100 * mlp.test_accuracy, mlp.seconds);
+            }
             for (std::size_t k = 0; k < fractions.size(); ++k) {
                 const double f = fractions[k];
+                if (!runs->should_run(index++, snn_key(f, s))) continue;
                 const auto perturbed = replace_spikes(clean, {.fraction = f}, 7000 + 13 * s);
                 const auto events = bin_events(perturbed, {.dt_ms = 1.0});
                 using hidden_layer = dense<lif>;
@@ -113,9 +128,9 @@ int main(int argc, char** argv) {
                     net, split_events(events, parts),
                     {.lr = lr, .epochs = epochs, .batch = batch, .seed = s}, {}, {},
                     {{.kind = parameter_kind::time_constant, .lr = tau_lr}});
-                accuracy(k, s) = result.test_accuracy;
-                results.row("snn", f, s, result.test_accuracy, result.validation_accuracy,
-                            result.best_epoch, result.seconds);
+                runs->save(snn_key(f, s), header, {"snn", f, s, result.test_accuracy,
+                                                   result.validation_accuracy, result.best_epoch,
+                                                   result.seconds});
                 const std::string tag = "f" + format("%.2f", f) + "_seed" + std::to_string(s);
                 save_checkpoint(out + "/models/snn_" + tag + ".ckpt", net);
                 result.history.write_csv(out + "/models/history_" + tag + ".csv");
@@ -123,6 +138,21 @@ int main(int argc, char** argv) {
                     ++done, total, f, s, 100 * result.test_accuracy, result.best_epoch,
                     double(net.parameter("layer0.tau")(0)), result.seconds);
             }
+        }
+        // Every rank's runs are done: rank 0 merges the rows in run order.
+        runs->finish();
+        if (!runs->leader()) return 0;
+        io::csv_writer results(header);
+        tensor<double, 2> accuracy({fractions.size(), seeds});
+        std::vector<double> mlp_accuracy;
+        const auto merge = [&](const std::string& key) {
+            const auto row = runs->load(key);
+            results.row(std::vector<io::csv_field>(row.rows[0].begin(), row.rows[0].end()));
+            return row.number(0, "test_accuracy");
+        };
+        for (std::size_t s = 0; s < seeds; ++s) {
+            mlp_accuracy.push_back(merge(mlp_key(s)));
+            for (std::size_t k = 0; k < fractions.size(); ++k) accuracy(k, s) = merge(snn_key(fractions[k], s));
         }
         results.save(out + "/results.csv");
         io::save_npy(out + "/accuracy.npy", accuracy);
@@ -183,6 +213,7 @@ int main(int argc, char** argv) {
         std::printf("\nisi_task: results in %s (results.csv, summary.csv, accuracy.npy, "
                     "accuracy_vs_f.svg, rasters.svg, settings.json, models/)\n", out.c_str());
     } catch (const spikegrad::error& e) {
+        if (runs) return runs->fail(e.what());
         std::fprintf(stderr, "isi_task: %s\n", e.what());
         return 1;
     }

@@ -5,6 +5,7 @@
 // outputs, Spikemax), SGD-delay (learnable axonal delays after both hidden layers) and the
 // MLP on spike counts. Writes variants.json/.txt, results.csv, summary.csv, accuracy.npy,
 // accuracy_vs_f.svg, rasters.svg, settings.json and models/ into --out.
+#include "support/sweep.hpp"
 #include "support/tasks.hpp"
 
 #include <spikegrad/io/npy.hpp>
@@ -83,6 +84,8 @@ int main(int argc, char** argv) {
     app.add_flag("--paper", paper, "the paper's settings: every sample, f = 0, 0.1, ..., 1, up to 1000 "
                                    "epochs, batch 128, lr x0.1 at epoch 300, patience 300, at least 3 seeds "
                                    "(the learning rate stays --lr: see docs/experiments.md)");
+    bool use_mpi = false;
+    add_sweep_options(app, use_mpi);
     CLI11_PARSE(app, argc, argv);
     if (paper) {
         choice.per_class = 0;
@@ -92,11 +95,15 @@ int main(int argc, char** argv) {
     }
     if (!shd_files_given(choice, "shd_timing")) return 2;
 
+    std::unique_ptr<sweep> runs;
     try {
+        runs = std::make_unique<sweep>(use_mpi, argc, argv, "shd_timing");
         check_levels(fractions, "--fractions", 0, 1);
         const auto models = parse_models(model_names);
-        prepare_output(out);
-        prepare_output(out + "/models");
+        if (runs->leader()) {
+            prepare_output(out);
+            prepare_output(out + "/models");
+        }
         run_record record("shd_timing", argc, argv);
         record["files"] = std::vector<std::string>{choice.train_file, choice.test_file, choice.valid_file};
         record["variants"] = choice.variants;
@@ -116,8 +123,10 @@ int main(int argc, char** argv) {
                               : "balanced set shuffled (seed 42 + run), train [0, 0.6), validation [0.6, 0.75), "
                                 "test [0.75, 0.9)";
         record["paper"] = paper;
-        record.save(out);
-        std::printf("shd_timing: %zu variants x %zu fractions x %zu models x %zu seeds; %s per class, "
+        record["mpi_ranks"] = runs->ranks();
+        if (runs->leader()) record.save(out);
+        runs->open(out, record);
+        if (runs->leader()) std::printf("shd_timing: %zu variants x %zu fractions x %zu models x %zu seeds; %s per class, "
                     "%zu epochs, batch %zu%s\n"
                     "  (paper: every sample, up to 1000 epochs, batch 128, patience 300; --paper)\n",
                     choice.variants.size(), fractions.size(), models.size(), seeds,
@@ -129,10 +138,10 @@ int main(int argc, char** argv) {
         const shd_build built = build_shd(choice);
         const shd_file& merged = built.merged;
         const variant_sets& sets = built.sets;
-        std::printf("\n%s", to_string(sets.report).c_str());
-        std::fflush(stdout);
-        save_json(sets.report, out + "/variants.json");
-        {
+        if (runs->leader()) {
+            std::printf("\n%s", to_string(sets.report).c_str());
+            std::fflush(stdout);
+            save_json(sets.report, out + "/variants.json");
             const std::string text = to_string(sets.report);
             io::write_atomically(out + "/variants.txt", [&](std::ofstream& f) { f << text; }, false);
         }
@@ -145,12 +154,15 @@ int main(int argc, char** argv) {
                 t.n_classes(), t.n_units(), double(t.n_spikes()) / double(std::max<std::size_t>(1, t.size())));
         }
 
-        // Training: variant x f x model x seed.
-        io::csv_writer results({"variant", "model", "f", "seed", "test_accuracy", "validation_accuracy",
-                                "best_epoch", "epochs_run", "seconds"});
-        tensor<double, 4> accuracy({datasets.size(), models.size(), fractions.size(), seeds});
-        accuracy_table acc;
-        std::size_t done = 0;
+        // Training: variant x f x model x seed, one row per run in runs/ (spread over the ranks
+        // with --mpi; a rerun skips the runs whose row exists).
+        const std::vector<std::string> columns{"variant", "model", "f", "seed", "test_accuracy",
+                                              "validation_accuracy", "best_epoch", "epochs_run", "seconds"};
+        const auto run_key = [&](std::size_t v, std::size_t m, double f, std::size_t run) {
+            return datasets[v].name + "_" + model_name(models[m]) + "_f" + format("%.2f", f) + "_seed" +
+                   std::to_string(run);
+        };
+        std::size_t done = 0, index = 0;
         const std::size_t total = datasets.size() * fractions.size() * models.size() * seeds;
         for (std::size_t run = 0; run < seeds; ++run) {
             for (std::size_t v = 0; v < datasets.size(); ++v) {
@@ -158,19 +170,23 @@ int main(int argc, char** argv) {
                 const index_split parts = task_split(task, choice, run);
                 for (std::size_t k = 0; k < fractions.size(); ++k) {
                     const double f = fractions[k];
+                    std::vector<bool> wanted(models.size());
+                    for (std::size_t m = 0; m < models.size(); ++m)
+                        wanted[m] = runs->should_run(index++, run_key(v, m, f, run));
+                    if (std::find(wanted.begin(), wanted.end(), true) == wanted.end()) continue;
                     replacement_options r{.fraction = f};
                     if (replacement == "code")
                         r = {.fraction = f, .mode = replacement_mode::bernoulli_relocate, .grid = 0.014};
                     const spike_dataset perturbed = replace_spikes(task.data, r, 7000 + 13 * run + 101 * k);
                     for (std::size_t m = 0; m < models.size(); ++m) {
+                        if (!wanted[m]) continue;
                         const std::string stem = out + "/models/" + task.name + "_" + model_name(models[m]) +
                                                  "_f" + format("%.2f", f) + "_seed" + std::to_string(run);
                         const auto result = train_model(models[m], s, task, perturbed, parts, {}, stem, run);
                         const auto& o = result.main;
-                        accuracy(v, m, k, run) = o.test_accuracy;
-                        acc.add(key(task.name, model_name(models[m]), f), o.test_accuracy);
-                        results.row(task.name, model_name(models[m]), f, run, o.test_accuracy,
-                                    o.validation_accuracy, o.best_epoch, o.history.epochs.size(), o.seconds);
+                        runs->save(run_key(v, m, f, run), columns,
+                                   {task.name, model_name(models[m]), f, run, o.test_accuracy,
+                                    o.validation_accuracy, o.best_epoch, o.history.epochs.size(), o.seconds});
                         log("[%zu/%zu] %-5s f = %.2f %-13s seed %zu: test %.1f%% (validation %.1f%%, best "
                             "epoch %zu, %.1f s)",
                             ++done, total, task.name.c_str(), f, model_title(models[m]), run,
@@ -178,8 +194,24 @@ int main(int argc, char** argv) {
                     }
                 }
             }
-            results.save(out + "/results.csv");  // after every run, so a long sweep can be inspected
         }
+        // Every rank's runs are done: rank 0 merges the rows in run order.
+        runs->finish();
+        if (!runs->leader()) return 0;
+        io::csv_writer results(columns);
+        tensor<double, 4> accuracy({datasets.size(), models.size(), fractions.size(), seeds});
+        accuracy_table acc;
+        for (std::size_t run = 0; run < seeds; ++run)
+            for (std::size_t v = 0; v < datasets.size(); ++v)
+                for (std::size_t k = 0; k < fractions.size(); ++k)
+                    for (std::size_t m = 0; m < models.size(); ++m) {
+                        const auto row = runs->load(run_key(v, m, fractions[k], run));
+                        results.row(std::vector<io::csv_field>(row.rows[0].begin(), row.rows[0].end()));
+                        const double a = row.number(0, "test_accuracy");
+                        accuracy(v, m, k, run) = a;
+                        acc.add(key(datasets[v].name, model_name(models[m]), fractions[k]), a);
+                    }
+        results.save(out + "/results.csv");
         io::save_npy(out + "/accuracy.npy", accuracy);
 
         // Summary table and CSV.
@@ -278,6 +310,7 @@ int main(int argc, char** argv) {
                     "accuracy.npy [variant, model, f, seed], accuracy_vs_f.svg, rasters.svg, settings.json, "
                     "models/)\n", out.c_str());
     } catch (const spikegrad::error& e) {
+        if (runs) return runs->fail(e.what());
         std::fprintf(stderr, "shd_timing: %s\n", e.what());
         return 1;
     }

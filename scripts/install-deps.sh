@@ -17,6 +17,8 @@ demo=(libhdf5-dev libcli11-dev nlohmann-json3-dev librsvg2-bin)
 bench=(libbenchmark-dev python3-torch python3-numpy libopenblas0-pthread python3-threadpoolctl)
 # The docs site (scripts/docs.sh, CTest "docs: ..."): doxygen, its CSS theme, dot for graphs.
 testing+=(doxygen doxygen-awesome-css graphviz)
+# MPI (spikegrad::mpi, its tests and the sweeps over ranks): Open MPI.
+testing+=(libopenmpi-dev openmpi-bin)
 
 case "$profile" in
   core) wanted=("${core[@]}") ;;

@@ -115,6 +115,14 @@ public:
     }
     json::value& operator[](const std::string& key) { return root_[key]; }
     void save(const std::string& folder) const { json::save(root_, folder + "/settings.json"); }
+    /// The settings that shape the results (not the command line, the clock or the cores): a
+    /// resumed sweep (support/sweep.hpp) checks that its saved runs were made with them.
+    std::string fingerprint() const {
+        json::value stable = root_;
+        for (const char* key : {"command", "started_utc", "cores_available", "mpi_ranks"})
+            stable[key] = nullptr;
+        return stable.dump(2) + "\n";
+    }
 
 private:
     json::value root_;

@@ -264,14 +264,17 @@ public:
 
     /// Forward, loss and backward of one batch, sample by sample (no batch-wide tape).
     /// Sets gradients() to d(mean loss)/d(parameters); returns the loss and accuracy.
+    /// `mean_over` (0: the batch's size) is the number of samples the mean divides by: a
+    /// data-parallel step (spikegrad::mpi) runs one shard of a larger global batch.
     template <class Loss>
-    step_stats train_step(const event_batch& batch, const Loss& loss) {
+    step_stats train_step(const event_batch& batch, const Loss& loss, std::size_t mean_over = 0) {
         check_loss<Loss>();
         check_input(batch, "train_step");
         check_labels(batch, "train_step");
         prepare(true);
         const std::size_t T = batch.n_steps, n = n_outputs();
-        const Scalar scale = Scalar(1) / static_cast<Scalar>(batch.n_samples);
+        const Scalar scale =
+            Scalar(1) / static_cast<Scalar>(mean_over > 0 ? mean_over : batch.n_samples);
         std::vector<Scalar> losses(batch.n_samples);
         std::vector<prediction_credit> hits(batch.n_samples);
         const int used = for_each_sample(
@@ -312,6 +315,16 @@ public:
             if (predictions) (*predictions)[b] = argmax(ws.scores.data(), n);  // first on ties
         }, false, "evaluate");
         return summarise(losses, hits, "evaluate");
+    }
+
+    /// The per-thread gradient sums of the last backward or train_step, in thread order (the
+    /// samples are split statically into contiguous runs, one per thread): gradients() is their
+    /// sum from the left, part 0 first. spikegrad::mpi continues that sum across processes.
+    std::size_t gradient_parts() const { return used_parts_.value; }
+    const Scalar* gradient_part(std::size_t k) const {
+        if (k >= used_parts_.value)
+            raise<shape_error>("network: gradient part ", k, " of ", used_parts_.value);
+        return workspaces_.value[k].grads.data();
     }
 
     /// Per-layer spiking activity of the samples of the last forward, train_step or evaluate.
@@ -494,6 +507,7 @@ private:
     }
 
     void reduce_gradients(int used) {
+        used_parts_.value = static_cast<std::size_t>(used);
         auto& spaces = workspaces_.value;
         std::copy(spaces[0].grads.begin(), spaces[0].grads.end(), gradients_.begin());
         for (int k = 1; k < used; ++k)
@@ -567,6 +581,7 @@ private:
     std::size_t max_width_ = 0;
     mutable detail::scratch<std::vector<workspace>> workspaces_;
     mutable detail::scratch<network_activity> activity_;
+    detail::scratch<std::size_t> used_parts_;
 };
 
 /// The float network, the common case.
