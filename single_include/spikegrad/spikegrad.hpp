@@ -5,13 +5,15 @@
 #pragma once
 
 // ---- begin spikegrad/spikegrad.hpp ----
-// spikegrad: the umbrella header of the core engine and its trainer (xtensor + xsimd only; no
-// HDF5, no MPI). Data modules (data/...) and file formats (io/npy, csv, json) are opt-in headers.
+/// \file
+/// spikegrad: the umbrella header of the core engine and its trainer (xtensor + xsimd only; no
+/// HDF5, no MPI). Data modules (data/...) and file formats (io/npy, csv, json) are opt-in headers.
 
 // ---- begin spikegrad/config.hpp ----
-// spikegrad: version, feature macros and the one place that decides how errors are raised.
-// SPIKEGRAD_NO_EXCEPTIONS (firmware builds) turns every raise() into std::abort();
-// SPIKEGRAD_USE_OPENMP is set by the CMake target when OpenMP is found.
+/// \file
+/// spikegrad: version, feature macros and the one place that decides how errors are raised.
+/// SPIKEGRAD_NO_EXCEPTIONS (firmware builds) turns every raise() into std::abort();
+/// SPIKEGRAD_USE_OPENMP is set by the CMake target when OpenMP is found.
 
 // The one place the version is written: CMakeLists.txt reads these three lines (keep their form,
 // "#define SPIKEGRAD_VERSION_<PART> <number>") for project(VERSION) and the package version file.
@@ -56,20 +58,23 @@ inline int max_threads() noexcept {
 }  // namespace spikegrad
 // ---- end spikegrad/config.hpp ----
 // ---- begin spikegrad/concepts.hpp ----
-// spikegrad: the policy concepts. Each states the whole contract a policy must meet, so a
-// policy that does not fit fails with one static_assert sentence naming what it lacks,
-// instead of pages of template errors deep inside a layer.
+/// \file
+/// spikegrad: the policy concepts. Each states the whole contract a policy must meet, so a
+/// policy that does not fit fails with one static_assert sentence naming what it lacks,
+/// instead of pages of template errors deep inside a layer.
 
 // ---- begin spikegrad/core/parameters.hpp ----
-// spikegrad: the parameter store. Every trainable tensor of a network (weights, biases, time
-// constants, delays) lives in one flat array; layers keep offsets, never pointers, so a copy
-// of a network is a real copy, gradients and optimiser state share the same layout, and a
-// checkpoint is the flat array plus this table of names, shapes and bounds.
+/// \file
+/// spikegrad: the parameter store. Every trainable tensor of a network (weights, biases, time
+/// constants, delays) lives in one flat array; layers keep offsets, never pointers, so a copy
+/// of a network is a real copy, gradients and optimiser state share the same layout, and a
+/// checkpoint is the flat array plus this table of names, shapes and bounds.
 
 // ---- begin spikegrad/core/error.hpp ----
-// spikegrad: the typed exceptions every module raises. One family per kind of failure; the
-// message names the object, the index and the offending value, e.g.
-// "shd: sample 17: unit 731 >= n_units 700 in /spikes/units".
+/// \file
+/// spikegrad: the typed exceptions every module raises. One family per kind of failure; the
+/// message names the object, the index and the offending value, e.g.
+/// "shd: sample 17: unit 731 >= n_units 700 in /spikes/units".
 
 
 #include <charconv>
@@ -185,6 +190,7 @@ inline const char* to_string(parameter_kind kind) {
     return "?";
 }
 
+/// One entry of the parameter table: name, kind, place in the flat array, shape and clamp bounds.
 struct parameter_info {
     std::string name;  // "layer0.weight"
     parameter_kind kind = parameter_kind::weight;
@@ -196,6 +202,8 @@ struct parameter_info {
     double upper = std::numeric_limits<double>::infinity();
 };
 
+/// Every trainable tensor of a network in one flat array, with its table of names, shapes and
+/// bounds.
 template <class Scalar>
 class parameter_store {
 public:
@@ -274,9 +282,10 @@ private:
 }  // namespace spikegrad
 // ---- end spikegrad/core/parameters.hpp ----
 // ---- begin spikegrad/core/random.hpp ----
-// spikegrad: a seeded random generator whose streams are identical on every machine and
-// compiler. The standard library's distributions are implementation-defined, so the
-// distributions are written here (xoshiro256** engine, seeded through splitmix64).
+/// \file
+/// spikegrad: a seeded random generator whose streams are identical on every machine and
+/// compiler. The standard library's distributions are implementation-defined, so the
+/// distributions are written here (xoshiro256** engine, seeded through splitmix64).
 
 #include <cmath>
 #include <cstddef>
@@ -442,10 +451,11 @@ private:
 }  // namespace spikegrad
 // ---- end spikegrad/core/random.hpp ----
 // ---- begin spikegrad/core/time.hpp ----
-// spikegrad: the one owner of time. A dataset's times are in a time_unit; binning turns them
-// into a time_grid (step length dt_ms, n_steps) that the event_batch carries and the network
-// reads; every time constant and delay bound of the public API is in ms and becomes steps
-// here, once (DESIGN section 3, "time has one owner").
+/// \file
+/// spikegrad: the one owner of time. A dataset's times are in a time_unit; binning turns them
+/// into a time_grid (step length dt_ms, n_steps) that the event_batch carries and the network
+/// reads; every time constant and delay bound of the public API is in ms and becomes steps
+/// here, once (DESIGN section 3, "time has one owner").
 
 
 #include <cmath>
@@ -510,19 +520,22 @@ inline bool same_step(double a_ms, double b_ms) {
 }  // namespace spikegrad
 // ---- end spikegrad/core/time.hpp ----
 // ---- begin spikegrad/core/trace.hpp ----
-// spikegrad: what BPTT keeps per sample and layer: the neuron trace (membrane before reset,
-// [T, n] per channel) and the output spikes as compact index lists (CSR over steps), before
-// and after the axonal delay. Spikes carry values only when they are not all 1 (delays
-// interpolate; smooth test surrogates emit real-valued "spikes").
+/// \file
+/// spikegrad: what BPTT keeps per sample and layer: the neuron trace (membrane before reset,
+/// [T, n] per channel) and the output spikes as compact index lists (CSR over steps), before
+/// and after the axonal delay. Spikes carry values only when they are not all 1 (delays
+/// interpolate; smooth test surrogates emit real-valued "spikes").
 
 // ---- begin spikegrad/core/events.hpp ----
-// spikegrad: event_batch, the binned spike input the engine eats. For every (sample, step)
-// it lists the active input units in CSR form, so the first layer's work scales with the
-// number of input spikes (SHD: a few percent of the cells), never with n_units * n_steps.
+/// \file
+/// spikegrad: event_batch, the binned spike input the engine eats. For every (sample, step)
+/// it lists the active input units in CSR form, so the first layer's work scales with the
+/// number of input spikes (SHD: a few percent of the cells), never with n_units * n_steps.
 
 // ---- begin spikegrad/core/tensor.hpp ----
-// spikegrad: the only header that includes xtensor. Every other header uses these aliases, so
-// an xtensor upgrade (0.26 moved the headers into sub-folders) touches this file alone.
+/// \file
+/// spikegrad: the only header that includes xtensor. Every other header uses these aliases, so
+/// an xtensor upgrade (0.26 moved the headers into sub-folders) touches this file alone.
 
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xtensor.hpp>
@@ -931,21 +944,25 @@ concept loss_policy = requires(const T loss, const float* record, float* out, st
 
 
 // ---- begin spikegrad/surrogate/any.hpp ----
-// spikegrad: a surrogate chosen at run time (tools, sweeps over surrogates): one of the
-// built-in families with its parameter, parsed from "name[:param]" (e.g. "fast_sigmoid:100").
+/// \file
+/// spikegrad: a surrogate chosen at run time (tools, sweeps over surrogates): one of the
+/// built-in families with its parameter, parsed from "name[:param]" (e.g. "fast_sigmoid:100").
 
 // ---- begin spikegrad/surrogate/arctan.hpp ----
-// spikegrad: the arctan surrogate of snnTorch and SpikingJelly:
-// dH/dx ~ (alpha / 2) / (1 + (pi alpha x / 2)^2), alpha = 2.
+/// \file
+/// spikegrad: the arctan surrogate of snnTorch and SpikingJelly:
+/// dH/dx ~ (alpha / 2) / (1 + (pi alpha x / 2)^2), alpha = 2.
 
 // ---- begin spikegrad/surrogate/heaviside.hpp ----
-// spikegrad: the forward half every surrogate shares: the Heaviside step H(x) with H(0) = 1,
-// where x = v - theta is the membrane's distance to threshold.
+/// \file
+/// spikegrad: the forward half every surrogate shares: the Heaviside step H(x) with H(0) = 1,
+/// where x = v - theta is the membrane's distance to threshold.
 
 // ---- begin spikegrad/simd/vector.hpp ----
-// spikegrad: the thin SIMD layer. One templated formula serves float, double and
-// xsimd::batch: policies call simd::abs / exp / select / load / store, and vectorize() runs
-// a kernel over full batches and then a scalar tail, so scalar tests exercise vector code.
+/// \file
+/// spikegrad: the thin SIMD layer. One templated formula serves float, double and
+/// xsimd::batch: policies call simd::abs / exp / select / load / store, and vectorize() runs
+/// a kernel over full batches and then a scalar tail, so scalar tests exercise vector code.
 
 
 #include <xsimd/xsimd.hpp>
@@ -970,6 +987,7 @@ template <class V>
 struct scalar_of {
     using type = V;
 };
+/// The scalar type of an xsimd batch: its element type.
 template <class T, class A>
 struct scalar_of<xsimd::batch<T, A>> {
     using type = T;
@@ -1146,8 +1164,8 @@ struct chunk {
     using type = V;
 };
 
-/// Calls f(chunk<batch<S>>{}, j) for j = 0, W, 2W, ... while a full batch fits, then
-/// f(chunk<S>{}, j) for each remaining element.
+/// Calls `f(chunk<batch<S>>{}, j)` for j = 0, W, 2W, ... while a full batch fits, then
+/// `f(chunk<S>{}, j)` for each remaining element.
 template <class S, class F>
 SPIKEGRAD_ALWAYS_INLINE void vectorize(std::size_t n, F&& f) {
     using B = xsimd::batch<S>;
@@ -1176,6 +1194,7 @@ SPIKEGRAD_ALWAYS_INLINE V heaviside(const V& x) {
 
 namespace spikegrad {
 
+/// Surrogate policy: the arctan derivative of snnTorch and SpikingJelly, steepness alpha.
 struct arctan {
     double alpha = 2.0;
 
@@ -1198,12 +1217,14 @@ struct arctan {
 }  // namespace spikegrad
 // ---- end spikegrad/surrogate/arctan.hpp ----
 // ---- begin spikegrad/surrogate/boxcar.hpp ----
-// spikegrad: the rectangular surrogate (Wu et al. 2018, STBP): dH/dx ~ 1 / width where
-// |x| < width / 2, else 0 (unit area), width = 1.
+/// \file
+/// spikegrad: the rectangular surrogate (Wu et al. 2018, STBP): dH/dx ~ 1 / width where
+/// |x| < width / 2, else 0 (unit area), width = 1.
 
 
 namespace spikegrad {
 
+/// Surrogate policy: a rectangular window of the given width around the threshold.
 struct boxcar {
     double width = 1.0;
 
@@ -1225,14 +1246,16 @@ struct boxcar {
 }  // namespace spikegrad
 // ---- end spikegrad/surrogate/boxcar.hpp ----
 // ---- begin spikegrad/surrogate/fast_sigmoid.hpp ----
-// spikegrad: the fast-sigmoid (SuperSpike) surrogate, the paper's eq. 1:
-// dH/dx ~ 1 / (alpha |x| + 1)^2 with alpha = 100 (Zenke and Ganguli 2018; Norse's "super").
+/// \file
+/// spikegrad: the fast-sigmoid (SuperSpike) surrogate, the paper's eq. 1:
+/// dH/dx ~ 1 / (alpha |x| + 1)^2 with alpha = 100 (Zenke and Ganguli 2018; Norse's "super").
 
 
 #include <limits>
 
 namespace spikegrad {
 
+/// Surrogate policy: SuperSpike's fast sigmoid derivative 1 / (1 + alpha |x|)^2.
 struct fast_sigmoid {
     double alpha = 100.0;
 
@@ -1256,14 +1279,16 @@ struct fast_sigmoid {
 }  // namespace spikegrad
 // ---- end spikegrad/surrogate/fast_sigmoid.hpp ----
 // ---- begin spikegrad/surrogate/sigmoid.hpp ----
-// spikegrad: the logistic surrogate (snnTorch's sigmoid, slope 25):
-// dH/dx ~ slope * sigma(slope x) * (1 - sigma(slope x)).
+/// \file
+/// spikegrad: the logistic surrogate (snnTorch's sigmoid, slope 25):
+/// dH/dx ~ slope * sigma(slope x) * (1 - sigma(slope x)).
 
 
 #include <limits>
 
 namespace spikegrad {
 
+/// Surrogate policy: the derivative of a logistic sigmoid of the given slope.
 struct sigmoid {
     double slope = 25.0;
 
@@ -1288,15 +1313,17 @@ struct sigmoid {
 }  // namespace spikegrad
 // ---- end spikegrad/surrogate/sigmoid.hpp ----
 // ---- begin spikegrad/surrogate/slayer_exponential.hpp ----
-// spikegrad: SLAYER's exponential spike-escape density (Shrestha and Orchard 2018), the
-// surrogate of the released SHD code: rho(u) = scale_rho / (tau_rho theta) *
-// exp(-|u - theta| / (tau_rho theta)); SHD constants theta 10, tau_rho 0.1, scale_rho 0.1.
+/// \file
+/// spikegrad: SLAYER's exponential spike-escape density (Shrestha and Orchard 2018), the
+/// surrogate of the released SHD code: rho(u) = scale_rho / (tau_rho theta) *
+/// exp(-|u - theta| / (tau_rho theta)); SHD constants theta 10, tau_rho 0.1, scale_rho 0.1.
 
 
 #include <limits>
 
 namespace spikegrad {
 
+/// Surrogate policy: SLAYER's exponential spike-escape kernel, scaled by the neuron's threshold.
 struct slayer_exponential {
     /// The neuron's threshold the kernel is scaled by (keep equal to the neuron's theta).
     double theta = 10.0;
@@ -1322,13 +1349,15 @@ struct slayer_exponential {
 }  // namespace spikegrad
 // ---- end spikegrad/surrogate/slayer_exponential.hpp ----
 // ---- begin spikegrad/surrogate/straight_through.hpp ----
-// spikegrad: the straight-through estimator (Bengio et al. 2013): dH/dx ~ 1.
+/// \file
+/// spikegrad: the straight-through estimator (Bengio et al. 2013): dH/dx ~ 1.
 
 
 #include <limits>
 
 namespace spikegrad {
 
+/// Surrogate policy: the straight-through estimator (derivative 1).
 struct straight_through {
     static constexpr bool binary = true;
     static constexpr const char* name = "straight_through";
@@ -1348,12 +1377,14 @@ struct straight_through {
 }  // namespace spikegrad
 // ---- end spikegrad/surrogate/straight_through.hpp ----
 // ---- begin spikegrad/surrogate/triangle.hpp ----
-// spikegrad: the triangular pseudo-derivative of Bellec et al. 2018 (LSNN):
-// dH/dx ~ gamma * max(0, 1 - |x| / width), gamma = 0.3, width = 1 (in units of theta).
+/// \file
+/// spikegrad: the triangular pseudo-derivative of Bellec et al. 2018 (LSNN):
+/// dH/dx ~ gamma * max(0, 1 - |x| / width), gamma = 0.3, width = 1 (in units of theta).
 
 
 namespace spikegrad {
 
+/// Surrogate policy: a triangular derivative of height gamma and half-width width.
 struct triangle {
     double gamma = 0.3;
     double width = 1.0;
@@ -1381,6 +1412,7 @@ struct triangle {
 
 namespace spikegrad {
 
+/// Surrogate policy chosen at run time: one of the surrogate families with its constant.
 struct any_surrogate {
     enum class family { fast_sigmoid, slayer_exponential, arctan, sigmoid, triangle, boxcar,
                         straight_through };
@@ -1469,16 +1501,18 @@ inline any_surrogate parse_surrogate(const std::string& text) {
 }  // namespace spikegrad
 // ---- end spikegrad/surrogate/any.hpp ----
 // ---- begin spikegrad/surrogate/rectifier.hpp ----
-// spikegrad: not a surrogate but a real-valued activation with its exact derivative:
-// spike(x) = max(0, x), grad(x) = 1 for x > 0. With dense<lif, rectifier> at threshold 0 and
-// one time step, a layer is a ReLU unit, so MLP baselines (the paper's MLP on spike counts)
-// run on the same engine.
+/// \file
+/// spikegrad: not a surrogate but a real-valued activation with its exact derivative:
+/// spike(x) = max(0, x), grad(x) = 1 for x > 0. With dense<lif, rectifier> at threshold 0 and
+/// one time step, a layer is a ReLU unit, so MLP baselines (the paper's MLP on spike counts)
+/// run on the same engine.
 
 
 #include <limits>
 
 namespace spikegrad {
 
+/// Test surrogate: a smooth rectified output instead of spikes (for finite-difference checks).
 struct rectifier {
     static constexpr bool binary = false;
     static constexpr const char* name = "rectifier";
@@ -1499,10 +1533,11 @@ struct rectifier {
 }  // namespace spikegrad
 // ---- end spikegrad/surrogate/rectifier.hpp ----
 // ---- begin spikegrad/surrogate/windowed.hpp ----
-// spikegrad: a surrogate cut to a window around the threshold: dH/dx ~ inner(x) where
-// |x| <= window, else exactly 0 (Perez-Nieves and Goodman 2021, "Sparse spiking gradient
-// descent": neurons far from threshold pass no gradient, so the input gradients they would
-// receive need not be computed). dense's sparse_gradient_threshold applies it to a layer.
+/// \file
+/// spikegrad: a surrogate cut to a window around the threshold: dH/dx ~ inner(x) where
+/// |x| <= window, else exactly 0 (Perez-Nieves and Goodman 2021, "Sparse spiking gradient
+/// descent": neurons far from threshold pass no gradient, so the input gradients they would
+/// receive need not be computed). dense's sparse_gradient_threshold applies it to a layer.
 
 
 #include <algorithm>
@@ -1510,6 +1545,7 @@ struct rectifier {
 
 namespace spikegrad {
 
+/// Surrogate policy: Inner's derivative cut to zero outside |x| <= window (sparse gradients).
 template <class Inner = fast_sigmoid>
 struct windowed {
     Inner inner{};
@@ -1541,16 +1577,18 @@ struct windowed {
 // ---- end spikegrad/surrogate/windowed.hpp ----
 
 // ---- begin spikegrad/neuron/adaptive_lif.hpp ----
-// spikegrad: the adaptive-threshold LIF (Bellec et al. 2018, LSNN; 2020, e-prop): a LIF whose
-// threshold rises by `adaptation` with every spike and relaxes with tau_adapt:
-// a[t] = rho a[t-1] + s[t-1], theta_eff[t] = theta + adaptation a[t], rho = exp(-dt/tau_adapt),
-// v[t] = beta v[t-1] + I[t] - theta_eff[t-1] s[t-1] (subtract) or beta (1 - s[t-1]) v[t-1] + I[t];
-// s[t] = H(v[t] - theta_eff[t]). Dynamics only: the step and its exact adjoint (see lif.hpp).
+/// \file
+/// spikegrad: the adaptive-threshold LIF (Bellec et al. 2018, LSNN; 2020, e-prop): a LIF whose
+/// threshold rises by `adaptation` with every spike and relaxes with tau_adapt:
+/// a[t] = rho a[t-1] + s[t-1], theta_eff[t] = theta + adaptation a[t], rho = exp(-dt/tau_adapt),
+/// v[t] = beta v[t-1] + I[t] - theta_eff[t-1] s[t-1] (subtract) or beta (1 - s[t-1]) v[t-1] + I[t];
+/// s[t] = H(v[t] - theta_eff[t]). Dynamics only: the step and its exact adjoint (see lif.hpp).
 
 // ---- begin spikegrad/neuron/leak.hpp ----
-// spikegrad: the membrane leak shared by LIF, CUBA-LIF and the readout: beta = exp(-dt/tau),
-// tau fixed or trainable (one per layer or one per neuron) and clamped to [tau_min, tau_max].
-// The chain rule to tau: d beta / d tau = beta dt / tau^2.
+/// \file
+/// spikegrad: the membrane leak shared by LIF, CUBA-LIF and the readout: beta = exp(-dt/tau),
+/// tau fixed or trainable (one per layer or one per neuron) and clamped to [tau_min, tau_max].
+/// The chain rule to tau: d beta / d tau = beta dt / tau^2.
 
 
 #include <cmath>
@@ -1572,6 +1610,7 @@ inline double tau_from_beta(double beta, double dt_ms) {
     return -dt_ms / std::log(beta);
 }
 
+/// The membrane leak beta = exp(-dt/tau) of a layer, tau fixed or trainable (shared or per neuron).
 template <class Scalar>
 class leak {
 public:
@@ -1638,17 +1677,19 @@ private:
 }  // namespace spikegrad
 // ---- end spikegrad/neuron/leak.hpp ----
 // ---- begin spikegrad/neuron/lif.hpp ----
-// spikegrad: the leaky integrate-and-fire neuron, the paper's hidden unit (SPEC section 2):
-// v[t] = beta v[t-1] + I[t] - theta s[t-1] (subtractive reset) or
-// v[t] = beta (1 - s[t-1]) v[t-1] + I[t] (reset to zero); s[t] = H(v[t] - theta).
-// Only the dynamics live here: the discrete step, its exact local derivatives (the step's
-// adjoint, given whatever derivative of the spike a gradient engine chooses) and the
-// continuous-time propagator v(t + s) = v(t) exp(-s / tau) between events.
+/// \file
+/// spikegrad: the leaky integrate-and-fire neuron, the paper's hidden unit (SPEC section 2):
+/// v[t] = beta v[t-1] + I[t] - theta s[t-1] (subtractive reset) or
+/// v[t] = beta (1 - s[t-1]) v[t-1] + I[t] (reset to zero); s[t] = H(v[t] - theta).
+/// Only the dynamics live here: the discrete step, its exact local derivatives (the step's
+/// adjoint, given whatever derivative of the spike a gradient engine chooses) and the
+/// continuous-time propagator v(t + s) = v(t) exp(-s / tau) between events.
 
 // ---- begin spikegrad/neuron/threshold.hpp ----
-// spikegrad: the firing threshold of a spiking neuron as a parameter: fixed, one trainable
-// value per layer, or one per neuron (needed by the exact-gradient engine, whose gradients
-// with respect to thresholds are part of its method), clamped to [theta_min, theta_max].
+/// \file
+/// spikegrad: the firing threshold of a spiking neuron as a parameter: fixed, one trainable
+/// value per layer, or one per neuron (needed by the exact-gradient engine, whose gradients
+/// with respect to thresholds are part of its method), clamped to [theta_min, theta_max].
 
 
 #include <cmath>
@@ -1657,6 +1698,7 @@ private:
 
 namespace spikegrad {
 
+/// A layer's firing threshold, fixed or trainable (shared or per neuron), clamped to its bounds.
 template <class Scalar>
 class threshold {
 public:
@@ -1720,6 +1762,7 @@ namespace spikegrad {
 
 enum class reset_mode { subtract, zero };
 
+/// Neuron policy: the leaky integrate-and-fire neuron with subtractive or zero reset.
 struct lif {
     struct params {
         double tau_ms = 20.0;
@@ -1873,6 +1916,7 @@ struct lif {
 
 namespace spikegrad {
 
+/// Neuron policy: LIF with an adaptive threshold that rises after each spike and decays back.
 struct adaptive_lif {
     struct params {
         /// The LIF part: tau, resting threshold theta, reset, trainability and bounds.
@@ -2019,24 +2063,27 @@ struct adaptive_lif {
 }  // namespace spikegrad
 // ---- end spikegrad/neuron/adaptive_lif.hpp ----
 // ---- begin spikegrad/neuron/cuba_lif.hpp ----
-// spikegrad: current-based LIF (SLAYER's CUBA, Norse's LIF with synaptic current): a synaptic
-// current i[t] = alpha i[t-1] + I[t] (alpha = exp(-dt/tau_syn)) drives the LIF membrane
-// v[t] = beta v[t-1] + i[t] - theta s[t-1]. The synaptic filter is linear, so its adjoint is
-// the same filter run backwards in time: lambda_i[t] = lambda_v[t] + alpha lambda_i[t+1].
+/// \file
+/// spikegrad: current-based LIF (SLAYER's CUBA, Norse's LIF with synaptic current): a synaptic
+/// current i[t] = alpha i[t-1] + I[t] (alpha = exp(-dt/tau_syn)) drives the LIF membrane
+/// v[t] = beta v[t-1] + i[t] - theta s[t-1]. The synaptic filter is linear, so its adjoint is
+/// the same filter run backwards in time: lambda_i[t] = lambda_v[t] + alpha lambda_i[t+1].
 
 // ---- begin spikegrad/simd/kernels.hpp ----
-// spikegrad: the few vector kernels every inner loop uses: row add and scaled row add, the sum
-// of a step's event rows held in registers (an input event adds one contiguous weight row),
-// its mirror image that adds a gradient row to every event's row, and the small matrix
-// product that sends a layer's current gradient back to its inputs.
+/// \file
+/// spikegrad: the few vector kernels every inner loop uses: row add and scaled row add, the sum
+/// of a step's event rows held in registers (an input event adds one contiguous weight row),
+/// its mirror image that adds a gradient row to every event's row, and the small matrix
+/// product that sends a layer's current gradient back to its inputs.
 
 // ---- begin spikegrad/simd/dispatch.hpp ----
-// spikegrad: run-time choice of the instruction set for the few hot float kernels (row sums,
-// the matrix product, spike compaction), so that a default build (no -march: SSE2 on x86-64)
-// runs them with AVX2 + FMA where the CPU has it. The choice is made once, by CPU detection
-// (__builtin_cpu_supports); SPIKEGRAD_ISA=sse2 in the environment forces the fallback (tests,
-// comparisons). A fixed instruction set gives bit-identical results; AVX2 (fused multiply-add)
-// and SSE2 (separate multiply and add) differ in the last bits.
+/// \file
+/// spikegrad: run-time choice of the instruction set for the few hot float kernels (row sums,
+/// the matrix product, spike compaction), so that a default build (no -march: SSE2 on x86-64)
+/// runs them with AVX2 + FMA where the CPU has it. The choice is made once, by CPU detection
+/// (__builtin_cpu_supports); SPIKEGRAD_ISA=sse2 in the environment forces the fallback (tests,
+/// comparisons). A fixed instruction set gives bit-identical results; AVX2 (fused multiply-add)
+/// and SSE2 (separate multiply and add) differ in the last bits.
 
 
 #include <array>
@@ -2085,11 +2132,12 @@ namespace sse2 {
 #define SPIKEGRAD_ISA_WIDTH 4
 #define SPIKEGRAD_ISA_FMA 0
 // ---- begin spikegrad/simd/isa_kernels.hpp ----
-// spikegrad: the body of the run-time dispatched float kernels (row sums, the register-tiled
-// matrix product, spike compaction), written once with GCC vector types and included once per
-// instruction set by dispatch.hpp, inside a `#pragma GCC target` region and a namespace of
-// its own. SPIKEGRAD_ISA_WIDTH (floats per vector) and SPIKEGRAD_ISA_FMA select the variant.
-// No include guard on purpose; include only from dispatch.hpp.
+/// \file
+/// spikegrad: the body of the run-time dispatched float kernels (row sums, the register-tiled
+/// matrix product, spike compaction), written once with GCC vector types and included once per
+/// instruction set by dispatch.hpp, inside a `#pragma GCC target` region and a namespace of
+/// its own. SPIKEGRAD_ISA_WIDTH (floats per vector) and SPIKEGRAD_ISA_FMA select the variant.
+/// No include guard on purpose; include only from dispatch.hpp.
 
 using vec = float __attribute__((vector_size(4 * SPIKEGRAD_ISA_WIDTH), aligned(4), may_alias));
 using ivec =
@@ -2114,7 +2162,7 @@ SPIKEGRAD_ALWAYS_INLINE vec fmadd(vec a, vec b, vec c) {
 #endif
 }
 
-/// Calls f.template operator()<U>() for U = count in [0, Max].
+/// Calls `f.template operator()<U>()` for U = count in [0, Max].
 template <std::size_t Max, class F>
 SPIKEGRAD_ALWAYS_INLINE void with_count(std::size_t count, F&& f) {
     if constexpr (Max == 0) {
@@ -2286,11 +2334,12 @@ namespace avx2 {
 #define SPIKEGRAD_ISA_WIDTH 8
 #define SPIKEGRAD_ISA_FMA 1
 // ---- begin spikegrad/simd/isa_kernels.hpp ----
-// spikegrad: the body of the run-time dispatched float kernels (row sums, the register-tiled
-// matrix product, spike compaction), written once with GCC vector types and included once per
-// instruction set by dispatch.hpp, inside a `#pragma GCC target` region and a namespace of
-// its own. SPIKEGRAD_ISA_WIDTH (floats per vector) and SPIKEGRAD_ISA_FMA select the variant.
-// No include guard on purpose; include only from dispatch.hpp.
+/// \file
+/// spikegrad: the body of the run-time dispatched float kernels (row sums, the register-tiled
+/// matrix product, spike compaction), written once with GCC vector types and included once per
+/// instruction set by dispatch.hpp, inside a `#pragma GCC target` region and a namespace of
+/// its own. SPIKEGRAD_ISA_WIDTH (floats per vector) and SPIKEGRAD_ISA_FMA select the variant.
+/// No include guard on purpose; include only from dispatch.hpp.
 
 using vec = float __attribute__((vector_size(4 * SPIKEGRAD_ISA_WIDTH), aligned(4), may_alias));
 using ivec =
@@ -2315,7 +2364,7 @@ SPIKEGRAD_ALWAYS_INLINE vec fmadd(vec a, vec b, vec c) {
 #endif
 }
 
-/// Calls f.template operator()<U>() for U = count in [0, Max].
+/// Calls `f.template operator()<U>()` for U = count in [0, Max].
 template <std::size_t Max, class F>
 SPIKEGRAD_ALWAYS_INLINE void with_count(std::size_t count, F&& f) {
     if constexpr (Max == 0) {
@@ -2482,6 +2531,7 @@ inline std::size_t indices_at_least(std::size_t n, const float* x, float thresho
 #pragma GCC pop_options
 }  // namespace avx2
 
+/// The float kernels of one instruction set, chosen once at run time.
 struct kernel_table {
     isa set;
     void (*gather_rows)(std::size_t, const float*, const std::uint32_t*, const float*,
@@ -2943,6 +2993,7 @@ void transpose(std::size_t rows, std::size_t cols, const S* SPIKEGRAD_RESTRICT i
 
 namespace spikegrad {
 
+/// Neuron policy: current-based LIF, a synaptic current filter in front of the LIF membrane.
 struct cuba_lif {
     struct params {
         double tau_syn_ms = 5.0;
@@ -3015,8 +3066,9 @@ struct cuba_lif {
 }  // namespace spikegrad
 // ---- end spikegrad/neuron/cuba_lif.hpp ----
 // ---- begin spikegrad/neuron/readout.hpp ----
-// spikegrad: the non-spiking leaky readout (SPEC section 2): v[t] = beta v[t-1] + I[t], no
-// threshold; its membrane over time is the record the losses read. Dynamics only (see lif.hpp).
+/// \file
+/// spikegrad: the non-spiking leaky readout (SPEC section 2): v[t] = beta v[t-1] + I[t], no
+/// threshold; its membrane over time is the record the losses read. Dynamics only (see lif.hpp).
 
 
 #include <algorithm>
@@ -3026,6 +3078,7 @@ struct cuba_lif {
 
 namespace spikegrad {
 
+/// Neuron policy: the non-spiking leaky readout whose membrane the losses read.
 struct readout {
     struct params {
         double tau_ms = 20.0;
@@ -3111,12 +3164,13 @@ struct readout {
 }  // namespace spikegrad
 // ---- end spikegrad/neuron/readout.hpp ----
 // ---- begin spikegrad/neuron/srm_alpha.hpp ----
-// spikegrad: [variant] SLAYER's spike response model (Shrestha and Orchard 2018), SPEC section 2:
-// u(t) = sum_i W_i (eps * s_i)(t) + sum_k nu(t - t_k), eps(t) = (t/tau_sr) e^(1 - t/tau_sr),
-// nu(t) = -scale_ref theta (t/tau_ref) e^(1 - t/tau_ref); spike when u >= theta. Both kernels
-// k a^k are second-order IIR filters (p[t] = a p[t-1] + x[t], q[t] = a q[t-1] + a p[t-1] gives
-// q[t] = sum_k k a^k x[t-k]), so the neuron is four state variables, no convolution. SLAYER
-// defines the time constants in steps of its grid, and so do we (they do not scale with dt).
+/// \file
+/// spikegrad: [variant] SLAYER's spike response model (Shrestha and Orchard 2018), SPEC section 2:
+/// u(t) = sum_i W_i (eps * s_i)(t) + sum_k nu(t - t_k), eps(t) = (t/tau_sr) e^(1 - t/tau_sr),
+/// nu(t) = -scale_ref theta (t/tau_ref) e^(1 - t/tau_ref); spike when u >= theta. Both kernels
+/// k a^k are second-order IIR filters (p[t] = a p[t-1] + x[t], q[t] = a q[t-1] + a p[t-1] gives
+/// q[t] = sum_k k a^k x[t-k]), so the neuron is four state variables, no convolution. SLAYER
+/// defines the time constants in steps of its grid, and so do we (they do not scale with dt).
 
 
 #include <algorithm>
@@ -3127,6 +3181,7 @@ struct readout {
 
 namespace spikegrad {
 
+/// Neuron policy: SLAYER's spike response model with alpha kernels (the released code's neuron).
 struct srm_alpha {
     struct params {
         /// SHD constants (in steps): theta 10, tau_sr 1, tau_ref 2, scale_ref 2;
@@ -3234,11 +3289,13 @@ struct srm_alpha {
 // ---- end spikegrad/neuron/srm_alpha.hpp ----
 
 // ---- begin spikegrad/delay/axonal.hpp ----
-// spikegrad: learnable axonal delays, the paper's "SGD-delay" model (SPEC section 3): one
-// non-negative delay d per output neuron, learned in steps of the network's grid (its bound
-// is given in ms and converted once, when the layer is declared), applied to the layer's
-// spikes before the next layer. Default forward: linear interpolation between floor(d) and floor(d) + 1, so the
-// output is continuous in d and its gradient exact; [variant] SLAYER's integer shift.
+/// \file
+/// spikegrad: learnable axonal delays, the paper's "SGD-delay" model (SPEC section 3): one
+/// non-negative delay d per output neuron, learned in steps of the network's grid (its bound
+/// is given in ms and converted once, when the layer is declared), applied to the layer's
+/// spikes before the next layer. Default forward: linear interpolation between floor(d) and
+/// floor(d) + 1, so the
+/// output is continuous in d and its gradient exact; [variant] SLAYER's integer shift.
 
 
 #include <algorithm>
@@ -3251,6 +3308,7 @@ struct srm_alpha {
 
 namespace spikegrad {
 
+/// Delay policy: one learnable non-negative axonal delay per output neuron, in steps.
 struct axonal_delay {
     enum class mode {
         /// y[t] = (1 - phi) x[t - k] + phi x[t - k - 1], k = floor(d), phi = d - k.
@@ -3486,8 +3544,9 @@ struct axonal_delay {
 }  // namespace spikegrad
 // ---- end spikegrad/delay/axonal.hpp ----
 // ---- begin spikegrad/delay/none.hpp ----
-// spikegrad: the absent delay: a layer's spikes reach the next layer in the same step. Zero
-// cost: no parameters, no buffers, no work.
+/// \file
+/// spikegrad: the absent delay: a layer's spikes reach the next layer in the same step. Zero
+/// cost: no parameters, no buffers, no work.
 
 
 #include <cstddef>
@@ -3495,6 +3554,7 @@ struct axonal_delay {
 
 namespace spikegrad {
 
+/// Delay policy: no delay (the layer's spikes go straight to the next layer).
 struct no_delay {
     struct params {};
 
@@ -3513,8 +3573,9 @@ struct no_delay {
 }  // namespace spikegrad
 // ---- end spikegrad/delay/none.hpp ----
 // ---- begin spikegrad/delay/rounding.hpp ----
-// spikegrad: learned axonal delays for hardware that only has integer delays: round them to
-// the nearest step, export them, and measure what rounding costs in accuracy.
+/// \file
+/// spikegrad: learned axonal delays for hardware that only has integer delays: round them to
+/// the nearest step, export them, and measure what rounding costs in accuracy.
 
 
 #include <cmath>
@@ -3562,6 +3623,7 @@ Net with_rounded_delays(const Net& net) {
     return copy;
 }
 
+/// Accuracy and loss of a network before and after its delays are rounded to whole steps.
 struct rounding_report {
     double accuracy = 0, rounded_accuracy = 0;
     double loss = 0, rounded_loss = 0;
@@ -3587,10 +3649,11 @@ rounding_report rounded_delay_accuracy(const Net& net, const event_batch& data, 
 // ---- end spikegrad/delay/rounding.hpp ----
 
 // ---- begin spikegrad/synapse/dense.hpp ----
-// spikegrad: the dense synapse: all-to-all weights stored [n_in, n_out] (an input event adds
-// one contiguous row), an optional bias, and their gradients. Any gradient engine that turns
-// input events into currents (and currents' gradients back) uses it; the layer that puts a
-// neuron behind it is network/layer.hpp.
+/// \file
+/// spikegrad: the dense synapse: all-to-all weights stored [n_in, n_out] (an input event adds
+/// one contiguous row), an optional bias, and their gradients. Any gradient engine that turns
+/// input events into currents (and currents' gradients back) uses it; the layer that puts a
+/// neuron behind it is network/layer.hpp.
 
 
 #include <algorithm>
@@ -3602,6 +3665,8 @@ rounding_report rounded_delay_accuracy(const Net& net, const event_batch& data, 
 
 namespace spikegrad {
 
+/// All-to-all weights [n_in, n_out] and an optional bias: currents from input events, and their
+/// gradients.
 template <class S>
 class dense_synapse {
 public:
@@ -3609,6 +3674,12 @@ public:
         bool bias = true;
         /// Weights start ~ U(-s / sqrt(n_in), s / sqrt(n_in)) with s = init_scale; biases at 0.
         double init_scale = 1.0;
+        /// [opt-in] Weight normalisation (Salimans and Kingma 2016; the paper's code wraps
+        /// every dense layer in torch's weight_norm over the input dimension): each output
+        /// j's weights are W[:, j] = g[j] v[:, j] / ||v[:, j]||, with "<prefix>.weight" = v
+        /// and "<prefix>.gain" = g trained. g starts at ||v[:, j]||, so the initial W is the
+        /// unnormalised one.
+        bool weight_norm = false;
     };
 
     dense_synapse() = default;
@@ -3625,6 +3696,14 @@ public:
     std::size_t weight_index() const { return weight_; }
     std::size_t bias_index() const { return bias_; }
     bool has_bias() const { return options_.bias; }
+    bool weight_normalised() const { return options_.weight_norm; }
+    std::size_t gain_index() const { return gain_; }
+
+    /// The effective weights W [n_in, n_out] for this parameter state (after prepare(values)
+    /// when weight-normalised): what exporters and inference engines must use.
+    const S* weights(const S* values) const {
+        return options_.weight_norm ? effective_.data() : values + weight_offset_;
+    }
 
     /// Registers "<prefix>.weight" (drawn from `random`) and "<prefix>.bias" (zeros).
     void declare(parameter_store<S>& store, const std::string& prefix, rng& random) {
@@ -3632,21 +3711,60 @@ public:
         const double bound = options_.init_scale / std::sqrt(static_cast<double>(n_in_));
         for (auto& w : store.values(weight_)) w = static_cast<S>(random.uniform(-bound, bound));
         if (options_.bias) bias_ = store.add(prefix + ".bias", parameter_kind::bias, {n_out_});
+        if (options_.weight_norm) {
+            gain_ = store.add(prefix + ".gain", parameter_kind::weight, {n_out_});
+            const auto v = store.values(weight_);
+            auto g = store.values(gain_);
+            for (std::size_t j = 0; j < n_out_; ++j) {
+                double norm2 = 0;
+                for (std::size_t i = 0; i < n_in_; ++i)
+                    norm2 += double(v[i * n_out_ + j]) * double(v[i * n_out_ + j]);
+                g[j] = static_cast<S>(std::sqrt(norm2));
+            }
+        }
         weight_offset_ = store.info(weight_).offset;
         if (options_.bias) bias_offset_ = store.info(bias_).offset;
+        if (options_.weight_norm) gain_offset_ = store.info(gain_).offset;
     }
 
-    /// W transposed, for input gradients (only layers that pass gradients down need it).
+    /// The effective weights (weight normalisation) and W transposed, for input gradients
+    /// (only layers that pass gradients down need it).
     void prepare(const S* values, bool with_transpose) {
+        if (options_.weight_norm) normalise(values);
         if (!with_transpose) return;
         weights_t_.resize(n_in_ * n_out_);
-        simd::transpose(n_in_, n_out_, values + weight_offset_, weights_t_.data());
+        simd::transpose(n_in_, n_out_, weights(values), weights_t_.data());
+    }
+
+    /// Turns the summed dL/dW in the weight slot of `grads` into dL/dv there and dL/dg in the
+    /// gain slot (weight normalisation; nothing otherwise). Called once per batch, after the
+    /// per-sample gradients are summed, with the state of the last prepare(values):
+    /// dL/dg[j] = sum_i dW[i, j] v[i, j] / |v_j|,
+    /// dL/dv[i, j] = g[j] / |v_j| (dW[i, j] - dL/dg[j] v[i, j] / |v_j|).
+    void finish_gradients(const S* values, S* grads) const {
+        if (!options_.weight_norm) return;
+        const S* v = values + weight_offset_;
+        const S* g = values + gain_offset_;
+        S* dw = grads + weight_offset_;
+        S* dg = grads + gain_offset_;
+        for (std::size_t j = 0; j < n_out_; ++j) {
+            double dot = 0;
+            for (std::size_t i = 0; i < n_in_; ++i)
+                dot += double(dw[i * n_out_ + j]) * double(v[i * n_out_ + j]);
+            const double inv = inverse_norms_[j], d_gain = dot * inv;
+            dg[j] += static_cast<S>(d_gain);
+            const double scale = double(g[j]) * inv, along = d_gain * inv;
+            for (std::size_t i = 0; i < n_in_; ++i) {
+                S& d = dw[i * n_out_ + j];
+                d = static_cast<S>(scale * (double(d) - along * double(v[i * n_out_ + j])));
+            }
+        }
     }
 
     /// current[t, j] = bias[j] + sum over input events e at t of value(e) W[unit(e), j].
     template <class V>
     void currents(event_view<V> input, std::size_t T, S* current, const S* values) const {
-        const S* weights = values + weight_offset_;
+        const S* weights = this->weights(values);
         const S* bias = options_.bias ? values + bias_offset_ : nullptr;
         for (std::size_t t = 0; t < T; ++t) {
             const std::size_t first = input.begin(t), count = input.end(t) - first;
@@ -3660,7 +3778,7 @@ public:
     template <class V>
     void current_step(event_view<V> input, std::size_t t, S* current, const S* values) const {
         const std::size_t first = input.begin(t), count = input.end(t) - first;
-        simd::gather_rows(n_out_, values + weight_offset_, input.units + first, count,
+        simd::gather_rows(n_out_, weights(values), input.units + first, count,
                           options_.bias ? values + bias_offset_ : nullptr, current,
                           input.values ? input.values + first : nullptr);
     }
@@ -3734,7 +3852,7 @@ public:
             input_gradient(T, g_current, g_in);
             return;
         }
-        const S* weights = values + weight_offset_;
+        const S* weights = this->weights(values);
         std::fill(g_in, g_in + T * n_in_, S(0));
         for (std::size_t t = 0; t < T; ++t) {
             const S* g = g_current + t * n_out_;
@@ -3748,21 +3866,40 @@ public:
     }
 
 private:
+    /// effective_ = g v / |v| column by column; a zero column gives zero weights (and a zero
+    /// gradient) where torch's weight_norm would give NaN.
+    void normalise(const S* values) {
+        const S* v = values + weight_offset_;
+        const S* g = values + gain_offset_;
+        effective_.resize(n_in_ * n_out_);
+        inverse_norms_.assign(n_out_, 0.0);
+        for (std::size_t i = 0; i < n_in_; ++i)
+            for (std::size_t j = 0; j < n_out_; ++j)
+                inverse_norms_[j] += double(v[i * n_out_ + j]) * double(v[i * n_out_ + j]);
+        for (auto& n : inverse_norms_) n = n > 0 ? 1.0 / std::sqrt(n) : 0.0;
+        for (std::size_t i = 0; i < n_in_; ++i)
+            for (std::size_t j = 0; j < n_out_; ++j)
+                effective_[i * n_out_ + j] =
+                    static_cast<S>(double(g[j]) * inverse_norms_[j] * double(v[i * n_out_ + j]));
+    }
+
     options options_{};
     std::size_t n_in_ = 0, n_out_ = 0;
-    std::size_t weight_ = 0, bias_ = 0;
-    std::size_t weight_offset_ = 0, bias_offset_ = 0;
-    std::vector<S> weights_t_;
+    std::size_t weight_ = 0, bias_ = 0, gain_ = 0;
+    std::size_t weight_offset_ = 0, bias_offset_ = 0, gain_offset_ = 0;
+    std::vector<S> weights_t_, effective_;
+    std::vector<double> inverse_norms_;
 };
 
 }  // namespace spikegrad
 // ---- end spikegrad/synapse/dense.hpp ----
 
 // ---- begin spikegrad/engine/surrogate_bptt.hpp ----
-// spikegrad: the surrogate-gradient BPTT engine (the paper's method) over any neuron's
-// dynamics: a time loop that records each step's trace, and the same loop in reverse through
-// the neuron's step adjoint with the surrogate standing in for dH/dx. The surrogate belongs to
-// this engine: the neuron only says where its spike nonlinearity is (x = v - theta).
+/// \file
+/// spikegrad: the surrogate-gradient BPTT engine (the paper's method) over any neuron's
+/// dynamics: a time loop that records each step's trace, and the same loop in reverse through
+/// the neuron's step adjoint with the surrogate standing in for dH/dx. The surrogate belongs to
+/// this engine: the neuron only says where its spike nonlinearity is (x = v - theta).
 
 
 #include <cstddef>
@@ -3849,14 +3986,16 @@ void forward_fused(const Dynamics& dynamics, Current&& current_of, std::size_t T
 // ---- end spikegrad/engine/surrogate_bptt.hpp ----
 
 // ---- begin spikegrad/loss/count.hpp ----
-// spikegrad: mean squared error on output spike counts, snnTorch's mse_count_loss
-// (snntorch.functional.mse_count_loss, without population codes): integer targets
-// int(T correct_rate) for the label and int(T incorrect_rate) for the others, and
-// L = (1 / (n T)) sum_i (N_i - target_i)^2 (nn.MSELoss over the classes, divided by num_steps).
+/// \file
+/// spikegrad: mean squared error on output spike counts, snnTorch's mse_count_loss
+/// (snntorch.functional.mse_count_loss, without population codes): integer targets
+/// int(T correct_rate) for the label and int(T incorrect_rate) for the others, and
+/// L = (1 / (n T)) sum_i (N_i - target_i)^2 (nn.MSELoss over the classes, divided by num_steps).
 
 // ---- begin spikegrad/loss/common.hpp ----
-// spikegrad: helpers the losses share: spike counts over time, a stable softmax, argmax, and
-// the batch driver that applies a per-sample loss to a record [B, T, n].
+/// \file
+/// spikegrad: helpers the losses share: spike counts over time, a stable softmax, argmax, and
+/// the batch driver that applies a per-sample loss to a record [B, T, n].
 
 
 #include <algorithm>
@@ -3947,6 +4086,7 @@ prediction_credit credit_of(const S* scores, std::size_t n, int label) {
     return {hit ? 1.0 / static_cast<double>(tied) : 0.0, tied > 1};
 }
 
+/// A loss over a batch: its mean value, dL/d(record) and the predicted classes.
 template <class S>
 struct batch_loss {
     S value = 0;                 // mean over the batch
@@ -3989,6 +4129,8 @@ batch_loss<S> evaluate_loss(const Loss& loss, const tensor<S, 3>& record,
 
 namespace spikegrad {
 
+/// Loss policy: mean squared error between output spike counts and target rates (snnTorch's
+/// mse_count_loss).
 struct count_mse {
     /// snnTorch's defaults: the label fires at every step, the others never.
     double correct_rate = 1.0;
@@ -4015,9 +4157,10 @@ struct count_mse {
 }  // namespace spikegrad
 // ---- end spikegrad/loss/count.hpp ----
 // ---- begin spikegrad/loss/cross_entropy.hpp ----
-// spikegrad: cross-entropy losses on the last layer's record. The paper's synthetic tasks use
-// the readout membrane at the final step (SPEC section 4); max-over-time membrane and spike
-// counts are the other common logits (snnTorch's ce_max_membrane_loss, ce_count_loss).
+/// \file
+/// spikegrad: cross-entropy losses on the last layer's record. The paper's synthetic tasks use
+/// the readout membrane at the final step (SPEC section 4); max-over-time membrane and spike
+/// counts are the other common logits (snnTorch's ce_max_membrane_loss, ce_count_loss).
 
 
 #include <algorithm>
@@ -4126,15 +4269,18 @@ struct count_cross_entropy {
 }  // namespace spikegrad
 // ---- end spikegrad/loss/cross_entropy.hpp ----
 // ---- begin spikegrad/loss/spike_rate.hpp ----
-// spikegrad: [variant] SLAYER's spike-count loss, what the released SHD code trained with
-// (SPEC section 4): target counts true_rate T for the label and false_rate T for the others,
-// L = 1/2 sum_i (N_i - N_target_i)^2 / T, so dL/ds_i[t] = (N_i - N_target_i) / T.
+/// \file
+/// spikegrad: [variant] SLAYER's spike-count loss, what the released SHD code trained with
+/// (SPEC section 4): target counts true_rate T for the label and false_rate T for the others,
+/// L = 1/2 sum_i (N_i - N_target_i)^2 / T, so dL/ds_i[t] = (N_i - N_target_i) / T.
 
 
 #include <cstddef>
 
 namespace spikegrad {
 
+/// Loss policy: squared error between each output's firing rate and a target rate for the label
+/// and the rest.
 struct spike_rate {
     double true_rate = 0.2;
     double false_rate = 0.02;
@@ -4157,10 +4303,11 @@ struct spike_rate {
 }  // namespace spikegrad
 // ---- end spikegrad/loss/spike_rate.hpp ----
 // ---- begin spikegrad/loss/spikemax.hpp ----
-// spikegrad: Spikemax (Shrestha, Zhu and Sun 2022), the paper's SHD/SSC loss (SPEC section 4):
-// N_i = max(1, sum_t s_i[t]), p_i = N_i / sum_j N_j, L = -log p_y, dL/ds_i[t] = (p_i - y_i) / N_i
-// (the clamp passes the gradient straight through, so a silent true class is pushed to fire).
-// Softmax form: p = softmax(scale N / W). Optional sliding window of width W (mean over windows).
+/// \file
+/// spikegrad: Spikemax (Shrestha, Zhu and Sun 2022), the paper's SHD/SSC loss (SPEC section 4):
+/// N_i = max(1, sum_t s_i[t]), p_i = N_i / sum_j N_j, L = -log p_y, dL/ds_i[t] = (p_i - y_i) / N_i
+/// (the clamp passes the gradient straight through, so a silent true class is pushed to fire).
+/// Softmax form: p = softmax(scale N / W). Optional sliding window of width W (mean over windows).
 
 
 #include <algorithm>
@@ -4170,6 +4317,8 @@ struct spike_rate {
 
 namespace spikegrad {
 
+/// Loss policy: the paper's Spikemax, cross-entropy over spike-count ratios (or their softmax) per
+/// window.
 struct spikemax {
     enum class form { count_ratio, softmax };
     form kind = form::count_ratio;
@@ -4239,10 +4388,11 @@ struct spikemax {
 // ---- end spikegrad/loss/spikemax.hpp ----
 
 // ---- begin spikegrad/network/layer.hpp ----
-// spikegrad: the layer dense<Neuron, Surrogate, Delay>: a dense synapse feeding a neuron's
-// dynamics, the surrogate with which the surrogate-BPTT engine differentiates its spikes, and
-// an optional axonal delay on the output. The policies are checked by the concepts in
-// concepts.hpp, so a misfitting one fails here with one sentence.
+/// \file
+/// spikegrad: the layer dense<Neuron, Surrogate, Delay>: a dense synapse feeding a neuron's
+/// dynamics, the surrogate with which the surrogate-BPTT engine differentiates its spikes, and
+/// an optional axonal delay on the output. The policies are checked by the concepts in
+/// concepts.hpp, so a misfitting one fails here with one sentence.
 
 
 #include <algorithm>
@@ -4262,6 +4412,7 @@ struct gradient_gate {
     S window = S(0);
 };
 
+/// Layer policy: a dense synapse, a neuron's dynamics, its surrogate and an optional axonal delay.
 template <class Neuron, class Surrogate = fast_sigmoid, class Delay = no_delay>
 struct dense {
     static_assert(neuron_policy<Neuron>,
@@ -4298,6 +4449,8 @@ struct dense {
         bool bias = true;
         /// Weights start ~ U(-s / sqrt(n_in), s / sqrt(n_in)) with s = init_scale; biases at 0.
         double init_scale = 1.0;
+        /// [opt-in] Weight normalisation of the dense weights (see dense_synapse::options).
+        bool weight_norm = false;
         /// [opt-in] Sparse spiking gradient descent (Perez-Nieves and Goodman 2021): in the
         /// backward pass, neurons with |v - theta| > this pass no gradient (the surrogate is
         /// cut to this window, see windowed<>), and the layer above skips computing their
@@ -4314,7 +4467,8 @@ struct dense {
 
         layer() = default;
         layer(const options& o, std::size_t n_in, std::size_t n_out)
-            : options_(o), synapse_({.bias = o.bias, .init_scale = o.init_scale}, n_in, n_out),
+            : options_(o), synapse_({.bias = o.bias, .init_scale = o.init_scale, .weight_norm = o.weight_norm},
+                       n_in, n_out),
               neuron_(o.neuron, n_out), delay_(o.delay, n_out) {
             if (!(o.sparse_gradient_threshold >= 0))
                 raise<option_error>("dense: sparse_gradient_threshold ",
@@ -4368,6 +4522,12 @@ struct dense {
             neuron_.prepare(values, grid);
             delay_.prepare(values);
             synapse_.prepare(values, with_transpose);
+        }
+
+        /// Once per batch, after the samples' gradients are summed: the synapse's
+        /// reparametrisation (weight normalisation) applied to dL/dW.
+        void finish_gradients(const S* values, S* grads) const {
+            synapse_.finish_gradients(values, grads);
         }
 
         /// One sample's forward pass: currents from the input events, the neuron's dynamics,
@@ -4455,16 +4615,18 @@ struct dense {
 }  // namespace spikegrad
 // ---- end spikegrad/network/layer.hpp ----
 // ---- begin spikegrad/network/network.hpp ----
-// spikegrad: network<Layers...>, a feedforward SNN composed at compile time. Forward runs the
-// time loop layer by layer for each sample; backward is BPTT through the same loop in reverse.
-// Samples of a batch are split over threads (OpenMP); each thread accumulates gradients in its
-// own buffer and the buffers are summed in thread order, so a fixed thread count gives
-// bit-identical results.
+/// \file
+/// spikegrad: network<Layers...>, a feedforward SNN composed at compile time. Forward runs the
+/// time loop layer by layer for each sample; backward is BPTT through the same loop in reverse.
+/// Samples of a batch are split over threads (OpenMP); each thread accumulates gradients in its
+/// own buffer and the buffers are summed in thread order, so a fixed thread count gives
+/// bit-identical results.
 
 // ---- begin spikegrad/core/activity.hpp ----
-// spikegrad: what a spiking layer did over a set of samples: spikes per neuron-step, the
-// neurons that never fired and those that fired on most steps, so a silent or saturated layer
-// is visible at once (in progress lines, training histories and benchmarks).
+/// \file
+/// spikegrad: what a spiking layer did over a set of samples: spikes per neuron-step, the
+/// neurons that never fired and those that fired on most steps, so a silent or saturated layer
+/// is visible at once (in progress lines, training histories and benchmarks).
 
 #include <algorithm>
 #include <cstddef>
@@ -4472,6 +4634,8 @@ struct dense {
 
 namespace spikegrad {
 
+/// Spikes per neuron of one layer over the samples a network ran (for activity plots and
+/// silent-neuron checks).
 struct layer_activity {
     /// False for a non-spiking readout (nothing to count).
     bool spiking = false;
@@ -4545,6 +4709,7 @@ inline network_activity& operator+=(network_activity& total, const network_activ
 
 namespace spikegrad {
 
+/// Options of a network: step length, initialisation seed, threads.
 struct network_options {
     /// Step length in ms: leaks are beta = exp(-dt_ms / tau_ms) and delay bounds in ms become
     /// steps with it. Pass the binned batch's `dt_ms`; every batch that knows its step length
@@ -4625,6 +4790,8 @@ inline bool sample_looks_valid(const event_batch& batch, std::size_t b) {
 
 }  // namespace detail
 
+/// A feed-forward SNN of the layers Layers... in Scalar (float or double): forward, BPTT, training
+/// steps.
 template <class Scalar, class... Layers>
 class basic_network {
     static_assert(std::is_floating_point_v<Scalar>,
@@ -4772,14 +4939,17 @@ public:
 
     /// Forward, loss and backward of one batch, sample by sample (no batch-wide tape).
     /// Sets gradients() to d(mean loss)/d(parameters); returns the loss and accuracy.
+    /// `mean_over` (0: the batch's size) is the number of samples the mean divides by: a
+    /// data-parallel step (spikegrad::mpi) runs one shard of a larger global batch.
     template <class Loss>
-    step_stats train_step(const event_batch& batch, const Loss& loss) {
+    step_stats train_step(const event_batch& batch, const Loss& loss, std::size_t mean_over = 0) {
         check_loss<Loss>();
         check_input(batch, "train_step");
         check_labels(batch, "train_step");
         prepare(true);
         const std::size_t T = batch.n_steps, n = n_outputs();
-        const Scalar scale = Scalar(1) / static_cast<Scalar>(batch.n_samples);
+        const Scalar scale =
+            Scalar(1) / static_cast<Scalar>(mean_over > 0 ? mean_over : batch.n_samples);
         std::vector<Scalar> losses(batch.n_samples);
         std::vector<prediction_credit> hits(batch.n_samples);
         const int used = for_each_sample(
@@ -4820,6 +4990,27 @@ public:
             if (predictions) (*predictions)[b] = argmax(ws.scores.data(), n);  // first on ties
         }, false, "evaluate");
         return summarise(losses, hits, "evaluate");
+    }
+
+    /// The per-thread gradient sums of the last backward or train_step, in thread order (the
+    /// samples are split statically into contiguous runs, one per thread): gradients() is their
+    /// sum from the left, part 0 first, before finish_gradients(). spikegrad::mpi continues that
+    /// sum across processes.
+    std::size_t gradient_parts() const { return used_parts_.value; }
+    const Scalar* gradient_part(std::size_t k) const {
+        if (k >= used_parts_.value)
+            raise<shape_error>("network: gradient part ", k, " of ", used_parts_.value);
+        return workspaces_.value[k].grads.data();
+    }
+
+    /// Turns the summed raw gradients in gradients() into the parameters' gradients where a
+    /// layer reparametrises its weights (weight normalisation: dL/dW -> dL/dv, dL/dg); nothing
+    /// otherwise. train_step and backward call it; a caller that sums gradient_part()s itself
+    /// (spikegrad::mpi) calls it once after the sum.
+    void finish_gradients() {
+        const Scalar* values = store_.flat().data();
+        std::apply([&](auto&... layer) { (layer.finish_gradients(values, gradients_.data()), ...); },
+                   layers_);
     }
 
     /// Per-layer spiking activity of the samples of the last forward, train_step or evaluate.
@@ -5002,10 +5193,12 @@ private:
     }
 
     void reduce_gradients(int used) {
+        used_parts_.value = static_cast<std::size_t>(used);
         auto& spaces = workspaces_.value;
         std::copy(spaces[0].grads.begin(), spaces[0].grads.end(), gradients_.begin());
         for (int k = 1; k < used; ++k)
             simd::add_row(gradients_.size(), spaces[k].grads.data(), gradients_.data());
+        finish_gradients();
     }
 
     std::size_t max_work() const {
@@ -5072,6 +5265,7 @@ private:
     std::size_t max_width_ = 0;
     mutable detail::scratch<std::vector<workspace>> workspaces_;
     mutable detail::scratch<network_activity> activity_;
+    detail::scratch<std::size_t> used_parts_;
 };
 
 /// The float network, the common case.
@@ -5082,14 +5276,18 @@ using network = basic_network<float, Layers...>;
 // ---- end spikegrad/network/network.hpp ----
 
 // ---- begin spikegrad/train/checkpoint.hpp ----
-// spikegrad: checkpoints. A binary file holding the architecture string, the parameter table
-// (names, kinds, shapes, bounds), the values and, optionally, the optimiser state, closed by
-// a 64-bit FNV-1a checksum. Written to a temporary file and renamed; a file of another
-// architecture, a truncated or a corrupted file raises io_error naming the file and the cause.
+/// \file
+/// spikegrad: checkpoints. A binary file holding the architecture string, the network's
+/// settings (network/settings.hpp: dt, thresholds, reset, fixed taus, surrogate family and
+/// constants, delay rule and cap, ...), the parameter table (names, kinds, shapes, bounds), the
+/// values and, optionally, the optimiser state, closed by a 64-bit FNV-1a checksum. Written to
+/// a temporary file and renamed; a file of another architecture or other settings, a truncated
+/// or a corrupted file raises io_error naming the file and the cause.
 
 // ---- begin spikegrad/io/file.hpp ----
-// spikegrad: writing files so that a crash or an error never leaves a half-written one:
-// content goes to a temporary file beside the target, synced to disk and renamed over it.
+/// \file
+/// spikegrad: writing files so that a crash or an error never leaves a half-written one:
+/// content goes to a temporary file beside the target, synced to disk and renamed over it.
 
 
 #include <atomic>
@@ -5137,7 +5335,7 @@ inline int sync_path(const std::string& path, bool folder) {
 /// from `write`, a failed stream, sync or rename) the temporary is removed, `path` is left as
 /// it was, and io_error names the file; only a failed sync of the folder after the rename
 /// ("written, but cannot sync folder") leaves the new file in place. A process killed
-/// mid-write leaves its temporary (`path`.tmp.<pid>.<thread>.<n>) behind, never a damaged
+/// mid-write leaves its temporary (`path.tmp.<pid>.<thread>.<n>`) behind, never a damaged
 /// `path`.
 template <class Writer>
 void write_atomically(const std::string& path, Writer&& write, bool binary = true) {
@@ -5188,11 +5386,221 @@ inline std::string read_file(const std::string& path) {
 
 }  // namespace spikegrad::io
 // ---- end spikegrad/io/file.hpp ----
+// ---- begin spikegrad/network/settings.hpp ----
+// spikegrad: the settings that change what a network computes or how it is differentiated, as
+// named text values ("layer0.neuron.theta" = "1", "layer1.surrogate" = "arctan",
+// "layer1.surrogate.alpha" = "2", "dt_ms" = "1"). Checkpoints record them and refuse to load
+// into a network whose settings differ (train/checkpoint.hpp). Initialisation-only settings
+// (seed, init_scale, initial delays, the initial value of a trainable tau or threshold) and
+// training schedules (the adaptive delay cap's rule) are not recorded: they do not change the
+// function of given parameter values. Bounds of trainable parameters live in the parameter
+// table, which checkpoints check on their own.
+//
+// A policy of one's own takes part by an overload found by argument-dependent lookup:
+//   void describe_settings(settings_record&, const std::string& prefix, const my_neuron::params&);
+// Types without one record nothing beyond their name in the architecture string.
+
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace spikegrad {
+
+/// One recorded setting: its dotted name and its value as text (numbers in the shortest form
+/// that reads back to the same double).
+struct setting {
+    std::string name;
+    std::string value;
+    bool operator==(const setting&) const = default;
+};
+
+/// A network's settings in a fixed order (network first, then layer by layer).
+class settings_record {
+public:
+    void add(const std::string& name, const std::string& value) { items_.push_back({name, value}); }
+    void add(const std::string& name, const char* value) { add(name, std::string(value)); }
+    void add(const std::string& name, bool value) { add(name, value ? "true" : "false"); }
+    void add(const std::string& name, double value) { add(name, detail::message(value)); }
+
+    const std::vector<setting>& items() const { return items_; }
+    std::size_t size() const { return items_.size(); }
+    /// The value recorded under `name`, or nullptr.
+    const std::string* find(const std::string& name) const {
+        for (const auto& item : items_)
+            if (item.name == name) return &item.value;
+        return nullptr;
+    }
+    bool operator==(const settings_record&) const = default;
+
+private:
+    std::vector<setting> items_;
+};
+
+inline const char* to_string(reset_mode mode) {
+    return mode == reset_mode::subtract ? "subtract" : "zero";
+}
+inline const char* to_string(training mode) {
+    switch (mode) {
+        case training::fixed: return "fixed";
+        case training::shared: return "shared";
+        case training::per_neuron: return "per_neuron";
+    }
+    return "?";
+}
+inline const char* to_string(axonal_delay::mode mode) {
+    return mode == axonal_delay::mode::interpolate ? "interpolate" : "shift";
+}
+inline const char* to_string(any_surrogate::family kind) {
+    using f = any_surrogate::family;
+    switch (kind) {
+        case f::fast_sigmoid: return "fast_sigmoid";
+        case f::slayer_exponential: return "slayer_exponential";
+        case f::arctan: return "arctan";
+        case f::sigmoid: return "sigmoid";
+        case f::triangle: return "triangle";
+        case f::boxcar: return "boxcar";
+        case f::straight_through: return "straight_through";
+    }
+    return "?";
+}
+
+/// The fallback for policies without an overload: nothing to record.
+template <class T>
+void describe_settings(settings_record&, const std::string&, const T&) {}
+
+// Neurons. A trainable tau or threshold is a parameter (its value and bounds are in the
+// parameter table); only a fixed one is a setting.
+inline void describe_settings(settings_record& r, const std::string& p, const lif::params& o) {
+    r.add(p + ".reset", to_string(o.reset));
+    r.add(p + ".detach_reset", o.detach_reset);
+    r.add(p + ".train_tau", to_string(o.train_tau));
+    if (o.train_tau == training::fixed) r.add(p + ".tau_ms", o.tau_ms);
+    r.add(p + ".train_theta", to_string(o.train_theta));
+    if (o.train_theta == training::fixed) r.add(p + ".theta", o.theta);
+}
+inline void describe_settings(settings_record& r, const std::string& p,
+                              const adaptive_lif::params& o) {
+    describe_settings(r, p, o.membrane);
+    r.add(p + ".adaptation", o.adaptation);
+    r.add(p + ".tau_adapt_ms", o.tau_adapt_ms);
+}
+inline void describe_settings(settings_record& r, const std::string& p, const cuba_lif::params& o) {
+    r.add(p + ".tau_syn_ms", o.tau_syn_ms);
+    describe_settings(r, p, o.membrane);
+}
+inline void describe_settings(settings_record& r, const std::string& p,
+                              const srm_alpha::params& o) {
+    r.add(p + ".theta", o.theta);
+    r.add(p + ".tau_sr_steps", o.tau_sr_steps);
+    r.add(p + ".tau_ref_steps", o.tau_ref_steps);
+    r.add(p + ".scale_ref", o.scale_ref);
+    r.add(p + ".detach_refractory", o.detach_refractory);
+}
+inline void describe_settings(settings_record& r, const std::string& p, const readout::params& o) {
+    r.add(p + ".train_tau", to_string(o.train_tau));
+    if (o.train_tau == training::fixed) r.add(p + ".tau_ms", o.tau_ms);
+}
+
+// Surrogates: "<prefix>" names the family, "<prefix>.<constant>" its constants.
+inline void describe_settings(settings_record& r, const std::string& p, const fast_sigmoid& s) {
+    r.add(p, fast_sigmoid::name);
+    r.add(p + ".alpha", s.alpha);
+}
+inline void describe_settings(settings_record& r, const std::string& p, const arctan& s) {
+    r.add(p, arctan::name);
+    r.add(p + ".alpha", s.alpha);
+}
+inline void describe_settings(settings_record& r, const std::string& p, const sigmoid& s) {
+    r.add(p, sigmoid::name);
+    r.add(p + ".slope", s.slope);
+}
+inline void describe_settings(settings_record& r, const std::string& p, const triangle& s) {
+    r.add(p, triangle::name);
+    r.add(p + ".gamma", s.gamma);
+    r.add(p + ".width", s.width);
+}
+inline void describe_settings(settings_record& r, const std::string& p, const boxcar& s) {
+    r.add(p, boxcar::name);
+    r.add(p + ".width", s.width);
+}
+inline void describe_settings(settings_record& r, const std::string& p,
+                              const slayer_exponential& s) {
+    r.add(p, slayer_exponential::name);
+    r.add(p + ".theta", s.theta);
+    r.add(p + ".tau_rho", s.tau_rho);
+    r.add(p + ".scale_rho", s.scale_rho);
+}
+inline void describe_settings(settings_record& r, const std::string& p, const straight_through&) {
+    r.add(p, straight_through::name);
+}
+inline void describe_settings(settings_record& r, const std::string& p, const rectifier&) {
+    r.add(p, rectifier::name);
+}
+/// The family chosen at run time and its constant, as if it had been chosen at compile time.
+inline void describe_settings(settings_record& r, const std::string& p, const any_surrogate& s) {
+    using f = any_surrogate::family;
+    switch (s.kind) {
+        case f::fast_sigmoid: describe_settings(r, p, s.fast); return;
+        case f::slayer_exponential: describe_settings(r, p, s.slayer); return;
+        case f::arctan: describe_settings(r, p, s.atan); return;
+        case f::sigmoid: describe_settings(r, p, s.logistic); return;
+        case f::triangle: describe_settings(r, p, s.tri); return;
+        case f::boxcar: describe_settings(r, p, s.box); return;
+        case f::straight_through: describe_settings(r, p, straight_through{}); return;
+    }
+}
+template <class Inner>
+void describe_settings(settings_record& r, const std::string& p, const windowed<Inner>& s) {
+    r.add(p + ".window", s.window);
+    describe_settings(r, p, s.inner);
+}
+
+// Delays: the forward rule and the cap in ms (the cap in steps is the delay's upper bound in
+// the parameter table; an adaptive cap only grows that).
+inline void describe_settings(settings_record& r, const std::string& p,
+                              const axonal_delay::params& o) {
+    r.add(p + ".forward", to_string(o.forward));
+    r.add(p + ".max_ms", o.max_ms);
+}
+inline void describe_settings(settings_record&, const std::string&, const no_delay::params&) {}
+
+namespace detail {
+
+template <class Net, std::size_t... I>
+void describe_layers(settings_record& r, const Net& net, std::index_sequence<I...>) {
+    const auto one = [&](std::size_t index, const auto& options) {
+        const std::string p = "layer" + std::to_string(index);
+        describe_settings(r, p + ".neuron", options.neuron);
+        describe_settings(r, p + ".surrogate", options.surrogate);
+        describe_settings(r, p + ".delay", options.delay);
+        r.add(p + ".bias", options.bias);
+        r.add(p + ".sparse_gradient_threshold", options.sparse_gradient_threshold);
+    };
+    (one(I, net.template layer<I>().layer_options()), ...);
+}
+
+}  // namespace detail
+
+/// Every setting of `net` that changes its function or its gradients: the step length and
+/// each layer's neuron, surrogate, delay, bias and sparse-gradient settings.
+template <class Net>
+settings_record network_settings(const Net& net) {
+    settings_record r;
+    r.add("dt_ms", net.options().dt_ms);
+    detail::describe_layers(r, net, std::make_index_sequence<Net::depth>{});
+    return r;
+}
+
+}  // namespace spikegrad
+// ---- end spikegrad/network/settings.hpp ----
 // ---- begin spikegrad/train/optimizer.hpp ----
-// spikegrad: optimisers. An update rule (sgd, adam, nadam) is a policy; optimizer<Rule> holds
-// the per-element state in the parameter store's layout (so it is copied and checkpointed
-// with the parameters it belongs to), the learning rate of each parameter group, and the
-// projection of bounded parameters (time constants, delays) after every step.
+/// \file
+/// spikegrad: optimisers. An update rule (sgd, adam, nadam) is a policy; optimizer<Rule> holds
+/// the per-element state in the parameter store's layout (so it is copied and checkpointed
+/// with the parameters it belongs to), the learning rate of each parameter group, and the
+/// projection of bounded parameters (time constants, delays) after every step.
 
 
 #include <array>
@@ -5325,6 +5733,8 @@ double clip_gradient_norm(std::vector<S>& grads, double max_norm) {
     return norm;
 }
 
+/// An update Rule (SGD, Adam, ...) over a network's parameter groups, with its state kept per
+/// parameter.
 template <class Rule, class S = float>
 class optimizer {
 public:
@@ -5412,7 +5822,12 @@ namespace spikegrad {
 namespace detail {
 
 inline constexpr char checkpoint_magic[8] = {'S', 'P', 'K', 'G', 'R', 'A', 'D', '1'};
+/// Format 2 records the settings and uses FNV-1a's published offset basis; format 1 (no
+/// settings, basis 1469598103934665603, a digit short) is refused: it cannot be checked.
+inline constexpr std::uint32_t checkpoint_version = 2;
+inline constexpr std::uint64_t fnv1a_offset_basis = 14695981039346656037ull;
 
+/// Builds a checkpoint's bytes: magic, sections of trivially copyable values and strings.
 class checkpoint_writer {
 public:
     template <class T>
@@ -5439,7 +5854,7 @@ public:
         return std::move(buffer_);
     }
     static std::uint64_t fnv1a(const std::string& data, std::size_t n = std::string::npos) {
-        std::uint64_t h = 1469598103934665603ull;
+        std::uint64_t h = fnv1a_offset_basis;
         const std::size_t end = n == std::string::npos ? data.size() : n;
         for (std::size_t k = 0; k < end; ++k) {
             h ^= static_cast<unsigned char>(data[k]);
@@ -5452,6 +5867,7 @@ private:
     std::string buffer_;
 };
 
+/// Reads a checkpoint's bytes back, with io_error naming the file and what is short or wrong.
 class checkpoint_reader {
 public:
     checkpoint_reader(std::string data, std::string path) : data_(std::move(data)), path_(std::move(path)) {}
@@ -5480,6 +5896,7 @@ public:
     }
     void bytes(void* out, std::size_t n, const char* what) {
         need(n, what);
+        if (n == 0) return;  // `out` may be an empty vector's null data(): no memcpy(nullptr)
         std::memcpy(out, data_.data() + at_, n);
         at_ += n;
     }
@@ -5511,9 +5928,15 @@ void save_checkpoint(const std::string& path, const Net& net,
     using S = typename Net::scalar_type;
     detail::checkpoint_writer w;
     w.bytes(detail::checkpoint_magic, sizeof detail::checkpoint_magic);
-    w.put(static_cast<std::uint32_t>(1));  // format version
+    w.put(detail::checkpoint_version);
     w.put(static_cast<std::uint32_t>(sizeof(S)));
     w.put(net.architecture());
+    const auto settings = network_settings(net);
+    w.put(static_cast<std::uint64_t>(settings.size()));
+    for (const auto& item : settings.items()) {
+        w.put(item.name);
+        w.put(item.value);
+    }
     const auto& store = net.parameters();
     w.put(static_cast<std::uint64_t>(store.count()));
     for (const auto& info : store.infos()) {
@@ -5562,7 +5985,13 @@ void load_checkpoint(const std::string& path, Net& net,
     char magic[sizeof detail::checkpoint_magic];
     r.bytes(magic, sizeof magic, "magic");
     const auto version = r.get<std::uint32_t>("version");
-    if (version != 1) r.fail("format version ", version, " is not supported (expected 1)");
+    if (version == 1)
+        r.fail("format version 1 records no network settings (threshold, reset, taus, dt, "
+               "surrogate, delays), so it cannot be checked against this network; save it again "
+               "with this version of spikegrad");
+    if (version != detail::checkpoint_version)
+        r.fail("format version ", version, " is not supported (expected ",
+               detail::checkpoint_version, ")");
     const auto scalar_bytes = r.get<std::uint32_t>("scalar size");
     if (scalar_bytes != sizeof(S))
         r.fail("holds ", scalar_bytes == 4 ? "float" : "double", " parameters, the network uses ",
@@ -5571,6 +6000,13 @@ void load_checkpoint(const std::string& path, Net& net,
     if (architecture != net.architecture())
         r.fail("architecture mismatch: file has ", architecture, ", network is ",
                net.architecture());
+    const auto setting_count = r.get<std::uint64_t>("setting count");
+    if (setting_count > data.size()) r.fail("truncated file (", setting_count, " settings)");
+    settings_record recorded;
+    for (std::uint64_t k = 0; k < setting_count; ++k) {
+        std::string name = r.get_string("setting name");
+        recorded.add(name, r.get_string("setting value"));
+    }
     auto& store = net.parameters();
     const auto count = r.get<std::uint64_t>("parameter count");
     if (count != store.count())
@@ -5608,6 +6044,20 @@ void load_checkpoint(const std::string& path, Net& net,
     if (detail::checkpoint_writer::fnv1a(data, body) != stored_hash)
         r.fail("checksum mismatch (the file is corrupted)");
     // An intact file: now its content must fit the network.
+    const auto expected = network_settings(net);
+    for (const auto& item : expected.items()) {
+        const std::string* value = recorded.find(item.name);
+        if (!value)
+            r.fail("setting mismatch: the file does not record ", item.name, " (the network's is ",
+                   item.value, ")");
+        if (*value != item.value)
+            r.fail("setting mismatch: ", item.name, " is ", *value, " in the file, ", item.value,
+                   " in the network");
+    }
+    for (const auto& item : recorded.items())
+        if (!expected.find(item.name))
+            r.fail("setting mismatch: the file records ", item.name, " = ", item.value,
+                   ", which the network does not have");
     for (std::size_t p = 0; p < count; ++p) {
         const auto& info = store.info(p);
         const auto [lower, upper] = bounds[p];
@@ -5652,8 +6102,9 @@ void load_checkpoint(const std::string& path, Net& net,
 }  // namespace spikegrad
 // ---- end spikegrad/train/checkpoint.hpp ----
 // ---- begin spikegrad/train/metrics.hpp ----
-// spikegrad: what training records: one row per epoch (loss, accuracy, learning rate, time)
-// for the training and validation sets, writable as CSV for plotting; and a confusion matrix.
+/// \file
+/// spikegrad: what training records: one row per epoch (loss, accuracy, learning rate, time)
+/// for the training and validation sets, writable as CSV for plotting; and a confusion matrix.
 
 
 #include <cstddef>
@@ -5673,6 +6124,7 @@ struct layer_diagnostics {
     double gradient_norm = 0;
 };
 
+/// Loss and accuracy of one epoch on the training and validation sets.
 struct epoch_record {
     std::size_t epoch = 0;
     double train_loss = 0, train_accuracy = 0;
@@ -5687,6 +6139,7 @@ struct epoch_record {
     std::vector<layer_diagnostics> layers;
 };
 
+/// Every epoch's record and the best epoch (lowest validation loss).
 struct training_history {
     std::vector<epoch_record> epochs;
     std::size_t best_epoch = 0;
@@ -5751,9 +6204,10 @@ inline std::vector<std::vector<std::size_t>> confusion_matrix(
 }  // namespace spikegrad
 // ---- end spikegrad/train/metrics.hpp ----
 // ---- begin spikegrad/train/progress.hpp ----
-// spikegrad: the one-line progress display of long work (training epochs, file loads):
-// redrawn in place on a terminal, silent when stderr is not one (logs, CI), unless asked
-// for plain lines.
+/// \file
+/// spikegrad: the one-line progress display of long work (training epochs, file loads):
+/// redrawn in place on a terminal, silent when stderr is not one (logs, CI), unless asked
+/// for plain lines.
 
 #include <chrono>
 #include <cstdio>
@@ -5762,6 +6216,7 @@ inline std::vector<std::vector<std::size_t>> confusion_matrix(
 
 namespace spikegrad {
 
+/// When a progress_line prints: live on a terminal, one line per unit, or never.
 enum class progress_mode {
     /// Live line on a terminal; nothing otherwise.
     automatic,
@@ -5785,6 +6240,7 @@ inline std::string format_duration(double seconds) {
     return buffer;
 }
 
+/// A one-line progress display on stderr, redrawn in place on a terminal.
 class progress_line {
 public:
     explicit progress_line(progress_mode mode = progress_mode::automatic)
@@ -5836,12 +6292,14 @@ private:
 }  // namespace spikegrad
 // ---- end spikegrad/train/progress.hpp ----
 // ---- begin spikegrad/train/trainer.hpp ----
-// spikegrad: trainer<Net, Loss, Rule> runs epochs over a labelled event_batch: seeded
-// shuffling, batching, one optimiser step per batch, validation after each epoch, a real copy
-// of the best model by validation loss, early stopping, step learning-rate decay, gradient
-// clipping, checkpoints and a one-line progress display (SPEC section 5).
+/// \file
+/// spikegrad: trainer<Net, Loss, Rule> runs epochs over a labelled event_batch: seeded
+/// shuffling, batching, one optimiser step per batch, validation after each epoch, a real copy
+/// of the best model by validation loss, early stopping, step learning-rate decay, gradient
+/// clipping, checkpoints and a one-line progress display (SPEC section 5).
 
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -5852,6 +6310,7 @@ private:
 
 namespace spikegrad {
 
+/// Options of a training run: learning rate, epochs, batch size, early stopping, checkpoints.
 struct trainer_options {
     double lr = 1e-3;
     std::size_t epochs = 10;
@@ -5863,6 +6322,10 @@ struct trainer_options {
     /// Multiply the learning rates by decay_gamma every decay_every epochs (0: never).
     std::size_t decay_every = 0;
     double decay_gamma = 0.1;
+    /// [opt-in] Cosine annealing (Loshchilov and Hutter 2017, without restarts): after epoch
+    /// e of E the learning rates are scaled by m + (1 - m) (1 + cos(pi e / E)) / 2 with
+    /// m = cosine_floor, applied on top of the step decay above. Negative: off.
+    double cosine_floor = -1;
     /// Clip the global gradient norm to this value (0: no clipping).
     double clip_norm = 0;
     /// Restore the parameters of the epoch with the lowest validation loss at the end.
@@ -5875,6 +6338,7 @@ struct trainer_options {
     std::size_t evaluation_batch = 256;
 };
 
+/// Trains a network with a loss and an update rule over epochs, keeping the best model.
 template <class Net, class Loss, class Rule = adam>
 class trainer {
 public:
@@ -5891,6 +6355,9 @@ public:
         if (options_.evaluation_batch == 0)
             raise<option_error>("trainer: evaluation_batch must be at least 1");
         if (!(options_.decay_gamma > 0)) raise<option_error>("trainer: decay_gamma must be > 0");
+        if (!(options_.cosine_floor < 0 || options_.cosine_floor <= 1))
+            raise<option_error>("trainer: cosine_floor ", options_.cosine_floor,
+                                " must be in [0, 1] (negative: no cosine schedule)");
     }
 
     optimizer_type& optimiser() { return optimizer_; }
@@ -5900,6 +6367,12 @@ public:
     /// Trains for options.epochs epochs (or until early stopping); returns the history.
     training_history run(const event_batch& train, const event_batch& validation = {}) {
         check_set(train, "training set");
+        if (net_.n_outputs() > 1 &&
+            std::all_of(train.labels.begin(), train.labels.end(),
+                        [&](std::int32_t label) { return label == train.labels.front(); }))
+            raise<data_error>("trainer: the training set holds only class ", train.labels.front(),
+                              " (the network has ", net_.n_outputs(),
+                              " outputs): a classifier cannot learn from one class");
         const bool validating = validation.n_samples > 0;
         if (validating) check_set(validation, "validation set");
         rng shuffler(options_.seed);
@@ -5912,66 +6385,86 @@ public:
         history_ = {};
         const std::size_t batches = (train.n_samples + options_.batch - 1) / options_.batch;
         const auto run_start = std::chrono::steady_clock::now();
-        for (std::size_t epoch = 1; epoch <= options_.epochs; ++epoch) {
-            const auto start = std::chrono::steady_clock::now();
-            shuffler.shuffle(order);
-            step_stats seen;
-            network_activity activity;
-            std::vector<double> gradient_norms;
-            for (std::size_t k = 0; k < batches; ++k) {
-                const std::size_t first = k * options_.batch;
-                const std::size_t last = std::min(train.n_samples, first + options_.batch);
-                const event_batch batch = train.select(
-                    std::span<const std::size_t>(order.data() + first, last - first));
-                seen += step(batch, epoch, k + 1, gradient_norms);
-                activity += net_.activity();
-                const double elapsed = seconds_since(start);
-                const double rate = static_cast<double>(seen.samples) / std::max(elapsed, 1e-9);
-                const double total = seconds_since(run_start);
-                const double done_fraction =
-                    (static_cast<double>(epoch - 1) + double(k + 1) / double(batches)) /
-                    static_cast<double>(options_.epochs);
-                progress.update(status(epoch, k + 1, batches, seen, rate,
-                                       total / done_fraction - total));
+        // A NaN or infinity (loss, gradient, parameter) stops training with an error naming
+        // the epoch and batch; the network is first given back its best epoch's parameters
+        // (keep_best), and the best checkpoint on disk is the last one saved before.
+        try {
+            for (std::size_t epoch = 1; epoch <= options_.epochs; ++epoch) {
+                const auto start = std::chrono::steady_clock::now();
+                shuffler.shuffle(order);
+                step_stats seen;
+                network_activity activity;
+                std::vector<double> gradient_norms;
+                for (std::size_t k = 0; k < batches; ++k) {
+                    const std::size_t first = k * options_.batch;
+                    const std::size_t last = std::min(train.n_samples, first + options_.batch);
+                    const event_batch batch = train.select(
+                        std::span<const std::size_t>(order.data() + first, last - first));
+                    seen += step(batch, epoch, k + 1, gradient_norms);
+                    activity += net_.activity();
+                    const double elapsed = seconds_since(start);
+                    const double rate = static_cast<double>(seen.samples) / std::max(elapsed, 1e-9);
+                    const double total = seconds_since(run_start);
+                    const double done_fraction =
+                        (static_cast<double>(epoch - 1) + double(k + 1) / double(batches)) /
+                        static_cast<double>(options_.epochs);
+                    progress.update(status(epoch, k + 1, batches, seen, rate,
+                                           total / done_fraction - total));
+                }
+                epoch_record record;
+                record.epoch = epoch;
+                record.train_loss = seen.loss();
+                record.train_accuracy = seen.accuracy();
+                record.train_ties = seen.ties;
+                if (validating) {
+                    step_stats v;
+                    try {
+                        v = evaluate(validation);
+                    } catch (const numeric_error& e) {
+                        raise<numeric_error>("training: epoch ", epoch, ", validation: ", e.what());
+                    }
+                    record.validation_loss = v.loss();
+                    record.validation_accuracy = v.accuracy();
+                    record.validation_ties = v.ties;
+                }
+                record.learning_rate_scale = optimizer_.learning_rate_scale();
+                record.seconds = seconds_since(start);
+                record.samples_per_second = static_cast<double>(seen.samples) / std::max(record.seconds, 1e-9);
+                record.layers = diagnostics(activity, gradient_norms, batches);
+                const double monitored = validating ? record.validation_loss : record.train_loss;
+                if (monitored < best_loss) {
+                    best_loss = monitored;
+                    best = net_;
+                    record.best = true;
+                    history_.best_epoch = epoch;
+                    history_.best_validation_loss = monitored;
+                    since_best = 0;
+                    if (!options_.checkpoint.empty())
+                        save_checkpoint(options_.checkpoint + ".best", net_, &optimizer_);
+                } else {
+                    ++since_best;
+                }
+                history_.epochs.push_back(record);
+                if (!options_.checkpoint.empty()) save_checkpoint(options_.checkpoint, net_, &optimizer_);
+                progress.finish(summary(record, validating));
+                net_.end_epoch(epoch);
+                if (options_.decay_every > 0 && epoch % options_.decay_every == 0)
+                    optimizer_.scale_learning_rate(options_.decay_gamma);
+                if (options_.cosine_floor >= 0) {
+                    const auto cosine = [&](std::size_t e) {
+                        const double m = options_.cosine_floor, pi = 3.14159265358979323846;
+                        return m + (1 - m) * 0.5 *
+                                       (1 + std::cos(pi * double(e) / double(options_.epochs)));
+                    };
+                    optimizer_.scale_learning_rate(cosine(epoch) / cosine(epoch - 1));
+                }
+                if (options_.patience > 0 && since_best >= options_.patience) {
+                    history_.stopped_early = true;
+                    break;
+                }
             }
-            epoch_record record;
-            record.epoch = epoch;
-            record.train_loss = seen.loss();
-            record.train_accuracy = seen.accuracy();
-            record.train_ties = seen.ties;
-            if (validating) {
-                const auto v = evaluate(validation);
-                record.validation_loss = v.loss();
-                record.validation_accuracy = v.accuracy();
-                record.validation_ties = v.ties;
-            }
-            record.learning_rate_scale = optimizer_.learning_rate_scale();
-            record.seconds = seconds_since(start);
-            record.samples_per_second = static_cast<double>(seen.samples) / std::max(record.seconds, 1e-9);
-            record.layers = diagnostics(activity, gradient_norms, batches);
-            const double monitored = validating ? record.validation_loss : record.train_loss;
-            if (monitored < best_loss) {
-                best_loss = monitored;
-                best = net_;
-                record.best = true;
-                history_.best_epoch = epoch;
-                history_.best_validation_loss = monitored;
-                since_best = 0;
-                if (!options_.checkpoint.empty())
-                    save_checkpoint(options_.checkpoint + ".best", net_, &optimizer_);
-            } else {
-                ++since_best;
-            }
-            history_.epochs.push_back(record);
-            if (!options_.checkpoint.empty()) save_checkpoint(options_.checkpoint, net_, &optimizer_);
-            progress.finish(summary(record, validating));
-            net_.end_epoch(epoch);
-            if (options_.decay_every > 0 && epoch % options_.decay_every == 0)
-                optimizer_.scale_learning_rate(options_.decay_gamma);
-            if (options_.patience > 0 && since_best >= options_.patience) {
-                history_.stopped_early = true;
-                break;
-            }
+        } catch (const numeric_error& e) {
+            raise<numeric_error>(e.what(), after_numeric_error(best));
         }
         if (options_.keep_best && history_.best_epoch > 0) net_ = best;
         return history_;
@@ -6034,6 +6527,22 @@ private:
         if (i >= name.size() || name[i] < '0' || name[i] > '9') return std::size_t(-1);
         for (; i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) k = 10 * k + std::size_t(name[i] - '0');
         return k;
+    }
+
+    /// What run() leaves behind after a numeric error, for its message; restores the best.
+    std::string after_numeric_error(const Net& best) {
+        std::string saved;
+        if (!options_.checkpoint.empty() && history_.best_epoch > 0)
+            saved = ", saved in " + options_.checkpoint + ".best";
+        if (!options_.keep_best)
+            return history_.best_epoch > 0
+                       ? "; the best model is of epoch " + std::to_string(history_.best_epoch) + saved
+                       : std::string("; no epoch finished");
+        net_ = best;
+        if (history_.best_epoch == 0)
+            return "; no epoch finished: the network holds its parameters from before training";
+        return "; the network holds the best model, of epoch " +
+               std::to_string(history_.best_epoch) + saved;
     }
 
     step_stats step(const event_batch& batch, std::size_t epoch, std::size_t index,
@@ -6130,14 +6639,16 @@ private:
 // ---- end spikegrad/train/trainer.hpp ----
 // ---- end spikegrad/spikegrad.hpp ----
 // ---- begin spikegrad/data/binning.hpp ----
-// spikegrad: binning a spike_dataset into the engine's event_batch (SPEC section 6).
-// Default bins are [k dt, (k+1) dt); several spikes of a unit in one bin collapse to one
-// (or are counted, in count mode). The released SHD code's numpy.digitize edges are a variant.
+/// \file
+/// spikegrad: binning a spike_dataset into the engine's event_batch (SPEC section 6).
+/// Default bins are [k dt, (k+1) dt); several spikes of a unit in one bin collapse to one
+/// (or are counted, in count mode). The released SHD code's numpy.digitize edges are a variant.
 
 // ---- begin spikegrad/data/dataset.hpp ----
-// spikegrad: spike_dataset, the one exchange type of the data modules. Every generator makes
-// one, every transform maps one to a new one, the SHD reader and writer read and write it.
-// Per sample: events (time, unit) sorted by time then unit, and a label.
+/// \file
+/// spikegrad: spike_dataset, the one exchange type of the data modules. Every generator makes
+/// one, every transform maps one to a new one, the SHD reader and writer read and write it.
+/// Per sample: events (time, unit) sorted by time then unit, and a label.
 
 
 #include <algorithm>
@@ -6151,6 +6662,18 @@ private:
 #include <vector>
 
 namespace spikegrad {
+
+/// What is done with a sample whose event times decrease somewhere.
+enum class unsorted_times {
+    /// Raise data_error naming the sample and the event: the default of every file reader
+    /// (shd_read_options::on_unsorted): a file written in time order by its tool that is not
+    /// in order is suspect.
+    reject,
+    /// Sort the sample by (time, unit) and count it (spike_dataset::reordered_samples): the
+    /// default of spike_dataset::add_sample, whose callers are code (generators, transforms
+    /// such as jitter) that produce events out of order by design.
+    sort,
+};
 
 /// One sample: parallel spans of event times and units (sorted by time, then unit).
 struct spike_sample_view {
@@ -6237,10 +6760,13 @@ public:
         return total;
     }
 
-    /// Appends a sample. Events are sorted by (time, unit); negative or non-finite times,
-    /// units >= n_units, mismatched lengths and labels outside the classes raise data_error.
+    /// Appends a sample. Negative or non-finite times, units >= n_units, mismatched lengths
+    /// and labels outside the classes raise data_error (shape_error for the lengths). Times
+    /// that decrease somewhere follow `on_unsorted`: sorted by (time, unit) and counted in
+    /// reordered_samples() (the default), or data_error naming the event (reject). Events of
+    /// equal time are put in unit order either way (simultaneous events have no order).
     void add_sample(std::span<const float> times, std::span<const std::uint32_t> units,
-                    std::int32_t label) {
+                    std::int32_t label, unsorted_times on_unsorted = unsorted_times::sort) {
         const std::size_t s = size();
         if (times.size() != units.size())
             raise<shape_error>("spike_dataset: sample ", s, ": ", times.size(), " times but ",
@@ -6256,16 +6782,28 @@ public:
                 raise<data_error>("spike_dataset: sample ", s, ": event ", e, ": unit ",
                                   units[e], " >= n_units ", n_units_);
         }
+        const bool in_time_order = std::is_sorted(times.begin(), times.end());
+        if (!in_time_order && on_unsorted == unsorted_times::reject) {
+            const auto at = std::is_sorted_until(times.begin(), times.end()) - times.begin();
+            raise<data_error>("spike_dataset: sample ", s, ": event ", at, ": time ", times[at],
+                              " < ", times[at - 1],
+                              " of the event before (unsorted; pass unsorted_times::sort to sort)");
+        }
         own_storage();
         storage& d = *std::const_pointer_cast<storage>(data_);
         const std::size_t first = d.times.size();
         d.times.insert(d.times.end(), times.begin(), times.end());
         d.units.insert(d.units.end(), units.begin(), units.end());
-        if (!std::is_sorted(times.begin(), times.end()) || has_unsorted_ties(times, units))
+        if (!in_time_order || has_unsorted_ties(times, units))
             sort_events(d.times.data() + first, d.units.data() + first, times.size());
         d.offsets.push_back(d.times.size());
         d.labels.push_back(label);
+        if (!in_time_order) ++reordered_samples_;
     }
+
+    /// Samples that add_sample sorted because their times decreased (unsorted_times::sort),
+    /// since this dataset was made (empty_like and the transforms start at 0).
+    std::size_t reordered_samples() const { return reordered_samples_; }
 
     /// Reserves room for `samples` more samples and `events` more events, so that a reader
     /// that knows (a bound on) the sizes fills the storage without reallocating: a vector
@@ -6299,6 +6837,7 @@ public:
         spike_dataset out = *this;
         out.data_ = std::make_shared<storage>();
         out.index_.reset();
+        out.reordered_samples_ = 0;
         return out;
     }
 
@@ -6370,6 +6909,7 @@ private:
     time_unit unit_ = time_unit::steps;
     double step_ms_ = 1.0;
     std::vector<std::string> class_names_;
+    std::size_t reordered_samples_ = 0;
 };
 
 }  // namespace spikegrad
@@ -6392,6 +6932,7 @@ enum class bin_edges {
     digitize_linspace,
 };
 
+/// How bin_events turns event times into steps: bin width, number of steps, count or binary mode.
 struct binning_options {
     /// Bin width in ms, whatever the dataset's time unit (SHD: 1.4 s / 100 = 14 ms); the
     /// event_batch carries it on to the network, so this is the one place dt is typed.
@@ -6426,8 +6967,9 @@ inline std::int64_t bin_of(double t, std::size_t n_steps, double width, bin_edge
     // numpy.digitize(t, linspace(0, n_steps dt, n_steps)): i with edge[i-1] <= t < edge[i].
     const double span = width * static_cast<double>(n_steps);
     const double edge_gap = span / static_cast<double>(n_steps - 1);
-    const auto k = static_cast<std::int64_t>(std::floor(t / edge_gap)) + 1;
-    return k < static_cast<std::int64_t>(n_steps) ? k : -1;
+    // In double until known to be in range: t / edge_gap can exceed any int64.
+    const double k = std::floor(t / edge_gap) + 1;
+    return k < static_cast<double>(n_steps) ? static_cast<std::int64_t>(k) : -1;
 }
 
 /// Bins every sample of `data` (labels and classes carried over); the batch records dt_ms and
@@ -6466,9 +7008,10 @@ inline event_batch bin_events(const spike_dataset& data, const binning_options& 
 }  // namespace spikegrad
 // ---- end spikegrad/data/binning.hpp ----
 // ---- begin spikegrad/data/shd_extra.hpp ----
-// spikegrad: the /extra part of an SHD/SSC file as plain data (no HDF5 needed): each dataset
-// with its stored element type and shape, so that it is written back as it was read; speaker
-// ids, class names (keys) and meta_info, and the per-sample selection that subsets use.
+/// \file
+/// spikegrad: the /extra part of an SHD/SSC file as plain data (no HDF5 needed): each dataset
+/// with its stored element type and shape, so that it is written back as it was read; speaker
+/// ids, class names (keys) and meta_info, and the per-sample selection that subsets use.
 
 #include <cstddef>
 #include <cstdint>
@@ -6599,9 +7142,10 @@ struct shd_extra {
 }  // namespace spikegrad
 // ---- end spikegrad/data/shd_extra.hpp ----
 // ---- begin spikegrad/data/split.hpp ----
-// spikegrad: index-based splits of a dataset into train / validation / test (SPEC section 5):
-// the released SHD code's split of a shuffled set by fraction ([0, 0.6), [0.6, 0.75),
-// [0.75, 0.9)), a seeded stratified split, and the merge of published splits into one set.
+/// \file
+/// spikegrad: index-based splits of a dataset into train / validation / test (SPEC section 5):
+/// the released SHD code's split of a shuffled set by fraction ([0, 0.6), [0.6, 0.75),
+/// [0.75, 0.9)), a seeded stratified split, and the merge of published splits into one set.
 
 
 #include <algorithm>
@@ -6755,9 +7299,10 @@ inline spike_dataset merge_splits(std::span<const spike_dataset> parts) {
 }  // namespace spikegrad
 // ---- end spikegrad/data/split.hpp ----
 // ---- begin spikegrad/data/synthetic/coincidence.hpp ----
-// spikegrad: the synthetic coincidence task (paper section 2.2, eq. 5; SPEC section 8):
-// three groups of neurons, the class says which two groups fire together, and spike counts
-// carry no class information. Source: Yu, Sun, Goodman 2025 and coin_data_gen.py.
+/// \file
+/// spikegrad: the synthetic coincidence task (paper section 2.2, eq. 5; SPEC section 8):
+/// three groups of neurons, the class says which two groups fire together, and spike counts
+/// carry no class information. Source: Yu, Sun, Goodman 2025 and coin_data_gen.py.
 
 
 #include <array>
@@ -6945,10 +7490,77 @@ inline coincidence_task make_coincidence_task(const coincidence_options& options
 
 }  // namespace spikegrad
 // ---- end spikegrad/data/synthetic/coincidence.hpp ----
+// ---- begin spikegrad/data/synthetic/delay.hpp ----
+// spikegrad: a synthetic delay task (issue 14): two groups of neurons fire one volley each;
+// group B's volley follows group A's by a lag that is the class. Counts, rates and the
+// volleys' absolute times carry no class information, so a network must compare A, shifted
+// by a (learned) delay, with B. Times are in ms, so the task can be binned at any dt.
+
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace spikegrad {
+
+struct delay_task_options {
+    /// Lag of B after A for each class, ms.
+    std::vector<double> lags_ms{10, 25, 40};
+    std::size_t group_size = 5;
+    double duration_ms = 200;
+    /// A's volley starts uniformly in [onset_min_ms, onset_max_ms].
+    double onset_min_ms = 10, onset_max_ms = 100;
+    /// Per-spike Gaussian jitter, ms.
+    double jitter_ms = 1.0;
+    /// Background spikes per neuron and second (Poisson), uniform in the sample.
+    double noise_hz = 5;
+    std::size_t samples_per_class = 100;
+    std::uint64_t seed = 42;
+};
+
+/// Units 0..group_size-1 are group A, the next group_size group B; sample i has label i % C.
+inline spike_dataset make_delay_task(const delay_task_options& o = {}) {
+    if (o.lags_ms.size() < 2) raise<option_error>("delay_task: give at least two lags");
+    if (o.group_size == 0) raise<option_error>("delay_task: group_size must be >= 1");
+    for (double lag : o.lags_ms)
+        if (!(lag >= 0) || o.onset_max_ms + lag + 4 * o.jitter_ms >= o.duration_ms)
+            raise<option_error>("delay_task: lag ", lag, " ms does not fit in ", o.duration_ms, " ms");
+    std::vector<std::string> names;
+    for (double lag : o.lags_ms) names.push_back("lag " + std::to_string(int(lag)) + " ms");
+    const std::size_t C = o.lags_ms.size(), n = 2 * o.group_size;
+    spike_dataset data(n, o.duration_ms, time_unit::milliseconds, names);
+    rng random(o.seed);
+    auto clamp_time = [&](double t) { return float(std::min(std::max(t, 0.0), o.duration_ms - 1e-3)); };
+    for (std::size_t s = 0; s < C * o.samples_per_class; ++s) {
+        const std::size_t label = s % C;
+        const double onset = random.uniform(o.onset_min_ms, o.onset_max_ms);
+        std::vector<float> times;
+        std::vector<std::uint32_t> units;
+        for (std::size_t i = 0; i < o.group_size; ++i) {
+            times.push_back(clamp_time(onset + random.normal(0.0, o.jitter_ms)));
+            units.push_back(std::uint32_t(i));
+            times.push_back(clamp_time(onset + o.lags_ms[label] + random.normal(0.0, o.jitter_ms)));
+            units.push_back(std::uint32_t(o.group_size + i));
+        }
+        const double expected = o.noise_hz * o.duration_ms / 1000.0;
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t k = random.poisson(expected); k > 0; --k) {
+                times.push_back(clamp_time(random.uniform(0.0, o.duration_ms)));
+                units.push_back(std::uint32_t(i));
+            }
+        data.add_sample(times, units, std::int32_t(label));
+    }
+    return data;
+}
+
+}  // namespace spikegrad
+// ---- end spikegrad/data/synthetic/delay.hpp ----
 // ---- begin spikegrad/data/synthetic/isi.hpp ----
-// spikegrad: the synthetic ISI task (paper section 2.1, SPEC section 7): two classes of
-// 2-D points, x coding a firing rate and y an inter-spike interval carried by spike pairs.
-// Source: Yu, Sun, Goodman 2025 and its released generator (isi_data_gen.py).
+/// \file
+/// spikegrad: the synthetic ISI task (paper section 2.1, SPEC section 7): two classes of
+/// 2-D points, x coding a firing rate and y an inter-spike interval carried by spike pairs.
+/// Source: Yu, Sun, Goodman 2025 and its released generator (isi_data_gen.py).
 
 
 #include <algorithm>
@@ -7165,9 +7777,10 @@ inline isi_task make_isi_task(const isi_options& options = {}) {
 }  // namespace spikegrad
 // ---- end spikegrad/data/synthetic/isi.hpp ----
 // ---- begin spikegrad/data/transforms.hpp ----
-// spikegrad: the paper's timing perturbations as pure functions (dataset, parameters, seed)
-// -> new spike_dataset: random replacement (eq. 3, section 2.1), per-spike and per-neuron
-// Gaussian jitter, deletion and time reversal (section 4). Source: Yu, Sun, Goodman 2025.
+/// \file
+/// spikegrad: the paper's timing perturbations as pure functions (dataset, parameters, seed)
+/// -> new spike_dataset: random replacement (eq. 3, section 2.1), per-spike and per-neuron
+/// Gaussian jitter, deletion and time reversal (section 4). Source: Yu, Sun, Goodman 2025.
 
 
 #include <algorithm>
@@ -7202,6 +7815,7 @@ enum class replacement_mode {
     bernoulli_relocate,
 };
 
+/// Options of the spike-replacement perturbation: the fraction f of spikes moved and how.
 struct replacement_options {
     /// f in [0, 1]: the fraction (exact_count) or probability (bernoulli_relocate) of
     /// spikes moved.
@@ -7237,6 +7851,7 @@ enum class neuron_jitter_mode {
     released_code,
 };
 
+/// Options of the per-neuron jitter: the shift's standard deviation and distribution.
 struct neuron_jitter_options {
     /// Standard deviation of the per-neuron shift in the dataset's time unit.
     double sigma = 0;
@@ -7468,8 +8083,9 @@ inline spike_dataset replace_spikes(const spike_dataset& data, const replacement
             if (events.empty()) continue;
             bins.clear();
             for (std::size_t e : events) {
-                const auto bin = static_cast<std::size_t>(std::floor(sample.times[e] / grid));
-                bins.push_back(std::min(bin, n_bins - 1));
+                // Clamped in double: a time far past the grid is no size_t.
+                const double bin = std::floor(static_cast<double>(sample.times[e]) / grid);
+                bins.push_back(static_cast<std::size_t>(std::min(bin, static_cast<double>(n_bins - 1))));
                 ++occupied[bins.back()];
             }
             placed_bins.clear();
@@ -7569,20 +8185,24 @@ inline spike_dataset jitter_per_neuron(const spike_dataset& data,
 
     const double grid = detail::resolve_grid(data, options.grid, name);
     const auto n_bins = static_cast<std::int64_t>(detail::grid_bins(data.duration(), grid, name));
-    const auto offset_bins = static_cast<std::int64_t>(std::nearbyint(options.offset / grid));
+    // Bins and shifts in double (exact for integers below 2^53; beyond, +-inf included, the
+    // clamp decides), converted only once clamped to the grid: an offset or a time far
+    // beyond it (1e300 / grid) is no int64 (converting it was undefined behaviour, found by
+    // fuzz/transforms.cpp).
+    const double last_bin = static_cast<double>(n_bins - 1);
+    const double offset_bins = std::nearbyint(options.offset / grid);
     return detail::map_samples(data, seed, [&](const spike_sample_view& sample, rng& random,
                                                std::vector<float>& times,
                                                std::vector<std::uint32_t>& units) {
-        std::vector<std::int64_t> shift(n_units);
-        for (auto& d : shift)
-            d = offset_bins + static_cast<std::int64_t>(std::nearbyint(sigma * random.normal() / grid));
+        std::vector<double> shift(n_units);
+        for (auto& d : shift) d = offset_bins + std::nearbyint(sigma * random.normal() / grid);
         const detail::events_by_unit groups(sample, n_units);
         std::vector<std::int64_t> bins;
         for (std::size_t unit = 0; unit < n_units; ++unit) {
             bins.clear();
             for (std::size_t e : groups.of(unit)) {
-                const auto bin = static_cast<std::int64_t>(std::floor(sample.times[e] / grid));
-                bins.push_back(std::clamp(bin + shift[unit], std::int64_t(0), n_bins - 1));
+                const double bin = std::floor(static_cast<double>(sample.times[e]) / grid);
+                bins.push_back(static_cast<std::int64_t>(std::clamp(bin + shift[unit], 0.0, last_bin)));
             }
             // Shifted bins stay in time order, so merging shared bins (np.unique) is a
             // comparison with the previous one.
@@ -7652,10 +8272,11 @@ inline spike_dataset reverse_time(const spike_dataset& data) {
 }  // namespace spikegrad
 // ---- end spikegrad/data/transforms.hpp ----
 // ---- begin spikegrad/data/variants.hpp ----
-// spikegrad: the whole -> part -> norm construction of Yu, Sun, Goodman, "Beyond Rate Coding"
-// (arXiv 2507.16043, section 3.1, eqs. 6-9; SPEC section 9), on any spike_dataset: drop the
-// neurons that do not fire in every sample, then equalise per-neuron spike counts across samples.
-// The report as text or JSON: variants_report.hpp.
+/// \file
+/// spikegrad: the whole -> part -> norm construction of Yu, Sun, Goodman, "Beyond Rate Coding"
+/// (arXiv 2507.16043, section 3.1, eqs. 6-9; SPEC section 9), on any spike_dataset: drop the
+/// neurons that do not fire in every sample, then equalise per-neuron spike counts across samples.
+/// The report as text or JSON: variants_report.hpp.
 
 
 #include <algorithm>
@@ -7694,6 +8315,7 @@ enum class keep_rule {
     at_least_one,
 };
 
+/// Options of the whole/part/norm variant builder (the paper's bad-neuron rule and its limits).
 struct variant_options {
     /// A neuron is bad when it fires fewer than theta times in some sample (paper: 2).
     std::size_t theta = 2;
@@ -8175,12 +8797,14 @@ inline variant_sets build_variants(const spike_dataset& input,
 }  // namespace spikegrad
 // ---- end spikegrad/data/variants.hpp ----
 // ---- begin spikegrad/data/variants_report.hpp ----
-// spikegrad: the whole -> part -> norm builder's report (variants.hpp) written out: a plain-text
-// table with the figures SPEC section 9 quotes, and JSON with every field for plots and checks.
+/// \file
+/// spikegrad: the whole -> part -> norm builder's report (variants.hpp) written out: a plain-text
+/// table with the figures SPEC section 9 quotes, and JSON with every field for plots and checks.
 
 // ---- begin spikegrad/io/json.hpp ----
-// spikegrad: a minimal JSON value and writer for reports and run records (settings, results).
-// Writing only; keeps the core free of a JSON dependency. Non-finite numbers become null.
+/// \file
+/// spikegrad: a minimal JSON value and writer for reports and run records (settings, results).
+/// Writing only; keeps the core free of a JSON dependency. Non-finite numbers become null.
 
 
 #include <algorithm>
@@ -8200,6 +8824,8 @@ using array = std::vector<value>;
 /// Keys keep insertion order so files read in the order they were written.
 using object = std::vector<std::pair<std::string, value>>;
 
+/// A JSON value (null, bool, number, string, array, object) for the small files spikegrad writes
+/// and reads.
 class value {
 public:
     value() : data_(nullptr) {}
@@ -8485,10 +9111,2015 @@ inline void save_json(const variant_report& report, const std::string& path) {
 
 }  // namespace spikegrad
 // ---- end spikegrad/data/variants_report.hpp ----
+// ---- begin spikegrad/engine/event/loss.hpp ----
+// spikegrad: losses with a gradient under exact (event-driven) differentiation. First-spike
+// time cross-entropy (Wunderlich and Pehle 2021, eq. 11; Goltz et al. 2021), cross-entropy on
+// the exp-weighted time average of a leaky readout (mlGeNN's SHD readout, Nowotny et al. 2024)
+// and on the readout's maximum over time. A spike count is piecewise constant in every
+// parameter, so its exact gradient is zero almost everywhere: such losses are refused.
+
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <string>
+
+namespace spikegrad {
+
+enum class event_loss_kind { first_spike_time, max_voltage, weighted_voltage, spike_count };
+
+inline const char* to_string(event_loss_kind kind) {
+    switch (kind) {
+        case event_loss_kind::first_spike_time: return "first_spike_time";
+        case event_loss_kind::max_voltage: return "max_voltage";
+        case event_loss_kind::weighted_voltage: return "weighted_voltage";
+        case event_loss_kind::spike_count: return "spike_count";
+    }
+    return "?";
+}
+
+struct event_loss {
+    event_loss_kind kind = event_loss_kind::first_spike_time;
+    /// first_spike_time: logits z_k = -t_k / tau0_ms, plus alpha (exp(t_label / tau1_ms) - 1),
+    /// which pulls the correct neuron's spike earlier (Goltz et al.'s regulariser).
+    double tau0_ms = 1.0;
+    double alpha = 0.0;
+    double tau1_ms = 10.0;
+    /// weighted_voltage: scores y_k = (1/T) int_0^T exp(-t / weight_tau_ms) V_k(t) dt;
+    /// 0 takes weight_tau_ms = T (mlGeNN's avg_var_exp_weight); infinity gives the plain mean.
+    double weight_tau_ms = 0.0;
+    /// Heuristic for dead neurons (no exact gradient exists for a neuron that never fires):
+    /// an output neuron that does not fire gets dL/dw -= dead_weight_push on all its input
+    /// weights ("weight bumping", Goltz et al. 2021). 0 turns it off.
+    double dead_weight_push = 0.0;
+
+    /// option_error for a loss without an exact gradient.
+    void check() const {
+        if (kind == event_loss_kind::spike_count)
+            raise<option_error>(
+                "event_driven: a spike-count loss has zero exact gradient (a count is piecewise "
+                "constant in weights, delays and thresholds); use first_spike_time, "
+                "max_voltage or weighted_voltage");
+        if (kind == event_loss_kind::first_spike_time && !(tau0_ms > 0 && tau1_ms > 0))
+            raise<option_error>("event_loss: tau0_ms ", tau0_ms, " and tau1_ms ", tau1_ms,
+                                " must be > 0");
+        if (kind == event_loss_kind::weighted_voltage && !(weight_tau_ms >= 0))
+            raise<option_error>("event_loss: weight_tau_ms ", weight_tau_ms, " must be >= 0");
+    }
+    bool reads_spikes() const { return kind == event_loss_kind::first_spike_time; }
+
+    /// The loss of one sample from the output quantities (first-spike times or scores) and,
+    /// when `grad` is given, its derivative with respect to them, times `scale`.
+    /// `fired[k]` says whether output k fired (a silent output has no time to move).
+    template <class S>
+    S evaluate(const S* values, const bool* fired, std::size_t n, int label, S* grad,
+               S scale) const {
+        if (label < 0 || static_cast<std::size_t>(label) >= n)
+            raise<data_error>("event_loss: label ", label, " outside the ", n, " outputs");
+        if (kind != event_loss_kind::first_spike_time)
+            return detail::cross_entropy(values, n, label, grad, scale);
+        std::vector<S> z(n), dz(n);
+        for (std::size_t k = 0; k < n; ++k) z[k] = -values[k] / S(tau0_ms);
+        S loss = detail::cross_entropy(z.data(), n, label, grad ? dz.data() : nullptr, S(1));
+        const S t_label = values[label];
+        loss += S(alpha) * (std::exp(t_label / S(tau1_ms)) - S(1));
+        if (grad) {
+            for (std::size_t k = 0; k < n; ++k)
+                grad[k] = fired[k] ? -scale * dz[k] / S(tau0_ms) : S(0);
+            if (fired[label])
+                grad[label] += scale * S(alpha / tau1_ms) * std::exp(t_label / S(tau1_ms));
+        }
+        return loss;
+    }
+
+    /// The predicted class: the earliest spike (first_spike_time) or the largest score;
+    /// ties go to the lowest index.
+    template <class S>
+    static std::size_t predict(bool earliest, const S* values, std::size_t n) {
+        std::size_t best = 0;
+        for (std::size_t k = 1; k < n; ++k)
+            if (earliest ? values[k] < values[best] : values[k] > values[best]) best = k;
+        return best;
+    }
+};
+
+}  // namespace spikegrad
+// ---- end spikegrad/engine/event/loss.hpp ----
+// ---- begin spikegrad/engine/event/propagator.hpp ----
+// spikegrad: the closed-form continuous-time propagator of a current-based LIF neuron with an
+// optional adaptive threshold (Wunderlich and Pehle 2021, Sci. Rep. 11:12829, eqs. 1-2):
+// tau_m dV/dt = -V + I, tau_s dI/dt = -I, tau_B dB/dt = -B. Over an elapsed time s the state
+// (V, I, B) maps linearly, x(s) = P(s) x(0); the adjoint maps back by P(s)^T. Also the
+// threshold-crossing search g(s) = V(s) - theta - B(s) = 0 (bracketing + safeguarded Newton).
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+namespace spikegrad::event {
+
+/// The state of one neuron: membrane V, synaptic current I, threshold adaptation B.
+template <class S>
+struct neuron_state {
+    S v = 0;
+    S i = 0;
+    S b = 0;
+};
+
+/// P(s) = [[a_m, k, 0], [0, a_s, 0], [0, 0, a_b]] for one elapsed time s.
+template <class S>
+struct propagator_factors {
+    S a_m = 1;  // exp(-s / tau_m)
+    S a_s = 1;  // exp(-s / tau_s)
+    S a_b = 1;  // exp(-s / tau_B)
+    S k = 0;    // V's response at s to I(0) = 1, V(0) = 0
+};
+
+/// The time constants of one layer (ms) and everything derived from them.
+template <class S>
+class propagator {
+public:
+    propagator() = default;
+    propagator(double tau_m_ms, double tau_s_ms, double tau_b_ms)
+        : tau_m_(S(tau_m_ms)),
+          tau_s_(S(tau_s_ms)),
+          tau_b_(S(tau_b_ms)),
+          rate_gap_(S(1.0 / tau_m_ms - 1.0 / tau_s_ms)) {}
+
+    S tau_m() const { return tau_m_; }
+    S tau_s() const { return tau_s_; }
+    S tau_b() const { return tau_b_; }
+
+    /// k(s) = tau_s / (tau_s - tau_m) (e^{-s/tau_s} - e^{-s/tau_m}), written as
+    /// e^{-s/tau_m} expm1(s delta) / (tau_m delta), delta = 1/tau_m - 1/tau_s, which is exact
+    /// for every delta and tends to (s / tau) e^{-s/tau} (the tau_m == tau_s limit).
+    S kernel(S s, S a_m) const {
+        if (rate_gap_ == S(0)) return s / tau_m_ * a_m;
+        return a_m * std::expm1(s * rate_gap_) / (tau_m_ * rate_gap_);
+    }
+
+    propagator_factors<S> over(S s) const {
+        propagator_factors<S> f;
+        f.a_m = std::exp(-s / tau_m_);
+        f.a_s = std::exp(-s / tau_s_);
+        f.a_b = std::isinf(tau_b_) ? S(1) : std::exp(-s / tau_b_);
+        f.k = kernel(s, f.a_m);
+        return f;
+    }
+
+    static neuron_state<S> apply(const propagator_factors<S>& f, const neuron_state<S>& x) {
+        return {f.a_m * x.v + f.k * x.i, f.a_s * x.i, f.a_b * x.b};
+    }
+    /// The adjoint (mu_V, mu_I, mu_B) carried back over the same elapsed time: P(s)^T mu.
+    static neuron_state<S> apply_transposed(const propagator_factors<S>& f,
+                                            const neuron_state<S>& mu) {
+        return {f.a_m * mu.v, f.k * mu.v + f.a_s * mu.i, f.a_b * mu.b};
+    }
+
+    /// dx/dt = A x (the generator).
+    neuron_state<S> derivative(const neuron_state<S>& x) const {
+        return {(x.i - x.v) / tau_m_, -x.i / tau_s_, std::isinf(tau_b_) ? S(0) : -x.b / tau_b_};
+    }
+
+    /// The slope of g = V - theta - B: (I - V)/tau_m + B/tau_B (the `gdot` of the jumps).
+    S crossing_slope(const neuron_state<S>& x) const {
+        return (x.i - x.v) / tau_m_ + (std::isinf(tau_b_) ? S(0) : x.b / tau_b_);
+    }
+    /// d/ds of the slope: g''.
+    S crossing_curvature(const neuron_state<S>& x) const {
+        const S dv = (x.i - x.v) / tau_m_;
+        const S di = -x.i / tau_s_;
+        return (di - dv) / tau_m_ - (std::isinf(tau_b_) ? S(0) : x.b / (tau_b_ * tau_b_));
+    }
+
+private:
+    S tau_m_ = 20;
+    S tau_s_ = 5;
+    S tau_b_ = std::numeric_limits<S>::infinity();
+    S rate_gap_ = 0;
+};
+
+/// Root of f in [lo, hi] with f(lo) < 0 <= f(hi) (Numerical Recipes' rtsafe): Newton steps,
+/// replaced by bisection whenever a step would leave the bracket or fails to halve the previous
+/// step (the safeguard); the bracket shrinks at every evaluation. `fd(s)` returns {f, f'}.
+template <class S, class F>
+S safeguarded_root(F&& fd, S lo, S hi) {
+    S x = lo + S(0.5) * (hi - lo);
+    S step_before = hi - lo, step = step_before;
+    const S tolerance = std::numeric_limits<S>::epsilon() * 2;
+    for (int iteration = 0; iteration < 100; ++iteration) {
+        const auto [f, slope] = fd(x);
+        if (f == S(0)) return x;
+        if (f > S(0))
+            hi = x;
+        else
+            lo = x;
+        const bool newton_inside = slope != S(0) && ((x - f / slope) - lo) * ((x - f / slope) - hi) < S(0);
+        if (!newton_inside || std::abs(S(2) * f) > std::abs(step_before * slope)) {
+            step_before = step;
+            step = S(0.5) * (hi - lo);
+            x = lo + step;
+        } else {
+            step_before = step;
+            step = f / slope;
+            x -= step;
+        }
+        if (std::abs(step) <= tolerance * std::max(S(1), std::abs(x)) ||
+            hi - lo <= tolerance * std::max(S(1), std::abs(hi)))
+            return x;
+    }
+    return x;
+}
+
+/// The first time s in (0, length] at which g(s) = V(s) - theta - B(s) reaches 0 from below,
+/// starting from `x` with g(0) < 0; negative when g stays below 0. The interval is cut into
+/// `pieces` parts; within a part g has at most one maximum (for LIF one part suffices: V is
+/// a sum of two exponentials, so V' changes sign at most once), found as the root of g'
+/// where g' goes from positive to negative; a crossing is bracketed either by g(end) >= 0 or
+/// by g(maximum) >= 0 and then solved by safeguarded Newton.
+template <class S>
+S first_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta, S length,
+                 int pieces) {
+    auto state_at = [&](S s) { return propagator<S>::apply(p.over(s), x); };
+    auto g_at = [&](S s) {
+        const auto y = state_at(s);
+        return std::pair<S, S>{y.v - theta - y.b, p.crossing_slope(y)};
+    };
+    auto slope_at = [&](S s) {
+        const auto y = state_at(s);
+        return std::pair<S, S>{-p.crossing_slope(y), -p.crossing_curvature(y)};
+    };
+    S left = 0;
+    auto [g_left, slope_left] = std::pair<S, S>{x.v - theta - x.b, p.crossing_slope(x)};
+    for (int piece = 1; piece <= pieces; ++piece) {
+        const S right = piece == pieces ? length : length * S(piece) / S(pieces);
+        const auto [g_right, slope_right] = g_at(right);
+        if (g_right >= S(0)) return safeguarded_root<S>(g_at, left, right);
+        if (slope_left > S(0) && slope_right < S(0)) {
+            // the maximum of g in (left, right): the root of -g', which goes from < 0 to > 0
+            const S peak = safeguarded_root<S>(slope_at, left, right);
+            if (g_at(peak).first >= S(0)) return safeguarded_root<S>(g_at, left, peak);
+        }
+        left = right;
+        g_left = g_right;
+        slope_left = slope_right;
+    }
+    (void)g_left;
+    return S(-1);
+}
+
+}  // namespace spikegrad::event
+// ---- end spikegrad/engine/event/propagator.hpp ----
+// ---- begin spikegrad/engine/event/tape.hpp ----
+// spikegrad: what the exact event-driven engine keeps of one sample's forward pass: per layer
+// its input arrivals and its own spikes (time, neuron, state just before the spike), plus the
+// readout's summary. No membrane trace: the adjoint is carried between events in closed form.
+
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace spikegrad {
+
+/// One sample for the event engine: input spikes at real times (ms), sorted by time (then
+/// unit), and its label.
+template <class S>
+struct timed_spikes {
+    std::vector<S> times_ms;
+    std::vector<std::uint32_t> units;
+    int label = -1;
+
+    void add(S time_ms, std::uint32_t unit) {
+        times_ms.push_back(time_ms);
+        units.push_back(unit);
+    }
+    std::size_t size() const { return times_ms.size(); }
+};
+
+template <class S>
+struct event_tape {
+    /// A presynaptic spike reaching a layer at `time` = spike time + axonal delay.
+    struct arrival {
+        S time;
+        std::uint32_t source;  // presynaptic neuron (row of the weights)
+        std::uint32_t spike;   // index of that spike in the source population's spike list
+    };
+    /// One output spike; `gap` is the index of the arrival that ends the interval it fell in
+    /// (arrivals.size() for the interval after the last arrival).
+    struct spike {
+        S time;
+        std::uint32_t neuron;
+        std::uint32_t gap;
+        event::neuron_state<S> before;  // V-, I-, B- at the crossing
+    };
+    struct layer {
+        std::vector<arrival> arrivals;
+        std::vector<spike> spikes;  // ordered by (gap, neuron, time)
+    };
+    /// Where a readout neuron's maximum over [0, T] lies.
+    enum class peak_kind : std::uint8_t { start, interior, arrival, end };
+    struct peak {
+        S value = 0;
+        S time = 0;
+        peak_kind kind = peak_kind::start;
+        std::uint32_t gap = 0;      // interior: its interval; arrival: the arrival's index
+        S current_before = 0;       // I just before that arrival (the kink's left slope)
+    };
+
+    std::vector<layer> layers;
+    /// The output layer's first-spike times (the window's end where it did not fire) and the
+    /// index of that spike in layers.back().spikes (-1: none).
+    std::vector<S> first_spike_ms;
+    std::vector<std::int64_t> first_spike;
+    /// Readout scores (the logits of voltage losses) and, for the max-voltage readout, peaks.
+    std::vector<S> scores;
+    std::vector<peak> peaks;
+    /// Crossings whose slope gdot fell below event_network_options::min_crossing_slope.
+    std::size_t grazing = 0;
+
+    std::size_t spike_count() const {
+        std::size_t total = 0;
+        for (const auto& l : layers) total += l.spikes.size();
+        return total;
+    }
+    /// Bytes the tape holds for the backward pass (its entries, not its capacity).
+    std::size_t bytes() const {
+        std::size_t total = 0;
+        for (const auto& l : layers)
+            total += l.arrivals.size() * sizeof(arrival) + l.spikes.size() * sizeof(spike);
+        return total + peaks.size() * sizeof(peak) +
+               first_spike.size() * (sizeof(S) + sizeof(std::int64_t));
+    }
+};
+
+}  // namespace spikegrad
+// ---- end spikegrad/engine/event/tape.hpp ----
+// ---- begin spikegrad/engine/event_driven.hpp ----
+// spikegrad: the exact event-driven gradient engine (EventProp: Wunderlich and Pehle 2021,
+// Sci. Rep. 11:12829; with delays: Meszaros, Knight and Nowotny 2025, arXiv 2501.07331).
+// A feed-forward network of current-based LIF neurons with optional adaptive thresholds runs
+// in continuous time: between events the state moves in closed form, spike times are roots
+// of V - theta - B, and the backward pass carries the adjoint between the taped events in
+// closed form with jumps at spikes. Gradients for weights, axonal delays, thresholds and the
+// adaptation jump beta are exact (no surrogate, no time grid). See docs/event_driven.md.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace spikegrad {
+
+/// One dense layer of the event engine: weights [n_in, n_out] and its neurons.
+struct event_layer_options {
+    double tau_m_ms = 20.0;
+    double tau_s_ms = 5.0;
+    /// Non-spiking leaky readout (the last layer only) for the voltage losses.
+    bool spiking = true;
+    double theta = 1.0;
+    bool train_theta = false;
+    double theta_min = 1e-3;
+    /// Threshold adaptation: B jumps by `adaptation` (beta) at each spike, decays with
+    /// tau_adapt_ms; 0 is plain LIF.
+    double adaptation = 0.0;
+    bool train_adaptation = false;
+    double tau_adapt_ms = 100.0;
+    /// A learnable axonal delay per neuron of this layer's output, in [0, delay_max_ms],
+    /// initialised uniformly in [0, delay_init_ms].
+    bool delay = false;
+    double delay_init_ms = 0.0;
+    double delay_max_ms = 100.0;
+    /// Weights ~ N(weight_mean, weight_std) (absolute values: first-spike networks need a
+    /// positive mean to fire at all).
+    double weight_mean = 0.0;
+    double weight_std = 1.0;
+};
+
+struct event_network_options {
+    /// The simulated window [0, duration_ms]; spikes and arrivals after it are dropped.
+    double duration_ms = 100.0;
+    std::uint64_t seed = 1;
+    int threads = 0;
+    /// A learnable delay per input unit (the DelGrad setting), in [0, input_delay_max_ms].
+    bool input_delay = false;
+    double input_delay_init_ms = 0.0;
+    double input_delay_max_ms = 100.0;
+    /// Grazing guard: a crossing with slope gdot below this (threshold units per ms) is
+    /// counted, and its jump divides by this instead of gdot.
+    double min_crossing_slope = 1e-9;
+    /// Bracketing step for adaptive neurons as a fraction of min(tau_m, tau_s, tau_adapt).
+    double bracket_fraction = 0.125;
+};
+
+template <class S = float>
+class event_network {
+public:
+    using scalar_type = S;
+
+    event_network(std::vector<std::size_t> sizes, event_network_options options,
+                  std::vector<event_layer_options> layers)
+        : sizes_(std::move(sizes)), options_(options), layer_options_(std::move(layers)) {
+        if (sizes_.size() < 2) raise<shape_error>("event_network: need at least two sizes");
+        if (layer_options_.size() != sizes_.size() - 1)
+            raise<shape_error>("event_network: ", sizes_.size() - 1, " layers but ",
+                               layer_options_.size(), " layer options");
+        if (!(options_.duration_ms > 0))
+            raise<option_error>("event_network: duration_ms ", options_.duration_ms,
+                                " must be > 0");
+        rng random(options_.seed);
+        if (options_.input_delay)
+            input_delay_ = store_.add("input.delay", parameter_kind::delay, {sizes_[0]}, 0.0,
+                                      options_.input_delay_max_ms);
+        for (std::size_t l = 0; l < layer_options_.size(); ++l) {
+            const auto& o = layer_options_[l];
+            if (!o.spiking && l + 1 != layer_options_.size())
+                raise<option_error>("event_network: layer ", l,
+                                    " is a readout; only the last layer may be");
+            if (!(o.tau_m_ms > 0 && o.tau_s_ms > 0 && o.tau_adapt_ms > 0))
+                raise<option_error>("event_network: layer ", l, ": time constants must be > 0");
+            if (!(o.theta >= o.theta_min && o.theta_min > 0))
+                raise<option_error>("event_network: layer ", l, ": theta ", o.theta,
+                                    " must be >= theta_min > 0");
+            if (o.adaptation < 0)
+                raise<option_error>("event_network: layer ", l, ": adaptation ", o.adaptation,
+                                    " must be >= 0");
+            const std::string prefix = "layer" + std::to_string(l);
+            layer_state ls;
+            ls.n_in = sizes_[l];
+            ls.n_out = sizes_[l + 1];
+            const bool adaptive = o.adaptation > 0 || o.train_adaptation;
+            ls.prop = event::propagator<S>(o.tau_m_ms, o.tau_s_ms,
+                                           adaptive ? o.tau_adapt_ms
+                                                    : std::numeric_limits<double>::infinity());
+            ls.adaptive = adaptive;
+            ls.weight = store_.add(prefix + ".weight", parameter_kind::weight,
+                                   {ls.n_in, ls.n_out});
+            for (auto& w : store_.values(ls.weight))
+                w = S(o.weight_mean + o.weight_std * random.normal());
+            if (o.spiking) {
+                ls.theta = store_.add(prefix + ".threshold", parameter_kind::threshold,
+                                      {ls.n_out}, o.theta_min);
+                for (auto& t : store_.values(ls.theta)) t = S(o.theta);
+                ls.beta = store_.add(prefix + ".adaptation", parameter_kind::threshold,
+                                     {ls.n_out}, 0.0);
+                for (auto& b : store_.values(ls.beta)) b = S(o.adaptation);
+            }
+            if (o.delay && l + 1 < layer_options_.size()) {
+                ls.delay = store_.add(prefix + ".delay", parameter_kind::delay, {ls.n_out}, 0.0,
+                                      o.delay_max_ms);
+                for (auto& d : store_.values(*ls.delay)) d = S(o.delay_init_ms * random.uniform());
+            }
+            layers_.push_back(ls);
+        }
+        if (options_.input_delay)
+            for (auto& d : store_.values(*input_delay_))
+                d = S(options_.input_delay_init_ms * random.uniform());
+        gradients_.assign(store_.size(), S(0));
+    }
+
+    parameter_store<S>& parameters() { return store_; }
+    const parameter_store<S>& parameters() const { return store_; }
+    std::vector<S>& gradients() { return gradients_; }
+    const std::vector<S>& gradients() const { return gradients_; }
+    const std::vector<std::size_t>& sizes() const { return sizes_; }
+    const event_network_options& options() const { return options_; }
+    std::size_t n_outputs() const { return sizes_.back(); }
+    bool spiking_output() const { return layer_options_.back().spiking; }
+    int threads() const { return options_.threads > 0 ? options_.threads : max_threads(); }
+
+    /// Trainable flags: gradients of fixed thresholds / adaptations are zeroed after backward.
+    bool trains(std::size_t parameter) const {
+        for (std::size_t l = 0; l < layers_.size(); ++l) {
+            if (parameter == layers_[l].theta) return layer_options_[l].train_theta;
+            if (parameter == layers_[l].beta) return layer_options_[l].train_adaptation;
+        }
+        return true;
+    }
+
+    /// Runs one sample; the tape then holds every layer's arrivals and spikes and the output
+    /// quantities `loss` reads.
+    void forward(const timed_spikes<S>& sample, const event_loss& loss,
+                 event_tape<S>& tape) const {
+        check_sample(sample);
+        check_loss(loss);
+        tape.layers.assign(layers_.size(), {});
+        tape.grazing = 0;
+        for (std::size_t l = 0; l < layers_.size(); ++l) {
+            make_arrivals(sample, tape, l);
+            const bool last = l + 1 == layers_.size();
+            if (!last || layer_options_[l].spiking)
+                run_spiking(l, tape);
+            else if (loss.kind == event_loss_kind::max_voltage)
+                run_readout_max(l, tape);
+            else
+                run_readout_weighted(l, tape, loss);
+        }
+        const std::size_t n = n_outputs();
+        if (spiking_output()) {
+            tape.first_spike_ms.assign(n, S(options_.duration_ms));
+            tape.first_spike.assign(n, -1);
+            const auto& spikes = tape.layers.back().spikes;
+            for (std::size_t k = 0; k < spikes.size(); ++k) {
+                const auto j = spikes[k].neuron;
+                if (tape.first_spike[j] < 0 || spikes[k].time < tape.first_spike_ms[j]) {
+                    tape.first_spike_ms[j] = spikes[k].time;
+                    tape.first_spike[j] = static_cast<std::int64_t>(k);
+                }
+            }
+        }
+    }
+
+    /// The loss of the taped sample; with `grad_out` its gradient w.r.t. the output quantities.
+    S output_loss(const event_tape<S>& tape, const event_loss& loss, int label, S* grad_out,
+                  S scale) const {
+        const std::size_t n = n_outputs();
+        if (loss.reads_spikes()) {
+            std::vector<char> fired(n);
+            for (std::size_t k = 0; k < n; ++k) fired[k] = tape.first_spike[k] >= 0;
+            return loss.evaluate(tape.first_spike_ms.data(),
+                                 reinterpret_cast<const bool*>(fired.data()), n, label, grad_out,
+                                 scale);
+        }
+        return loss.evaluate(tape.scores.data(), static_cast<const bool*>(nullptr), n, label,
+                             grad_out, scale);
+    }
+
+    /// The predicted class of a taped sample.
+    std::size_t predict(const event_tape<S>& tape, const event_loss& loss) const {
+        return loss.reads_spikes()
+                   ? event_loss::predict(true, tape.first_spike_ms.data(), n_outputs())
+                   : event_loss::predict(false, tape.scores.data(), n_outputs());
+    }
+
+    /// Backward pass of a taped sample: adds dL/dparameters to `grad` (the store's layout)
+    /// given dL/d(output quantities) `grad_out`; with `input_grad`, adds dL/d(input spike
+    /// time) per input spike. Returns the grazing crossings met.
+    std::size_t backward(const timed_spikes<S>& sample, const event_tape<S>& tape,
+                         const event_loss& loss, const S* grad_out, std::span<S> grad,
+                         std::vector<S>* input_grad = nullptr, S push_scale = S(1)) const {
+        std::vector<S> above;  // dL/dt of the current layer's spikes
+        std::vector<S> below;
+        const std::size_t L = layers_.size();
+        const auto& out = tape.layers.back();
+        if (spiking_output()) {
+            above.assign(out.spikes.size(), S(0));
+            for (std::size_t k = 0; k < n_outputs(); ++k)
+                if (tape.first_spike[k] >= 0) above[tape.first_spike[k]] += grad_out[k];
+        }
+        std::size_t grazing = 0;
+        for (std::size_t l = L; l-- > 0;) {
+            const auto& lt = tape.layers[l];
+            below.assign(l == 0 ? sample.size() : tape.layers[l - 1].spikes.size(), S(0));
+            const bool last = l + 1 == L;
+            if (!last || layer_options_[l].spiking)
+                grazing += backward_spiking(l, lt, above, grad, below, nullptr);
+            else if (loss.kind == event_loss_kind::max_voltage)
+                backward_spiking(l, lt, above, grad, below, &tape.peaks, grad_out);
+            else
+                backward_weighted(l, lt, loss, grad_out, grad, below);
+            if (last && loss.dead_weight_push != 0 && spiking_output()) {
+                S* dw = grad.data() + store_.info(layers_[l].weight).offset;
+                for (std::size_t j = 0; j < n_outputs(); ++j)
+                    if (tape.first_spike[j] < 0)
+                        for (std::size_t i = 0; i < layers_[l].n_in; ++i)
+                            dw[i * layers_[l].n_out + j] -= S(loss.dead_weight_push) * push_scale;
+            }
+            // the arrivals' credit goes to the source spikes' times and their delays
+            const std::optional<std::size_t> delay =
+                l == 0 ? input_delay_ : layers_[l - 1].delay;
+            if (delay) {
+                S* dd = grad.data() + store_.info(*delay).offset;
+                for (const auto& a : lt.arrivals) dd[a.source] += below[a.spike];
+            }
+            above.swap(below);
+        }
+        if (input_grad) input_grad->assign(above.begin(), above.end());
+        for (std::size_t p = 0; p < store_.count(); ++p)
+            if (!trains(p)) {
+                const auto& info = store_.info(p);
+                std::fill(grad.begin() + info.offset, grad.begin() + info.offset + info.size,
+                          S(0));
+            }
+        return grazing;
+    }
+
+    /// Forward, loss and backward of one sample; adds scale * dL/dparameters to `grad`.
+    S sample_gradient(const timed_spikes<S>& sample, const event_loss& loss, event_tape<S>& tape,
+                      std::span<S> grad, S scale = S(1),
+                      std::vector<S>* input_grad = nullptr) const {
+        forward(sample, loss, tape);
+        std::vector<S> grad_out(n_outputs());
+        const S value = output_loss(tape, loss, sample.label, grad_out.data(), scale);
+        backward(sample, tape, loss, grad_out.data(), grad, input_grad);
+        return value;
+    }
+
+    struct batch_result {
+        double loss = 0;
+        double accuracy = 0;
+        std::size_t spikes = 0;   // hidden + output spikes, summed over the samples
+        std::size_t grazing = 0;  // grazing crossings met
+        std::size_t silent_outputs = 0;
+        std::size_t tape_bytes = 0;  // the largest tape of one sample
+    };
+
+    /// One training step's gradient: gradients() = mean over `indices` of dL/dparameters.
+    /// Samples are split over threads, each with its own buffer, summed in thread order.
+    batch_result train_step(const std::vector<timed_spikes<S>>& samples,
+                            std::span<const std::size_t> indices, const event_loss& loss) {
+        return run_batch(samples, indices, loss, true);
+    }
+    /// Loss and accuracy without gradients.
+    batch_result evaluate(const std::vector<timed_spikes<S>>& samples,
+                          std::span<const std::size_t> indices, const event_loss& loss) const {
+        return const_cast<event_network*>(this)->run_batch(samples, indices, loss, false);
+    }
+
+private:
+    struct layer_state {
+        std::size_t n_in = 0, n_out = 0;
+        event::propagator<S> prop;
+        bool adaptive = false;
+        std::size_t weight = 0;
+        std::size_t theta = npos, beta = npos;
+        std::optional<std::size_t> delay;
+    };
+    static constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
+
+    struct thread_space {
+        event_tape<S> tape;
+        std::vector<S> grad;
+        batch_result result;
+    };
+
+    batch_result run_batch(const std::vector<timed_spikes<S>>& samples,
+                           std::span<const std::size_t> indices, const event_loss& loss,
+                           bool with_gradient) {
+        check_loss(loss);
+        const std::size_t B = indices.size();
+        if (B == 0) raise<shape_error>("event_network: empty batch");
+        for (auto b : indices)
+            if (b >= samples.size())
+                raise<shape_error>("event_network: sample index ", b, " >= ", samples.size());
+        const int count = static_cast<int>(
+            std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(threads()), B)));
+        std::vector<thread_space> spaces(static_cast<std::size_t>(count));
+        for (auto& s : spaces)
+            if (with_gradient) s.grad.assign(store_.size(), S(0));
+        const S scale = S(1) / S(B);
+#if SPIKEGRAD_HAS_OPENMP
+#pragma omp parallel for schedule(static) num_threads(count)
+#endif
+        for (std::int64_t b = 0; b < static_cast<std::int64_t>(B); ++b) {
+#if SPIKEGRAD_HAS_OPENMP
+            auto& space = spaces[static_cast<std::size_t>(omp_get_thread_num())];
+#else
+            auto& space = spaces[0];
+#endif
+            const auto& sample = samples[indices[static_cast<std::size_t>(b)]];
+            forward(sample, loss, space.tape);
+            std::vector<S> grad_out(n_outputs());
+            const S value = output_loss(space.tape, loss, sample.label,
+                                        with_gradient ? grad_out.data() : nullptr, scale);
+            if (with_gradient)
+                backward(sample, space.tape, loss, grad_out.data(), space.grad, nullptr, scale);
+            auto& r = space.result;
+            r.loss += double(value);
+            r.accuracy += predict(space.tape, loss) == static_cast<std::size_t>(sample.label);
+            r.spikes += space.tape.spike_count();
+            r.grazing += space.tape.grazing;
+            r.tape_bytes = std::max(r.tape_bytes, space.tape.bytes());
+            if (spiking_output())
+                for (auto k : space.tape.first_spike) r.silent_outputs += k < 0;
+        }
+        batch_result total;
+        if (with_gradient) std::fill(gradients_.begin(), gradients_.end(), S(0));
+        for (const auto& s : spaces) {
+            total.loss += s.result.loss;
+            total.accuracy += s.result.accuracy;
+            total.spikes += s.result.spikes;
+            total.grazing += s.result.grazing;
+            total.silent_outputs += s.result.silent_outputs;
+            total.tape_bytes = std::max(total.tape_bytes, s.result.tape_bytes);
+            if (with_gradient)
+                for (std::size_t k = 0; k < gradients_.size(); ++k) gradients_[k] += s.grad[k];
+        }
+        total.loss /= double(B);
+        total.accuracy /= double(B);
+        if (!std::isfinite(total.loss))
+            raise<numeric_error>("event_network: the batch loss is ", total.loss);
+        return total;
+    }
+
+    void check_loss(const event_loss& loss) const {
+        loss.check();
+        if (loss.reads_spikes() != spiking_output())
+            raise<option_error>("event_network: loss ", to_string(loss.kind), " needs ",
+                                loss.reads_spikes() ? "a spiking" : "a readout (spiking = false)",
+                                " output layer");
+    }
+
+    void check_sample(const timed_spikes<S>& sample) const {
+        if (sample.times_ms.size() != sample.units.size())
+            raise<shape_error>("event_network: ", sample.times_ms.size(), " times but ",
+                               sample.units.size(), " units");
+        for (std::size_t k = 0; k < sample.size(); ++k) {
+            if (sample.units[k] >= sizes_[0])
+                raise<data_error>("event_network: input spike ", k, ": unit ", sample.units[k],
+                                  " >= n_in ", sizes_[0]);
+            if (!std::isfinite(sample.times_ms[k]) || sample.times_ms[k] < S(0))
+                raise<data_error>("event_network: input spike ", k, ": time ",
+                                  double(sample.times_ms[k]), " must be finite and >= 0");
+        }
+    }
+
+    /// The arrivals of layer l, sorted by time; ties by source neuron, then by spike index
+    /// (the fixed tie order: simultaneous arrivals are summed, so their order changes no
+    /// state, only the bookkeeping).
+    void make_arrivals(const timed_spikes<S>& sample, event_tape<S>& tape, std::size_t l) const {
+        auto& arrivals = tape.layers[l].arrivals;
+        arrivals.clear();
+        const std::optional<std::size_t> delay = l == 0 ? input_delay_ : layers_[l - 1].delay;
+        const S* d = delay ? store_.values(*delay).data() : nullptr;
+        const S end = S(options_.duration_ms);
+        auto push = [&](S t, std::uint32_t source, std::size_t k) {
+            const S a = d ? t + d[source] : t;
+            if (a < end) arrivals.push_back({a, source, static_cast<std::uint32_t>(k)});
+        };
+        if (l == 0)
+            for (std::size_t k = 0; k < sample.size(); ++k)
+                push(sample.times_ms[k], sample.units[k], k);
+        else {
+            const auto& spikes = tape.layers[l - 1].spikes;
+            for (std::size_t k = 0; k < spikes.size(); ++k)
+                push(spikes[k].time, spikes[k].neuron, k);
+        }
+        std::sort(arrivals.begin(), arrivals.end(), [](const auto& a, const auto& b) {
+            if (a.time != b.time) return a.time < b.time;
+            if (a.source != b.source) return a.source < b.source;
+            return a.spike < b.spike;
+        });
+    }
+
+    int pieces(const layer_state& ls, S length) const {
+        if (!ls.adaptive) return 1;
+        const S h = S(options_.bracket_fraction) *
+                    std::min({ls.prop.tau_m(), ls.prop.tau_s(), ls.prop.tau_b()});
+        return std::max(1, static_cast<int>(std::ceil(length / h)));
+    }
+
+    /// Spiking layer: state per neuron, interval by interval between arrivals. The whole layer
+    /// moves in one vectorisable pass (structure of arrays); only neurons that may cross in
+    /// the interval are searched, one by one.
+    void run_spiking(std::size_t l, event_tape<S>& tape) const {
+        const auto& ls = layers_[l];
+        auto& lt = tape.layers[l];
+        lt.spikes.clear();
+        const std::size_t n = ls.n_out;
+        const S* w = store_.values(ls.weight).data();
+        const S* theta = store_.values(ls.theta).data();
+        const S* beta = store_.values(ls.beta).data();
+        std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0)), v1(n), i1(n), b1(n);
+        std::vector<S> candidate(n);
+        const std::size_t M = lt.arrivals.size();
+        S t_prev = 0;
+        for (std::size_t m = 0; m <= M; ++m) {
+            const S t_next = m < M ? lt.arrivals[m].time : S(options_.duration_ms);
+            const S length = t_next - t_prev;
+            if (length > S(0)) {
+                const auto f = ls.prop.over(length);
+                const S adaptive = ls.adaptive ? S(1) : S(0);
+                for (std::size_t j = 0; j < n; ++j) {  // branch-free: the compiler vectorises it
+                    v1[j] = f.a_m * v[j] + f.k * i[j];
+                    i1[j] = f.a_s * i[j];
+                    b1[j] = f.a_b * b[j];
+                    candidate[j] = may_cross(adaptive, v[j], i[j], b[j], v1[j], i1[j], b1[j],
+                                             theta[j]);
+                }
+                for (std::size_t j = 0; j < n; ++j)
+                        if (candidate[j] != S(0)) {
+                            const auto x = spikes_in_interval(ls, tape, j, m, t_prev, length,
+                                                              {v[j], i[j], b[j]}, theta[j],
+                                                              beta[j]);
+                            v1[j] = x.v, i1[j] = x.i, b1[j] = x.b;
+                        }
+                v.swap(v1), i.swap(i1), b.swap(b1);
+            }
+            if (m < M) {
+                const S* row = w + std::size_t(lt.arrivals[m].source) * n;
+                for (std::size_t j = 0; j < n; ++j) i[j] += row[j];
+            }
+            t_prev = t_next;
+        }
+    }
+
+    /// False only when g = V - theta - B stays below 0 on an interval from `start` to `end`.
+    /// V(s) <= max(V0, I0, 0) (V relaxes towards a current that decays to 0). Without
+    /// adaptation V has at most one extremum, so g's maximum is at an end unless V rises at
+    /// the start and falls at the end.
+    /// 1 where g may reach 0 in the interval, else 0 (as S, so that the layer loop vectorises).
+    static S may_cross(S adaptive, S v0, S i0, S b0, S v1, S i1, S b1, S theta) {
+        const S at_end = v1 - theta - b1 >= S(0) ? S(1) : S(0);
+        const S reachable =
+            std::max(v0, std::max(i0, S(0))) >= theta + std::min(b0, b1) ? S(1) : S(0);
+        const S peak_inside = (i0 > v0 ? S(1) : S(0)) * (i1 < v1 ? S(1) : S(0));
+        return std::max(at_end, reachable * std::max(adaptive, peak_inside));
+    }
+
+    event::neuron_state<S> spikes_in_interval(const layer_state& ls, event_tape<S>& tape,
+                                              std::size_t j, std::size_t m, S t_prev, S length,
+                                              event::neuron_state<S> s, S theta, S beta) const {
+        S done = 0;
+        for (;;) {
+            const S rest = length - done;
+            const S found = event::first_crossing(ls.prop, s, theta, rest, pieces(ls, rest));
+            if (found < S(0)) return event::propagator<S>::apply(ls.prop.over(rest), s);
+            s = event::propagator<S>::apply(ls.prop.over(found), s);
+            done += found;
+            if (ls.prop.crossing_slope(s) < S(options_.min_crossing_slope)) ++tape.grazing;
+            tape.layers[&ls - layers_.data()].spikes.push_back(
+                {t_prev + done, static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(m), s});
+            s.v = 0;
+            s.b += beta;
+            if (!(rest - found > S(0))) return s;
+        }
+    }
+
+    /// Readout of the maximum over [0, T] of V: interior maxima (V' = 0, I = V), kinks at
+    /// arrivals and the window's end are the candidates.
+    void run_readout_max(std::size_t l, event_tape<S>& tape) const {
+        const auto& ls = layers_[l];
+        auto& lt = tape.layers[l];
+        lt.spikes.clear();
+        const std::size_t n = ls.n_out;
+        const S* w = store_.values(ls.weight).data();
+        std::vector<event::neuron_state<S>> x(n);
+        tape.peaks.assign(n, {});
+        const std::size_t M = lt.arrivals.size();
+        S t_prev = 0;
+        using kind = typename event_tape<S>::peak_kind;
+        for (std::size_t m = 0; m <= M; ++m) {
+            const S t_next = m < M ? lt.arrivals[m].time : S(options_.duration_ms);
+            const S length = t_next - t_prev;
+            if (length > S(0)) {
+                const auto f = ls.prop.over(length);
+                for (std::size_t j = 0; j < n; ++j) {
+                    const auto start = x[j];
+                    x[j] = event::propagator<S>::apply(f, start);
+                    auto& peak = tape.peaks[j];
+                    if (start.i > start.v && x[j].i < x[j].v) {
+                        auto slope = [&](S s) {
+                            const auto y = event::propagator<S>::apply(ls.prop.over(s), start);
+                            return std::pair<S, S>{-ls.prop.crossing_slope(y), -ls.prop.crossing_curvature(y)};
+                        };
+                        const S s = event::safeguarded_root<S>(slope, S(0), length);
+                        const S v = event::propagator<S>::apply(ls.prop.over(s), start).v;
+                        if (v > peak.value)
+                            peak = {v, t_prev + s, kind::interior, static_cast<std::uint32_t>(m), 0};
+                    }
+                    if (x[j].v > peak.value)
+                        peak = {x[j].v, t_next, m < M ? kind::arrival : kind::end,
+                                static_cast<std::uint32_t>(m), x[j].i};
+                }
+            }
+            if (m < M) {
+                const S* row = w + std::size_t(lt.arrivals[m].source) * n;
+                for (std::size_t j = 0; j < n; ++j) x[j].i += row[j];
+            }
+            t_prev = t_next;
+        }
+        tape.scores.resize(n);
+        for (std::size_t j = 0; j < n; ++j) tape.scores[j] = tape.peaks[j].value;
+    }
+
+    /// The exp-weighted mean of the readout, y = (1/T) int_0^T e^{-t/Tw} V(t) dt, is linear in
+    /// the arrivals: y_j = sum_m w_{src(m), j} Phi(a_m) with Phi in closed form.
+    struct weighting {
+        S T, inv_tw;
+        event::propagator<S> prop;
+        // J(L) = int_0^L e^{-u/Tw} k(u) du and Phi(a), Phi'(a)
+        std::pair<S, S> phi(S a) const {
+            const S L = T - a;
+            const S tm = prop.tau_m(), ts = prop.tau_s();
+            const S r_m = inv_tw + 1 / tm, r_s = inv_tw + 1 / ts;
+            S J;
+            if (tm == ts)
+                J = (-std::expm1(-r_m * L) - r_m * L * std::exp(-r_m * L)) / (tm * r_m * r_m);
+            else
+                J = (-std::expm1(-L * r_s) / r_s + std::expm1(-L * r_m) / r_m) /
+                    (tm * (1 / tm - 1 / ts));
+            const S e_a = std::exp(-a * inv_tw);
+            const S k_L = prop.kernel(L, std::exp(-L / tm));
+            const S value = e_a * J / T;
+            const S slope = (-inv_tw * e_a * J - e_a * std::exp(-L * inv_tw) * k_L) / T;
+            return {value, slope};
+        }
+    };
+    weighting make_weighting(const layer_state& ls, const event_loss& loss) const {
+        const double tw = loss.weight_tau_ms == 0 ? options_.duration_ms : loss.weight_tau_ms;
+        return {S(options_.duration_ms), std::isinf(tw) ? S(0) : S(1.0 / tw), ls.prop};
+    }
+
+    void run_readout_weighted(std::size_t l, event_tape<S>& tape, const event_loss& loss) const {
+        const auto& ls = layers_[l];
+        const auto& lt = tape.layers[l];
+        tape.layers[l].spikes.clear();
+        const S* w = store_.values(ls.weight).data();
+        const auto weights = make_weighting(ls, loss);
+        tape.scores.assign(ls.n_out, S(0));
+        for (const auto& a : lt.arrivals) {
+            const S value = weights.phi(a.time).first;
+            const S* row = w + std::size_t(a.source) * ls.n_out;
+            for (std::size_t j = 0; j < ls.n_out; ++j) tape.scores[j] += value * row[j];
+        }
+    }
+
+    void backward_weighted(std::size_t l, const typename event_tape<S>::layer& lt,
+                           const event_loss& loss, const S* grad_out, std::span<S> grad,
+                           std::vector<S>& below) const {
+        const auto& ls = layers_[l];
+        const S* w = store_.values(ls.weight).data();
+        S* dw = grad.data() + store_.info(ls.weight).offset;
+        const auto weights = make_weighting(ls, loss);
+        for (const auto& a : lt.arrivals) {
+            const auto [value, slope] = weights.phi(a.time);
+            const S* row = w + std::size_t(a.source) * ls.n_out;
+            S* drow = dw + std::size_t(a.source) * ls.n_out;
+            S dot = 0;
+            for (std::size_t j = 0; j < ls.n_out; ++j) {
+                drow[j] += value * grad_out[j];
+                dot += row[j] * grad_out[j];
+            }
+            below[a.spike] += slope * dot;
+        }
+    }
+
+    /// A point inside an interval where a neuron's adjoint jumps: one of its spikes, or the
+    /// interior maximum of a max-voltage readout.
+    struct split {
+        std::uint32_t gap, neuron;
+        S time;
+        std::int64_t spike;  // -1: readout injection
+    };
+
+    /// The adjoint of one layer, from T back to 0: P(s)^T between events, at each arrival
+    /// dL/dw += mu_I and dL/da = w (mu_I / tau_s - mu_V / tau_m), at each spike the jump with
+    /// gdot = (I - V-)/tau_m + B-/tau_B. `peaks` (max-voltage readout) injects dL/dV_max.
+    std::size_t backward_spiking(std::size_t l, const typename event_tape<S>::layer& lt,
+                                 const std::vector<S>& above, std::span<S> grad,
+                                 std::vector<S>& below,
+                                 const std::vector<typename event_tape<S>::peak>* peaks,
+                                 const S* grad_out = nullptr) const {
+        using kind = typename event_tape<S>::peak_kind;
+        const auto& ls = layers_[l];
+        const std::size_t n = ls.n_out;
+        const S* w = store_.values(ls.weight).data();
+        S* dw = grad.data() + store_.info(ls.weight).offset;
+        const bool spiking = !peaks;
+        const S* beta = spiking ? store_.values(ls.beta).data() : nullptr;
+        S* dtheta = spiking ? grad.data() + store_.info(ls.theta).offset : nullptr;
+        S* dbeta = spiking ? grad.data() + store_.info(ls.beta).offset : nullptr;
+        const S tm = ls.prop.tau_m(), ts = ls.prop.tau_s(), tb = ls.prop.tau_b();
+        const S min_slope = S(options_.min_crossing_slope);
+        std::vector<split> splits;
+        if (spiking) {
+            splits.reserve(lt.spikes.size());
+            for (std::size_t k = 0; k < lt.spikes.size(); ++k)
+                splits.push_back({lt.spikes[k].gap, lt.spikes[k].neuron, lt.spikes[k].time,
+                                  static_cast<std::int64_t>(k)});
+        } else {
+            for (std::size_t j = 0; j < n; ++j)
+                if ((*peaks)[j].kind == kind::interior)
+                    splits.push_back({(*peaks)[j].gap, static_cast<std::uint32_t>(j),
+                                      (*peaks)[j].time, -1});
+            std::sort(splits.begin(), splits.end(), [](const split& a, const split& b) {
+                return a.gap != b.gap ? a.gap < b.gap : a.neuron < b.neuron;
+            });
+        }
+        // the adjoint of every neuron, as a structure of arrays so the layer loops vectorise
+        std::vector<S> mu_v(n, S(0)), mu_i(n, S(0)), mu_b(n, S(0));
+        const std::size_t M = lt.arrivals.size();
+        if (!spiking)
+            for (std::size_t j = 0; j < n; ++j)
+                if ((*peaks)[j].kind == kind::end) mu_v[j] += grad_out[j];
+        std::size_t grazing = 0;
+        auto jump = [&](std::size_t j, const split& sp, event::neuron_state<S>& m) {
+            if (sp.spike < 0) {
+                m.v += grad_out[j];
+                return;
+            }
+            const auto& x = lt.spikes[static_cast<std::size_t>(sp.spike)].before;
+            S slope = ls.prop.crossing_slope(x);
+            if (slope < min_slope) {
+                ++grazing;
+                slope = min_slope;
+            }
+            const S adapt_term = std::isinf(tb) ? S(0) : m.b * beta[j] / tb;
+            const S total = above[static_cast<std::size_t>(sp.spike)] - m.v * x.i / tm + adapt_term;
+            const S r = total / slope;
+            dtheta[j] += r;
+            dbeta[j] += m.b;
+            m.v = -r;
+            m.b += r;
+        };
+        std::size_t cursor = splits.size();  // splits of gaps >= the current one lie past it
+        std::vector<std::pair<std::size_t, event::neuron_state<S>>> saved;
+        for (std::size_t m = M + 1; m-- > 0;) {
+            const S t_prev = m > 0 ? lt.arrivals[m - 1].time : S(0);
+            const S t_next = m < M ? lt.arrivals[m].time : S(options_.duration_ms);
+            if (m < M) {
+                const auto& a = lt.arrivals[m];
+                const S* row = w + std::size_t(a.source) * n;
+                S* drow = dw + std::size_t(a.source) * n;
+                S da = 0;
+                const S inv_ts = S(1) / ts, inv_tm = S(1) / tm;
+                for (std::size_t j = 0; j < n; ++j) drow[j] += mu_i[j];
+                da += simd::dot(n, row, mu_i.data()) * inv_ts - simd::dot(n, row, mu_v.data()) * inv_tm;
+                if (!spiking)  // a maximum at the kink of this arrival: V_max = V(a-)
+                    for (std::size_t j = 0; j < n; ++j) {
+                        const auto& p = (*peaks)[j];
+                        if (p.kind == kind::arrival && p.gap == m) {
+                            mu_v[j] += grad_out[j];
+                            da += grad_out[j] * (p.current_before - p.value) / tm;
+                        }
+                    }
+                below[a.spike] += da;
+            }
+            const S length = t_next - t_prev;
+            std::size_t first = cursor;
+            while (first > 0 && splits[first - 1].gap == m) --first;
+            if (length > S(0)) {
+                saved.clear();
+                for (std::size_t k = first; k < cursor; ++k)
+                    if (saved.empty() || saved.back().first != splits[k].neuron)
+                        saved.push_back({splits[k].neuron,
+                                         {mu_v[splits[k].neuron], mu_i[splits[k].neuron],
+                                          mu_b[splits[k].neuron]}});
+                const auto f = ls.prop.over(length);
+                for (std::size_t j = 0; j < n; ++j) {  // P(s)^T mu
+                    mu_i[j] = f.k * mu_v[j] + f.a_s * mu_i[j];
+                    mu_v[j] = f.a_m * mu_v[j];
+                    mu_b[j] = f.a_b * mu_b[j];
+                }
+                // neurons with spikes in this interval: piecewise, latest event first
+                std::size_t k = cursor;
+                for (auto it = saved.rbegin(); it != saved.rend(); ++it) {
+                    const std::size_t j = it->first;
+                    auto state = it->second;
+                    S t_cur = t_next;
+                    while (k > first && splits[k - 1].neuron == j) {
+                        const auto& sp = splits[--k];
+                        state = event::propagator<S>::apply_transposed(
+                            ls.prop.over(t_cur - sp.time), state);
+                        jump(j, sp, state);
+                        t_cur = sp.time;
+                    }
+                    state = event::propagator<S>::apply_transposed(ls.prop.over(t_cur - t_prev),
+                                                                   state);
+                    mu_v[j] = state.v, mu_i[j] = state.i, mu_b[j] = state.b;
+                }
+            } else {
+                // a zero-length interval holds no spike: the crossing search needs length > 0
+            }
+            cursor = first;
+        }
+        return grazing;
+    }
+
+    std::vector<std::size_t> sizes_;
+    event_network_options options_;
+    std::vector<event_layer_options> layer_options_;
+    std::vector<layer_state> layers_;
+    std::optional<std::size_t> input_delay_;
+    parameter_store<S> store_;
+    std::vector<S> gradients_;
+};
+
+}  // namespace spikegrad
+// ---- end spikegrad/engine/event_driven.hpp ----
+// ---- begin spikegrad/gamma/buckets.hpp ----
+// spikegrad: the gamma memory (de Vries and Principe 1992) used by SpikingGamma neurons
+// (Koopman, Otte, Bohte, arXiv 2602.01978): K leaky buckets in a cascade. Bucket 1 integrates
+// its input, bucket k > 1 receives (1 - alpha) of bucket k - 1, every bucket leaks by
+// alpha = exp(-dt / tau). The recursion (docs/spiking_gamma.md, section 1):
+//   b_1[t] = alpha b_1[t-1] + u[t]
+//   b_k[t] = alpha b_k[t-1] + (1 - alpha) b_{k-1}[t-1]        (k = 2..K)
+// so bucket k's impulse response is the discrete gamma (negative-binomial) kernel
+//   h_k[t] = C(t, k-1) (1 - alpha)^(k-1) alpha^(t-k+1)   (t >= k-1), sum_t h_k = 1/(1-alpha),
+// whose mean delay is k / (1 - alpha) - 1 steps (-> k tau as dt -> 0).
+
+
+#include <cmath>
+#include <cstddef>
+
+namespace spikegrad {
+
+/// One bank of n cascades of K buckets, state [n, K] row-major (bucket k of channel i is
+/// b[i * K + k], k = 0 for bucket 1). Leaks every bucket and spills bucket k-1's previous
+/// value into bucket k; the caller then adds the input of the step to bucket 1 (b[i * K]).
+template <class S>
+void gamma_leak(S* b, std::size_t n, std::size_t K, S alpha) {
+    const S spill = S(1) - alpha;
+    for (std::size_t i = 0; i < n; ++i) {
+        S* row = b + i * K;
+        for (std::size_t k = K - 1; k > 0; --k) row[k] = alpha * row[k] + spill * row[k - 1];
+        row[0] = alpha * row[0];
+    }
+}
+
+/// The adjoint of gamma_leak (its transpose): g_prev[k] = alpha g[k] + (1 - alpha) g[k+1].
+template <class S>
+void gamma_leak_adjoint(S* g, std::size_t n, std::size_t K, S alpha) {
+    const S spill = S(1) - alpha;
+    for (std::size_t i = 0; i < n; ++i) {
+        S* row = g + i * K;
+        for (std::size_t k = 0; k + 1 < K; ++k) row[k] = alpha * row[k] + spill * row[k + 1];
+        row[K - 1] = alpha * row[K - 1];
+    }
+}
+
+/// The closed-form impulse response of bucket `k` (1-based) at step t >= 0, for a unit input
+/// at step 0: C(t, k-1) (1 - alpha)^(k-1) alpha^(t-k+1), zero for t < k - 1.
+inline double gamma_kernel(std::size_t k, std::size_t t, double alpha) {
+    if (k == 0) raise<option_error>("gamma_kernel: buckets are numbered from 1");
+    if (t + 1 < k) return 0.0;
+    const double m = double(k - 1), s = double(t);
+    const double log_binomial = std::lgamma(s + 1) - std::lgamma(m + 1) - std::lgamma(s - m + 1);
+    const double log_alpha_part = (s - m) * std::log(alpha);
+    return std::exp(log_binomial + m * std::log1p(-alpha) + log_alpha_part);
+}
+
+/// Mean delay of bucket k (1-based) in steps: k / (1 - alpha) - 1.
+inline double gamma_mean_delay_steps(std::size_t k, double alpha) {
+    return double(k) / (1.0 - alpha) - 1.0;
+}
+
+/// Variance of bucket k's delay in steps^2: k alpha / (1 - alpha)^2.
+inline double gamma_delay_variance_steps(std::size_t k, double alpha) {
+    return double(k) * alpha / ((1.0 - alpha) * (1.0 - alpha));
+}
+
+}  // namespace spikegrad
+// ---- end spikegrad/gamma/buckets.hpp ----
+// ---- begin spikegrad/gamma/layer.hpp ----
+// spikegrad: one SpikingGamma layer (Koopman, Otte, Bohte, arXiv 2602.01978): every input
+// feeds a gamma cascade of K buckets (gamma/buckets.hpp), and neuron j reads
+//   a_j[t] = sum_i sum_k w_ij v_(j|ij)k b_ik[t] + bias_j,    y_j = ReLU(a_j) (hidden) or a_j (last),
+// with bucket weights v per neuron [n_out, K] (default) or per synapse [n_in, n_out, K]. A
+// learned mix of buckets is a learnable smoothed delay. The layer has no self-recurrence:
+// its only memory is the linear bucket recursion, which is what makes exact online gradients
+// cheap (gamma/network.hpp). Choices the paper leaves open: docs/spiking_gamma.md.
+
+
+#include <algorithm>
+#include <cstdint>
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace spikegrad {
+
+/// Whose bucket weights v are: one set of K per neuron (the default) or per synapse.
+enum class bucket_weights { per_neuron, per_synapse };
+
+struct gamma_layer_options {
+    /// Buckets per cascade, K.
+    std::size_t buckets = 4;
+    /// Time constant of every bucket of the layer (alpha = exp(-dt / tau)), ms; not trained.
+    double tau_ms = 10;
+    bucket_weights weights = bucket_weights::per_neuron;
+    /// Weights ~ U(+-init_scale / sqrt(n_in)).
+    double init_scale = 1;
+};
+
+template <class S>
+class gamma_layer {
+public:
+    /// Per-sample state of the forward pass (constant in T).
+    struct state {
+        std::vector<S> c;  // neuron buckets [n_out, K] (per-neuron weights)
+        std::vector<S> b;  // input buckets [n_in, K] (gradients, per-synapse weights)
+        std::vector<S> R;  // sum_i w_ij r_i, the receiver's weighted reconstruction [n_out]
+        std::vector<S> a, y;
+    };
+
+    gamma_layer() = default;
+    gamma_layer(const gamma_layer_options& o, std::size_t n_in, std::size_t n_out, bool hidden,
+                bool first)
+        : options_(o), n_in_(n_in), n_out_(n_out), hidden_(hidden), first_(first) {
+        if (o.buckets == 0) raise<option_error>("gamma_layer: buckets must be >= 1");
+        if (!(o.tau_ms > 0) || !std::isfinite(o.tau_ms))
+            raise<option_error>("gamma_layer: tau_ms ", o.tau_ms, " must be > 0");
+        if (n_in == 0 || n_out == 0)
+            raise<shape_error>("gamma_layer: sizes ", n_in, " -> ", n_out, " must be >= 1");
+    }
+
+    std::size_t n_in() const { return n_in_; }
+    std::size_t n_out() const { return n_out_; }
+    std::size_t buckets() const { return options_.buckets; }
+    bool hidden() const { return hidden_; }
+    bool first() const { return first_; }
+    bool per_synapse() const { return options_.weights == bucket_weights::per_synapse; }
+    S alpha() const { return alpha_; }
+    const gamma_layer_options& options() const { return options_; }
+    /// Offsets of the layer's parameters in the store, and their total count.
+    std::size_t weight_offset() const { return w_; }
+    std::size_t bucket_offset() const { return v_; }
+    std::size_t bias_offset() const { return bias_; }
+    std::size_t parameter_begin() const { return w_; }
+    std::size_t parameter_end() const { return bias_ + n_out_; }
+
+    void declare(parameter_store<S>& store, std::size_t index, rng& random) {
+        const std::string prefix = "layer" + std::to_string(index) + ".";
+        const std::size_t K = options_.buckets;
+        const auto w = store.add(prefix + "weight", parameter_kind::weight, {n_in_, n_out_});
+        const auto v = per_synapse()
+                           ? store.add(prefix + "bucket_weight", parameter_kind::weight, {n_in_, n_out_, K})
+                           : store.add(prefix + "bucket_weight", parameter_kind::weight, {n_out_, K});
+        const auto bias = store.add(prefix + "bias", parameter_kind::bias, {n_out_});
+        w_ = store.info(w).offset;
+        v_ = store.info(v).offset;
+        bias_ = store.info(bias).offset;
+        const double s = options_.init_scale / std::sqrt(double(n_in_));
+        for (auto& x : store.values(w)) x = S(random.uniform(-s, s));
+        // Bucket mixes start near uniform (a smoothed delay of K tau / 2 on average).
+        for (auto& x : store.values(v)) x = S((1.0 + random.uniform(-0.5, 0.5)) / double(K));
+    }
+
+    void prepare(double dt_ms) { alpha_ = S(time_grid{dt_ms, 1}.decay(options_.tau_ms)); }
+
+    /// v(i, j, k) of the current parameters.
+    S bucket_weight(const S* p, std::size_t i, std::size_t j, std::size_t k) const {
+        const std::size_t K = options_.buckets;
+        return per_synapse() ? p[v_ + (i * n_out_ + j) * K + k] : p[v_ + j * K + k];
+    }
+    /// Q_ijk = w_ij v(i, j, k): the weight of input bucket (i, k) in a_j.
+    S coefficient(const S* p, std::size_t i, std::size_t j, std::size_t k) const {
+        return p[w_ + i * n_out_ + j] * bucket_weight(p, i, j, k);
+    }
+
+    /// Zero state; `inputs` keeps the input buckets (needed by gradients, per-synapse weights).
+    void reset(state& s, bool inputs) const {
+        const std::size_t K = options_.buckets;
+        s.c.assign(per_synapse() ? 0 : n_out_ * K, S(0));
+        s.b.assign(inputs || per_synapse() ? n_in_ * K : 0, S(0));
+        s.R.assign(n_out_, S(0));
+        s.a.assign(n_out_, S(0));
+        s.y.assign(n_out_, S(0));
+    }
+
+    /// One step. The input is either impulses (first layer: `units`/`values` of the step's
+    /// events, values nullptr = all ones) or the lower layer's reconstruction r with its
+    /// quanta m (hidden input: r changes only where m != 0 unless `dense_r`, then every r_i
+    /// may have changed and R is recomputed), with `r_decay` its per-step leak.
+    void step_impulses(state& s, const S* p, const std::uint32_t* units, const float* values,
+                       std::size_t n_events) const {
+        const std::size_t K = options_.buckets;
+        if (!s.b.empty()) {
+            gamma_leak(s.b.data(), n_in_, K, alpha_);
+            for (std::size_t e = 0; e < n_events; ++e)
+                s.b[units[e] * K] += values ? S(values[e]) : S(1);
+        }
+        if (!per_synapse()) {
+            gamma_leak(s.c.data(), n_out_, K, alpha_);
+            for (std::size_t e = 0; e < n_events; ++e) {
+                const S x = values ? S(values[e]) : S(1);
+                const S* row = p + w_ + std::size_t(units[e]) * n_out_;
+                for (std::size_t j = 0; j < n_out_; ++j) s.c[j * K] += x * row[j];
+            }
+        }
+        finish(s, p);
+    }
+
+    void step_levels(state& s, const S* p, const S* r, const long* m, S quantum, S r_decay,
+                     bool dense_r) const {
+        const std::size_t K = options_.buckets;
+        const S gain = S(1) - alpha_;
+        if (!s.b.empty()) {
+            gamma_leak(s.b.data(), n_in_, K, alpha_);
+            for (std::size_t i = 0; i < n_in_; ++i) s.b[i * K] += gain * r[i];
+        }
+        if (!per_synapse()) {
+            if (dense_r) {
+                std::fill(s.R.begin(), s.R.end(), S(0));
+                for (std::size_t i = 0; i < n_in_; ++i) {
+                    if (r[i] == S(0)) continue;
+                    const S* row = p + w_ + i * n_out_;
+                    for (std::size_t j = 0; j < n_out_; ++j) s.R[j] += r[i] * row[j];
+                }
+            } else {
+                if (r_decay != S(1))
+                    for (auto& x : s.R) x *= r_decay;
+                for (std::size_t i = 0; i < n_in_; ++i) {
+                    if (m[i] == 0) continue;
+                    const S q = S(m[i]) * quantum;
+                    const S* row = p + w_ + i * n_out_;
+                    for (std::size_t j = 0; j < n_out_; ++j) s.R[j] += q * row[j];
+                }
+            }
+            gamma_leak(s.c.data(), n_out_, K, alpha_);
+            for (std::size_t j = 0; j < n_out_; ++j) s.c[j * K] += gain * s.R[j];
+        }
+        finish(s, p);
+    }
+
+    /// dL/dQ_ijk = ga_j b_ik folded into the parameters' gradients (exact given the inputs).
+    void add_parameter_gradients(const S* ga, const S* b, const S* p, S* g) const {
+        const std::size_t K = options_.buckets;
+        for (std::size_t j = 0; j < n_out_; ++j) g[bias_ + j] += ga[j];
+        for (std::size_t i = 0; i < n_in_; ++i) {
+            const S* bi = b + i * K;
+            bool any = false;
+            for (std::size_t k = 0; k < K; ++k) any = any || bi[k] != S(0);
+            if (!any) continue;
+            for (std::size_t j = 0; j < n_out_; ++j) {
+                if (ga[j] == S(0)) continue;
+                S gw = 0;
+                const S w = p[w_ + i * n_out_ + j];
+                for (std::size_t k = 0; k < K; ++k) {
+                    const S gq = ga[j] * bi[k];
+                    gw += gq * bucket_weight(p, i, j, k);
+                    if (per_synapse()) g[v_ + (i * n_out_ + j) * K + k] += gq * w;
+                    else g[v_ + j * K + k] += gq * w;
+                }
+                g[w_ + i * n_out_ + j] += gw;
+            }
+        }
+    }
+
+    /// gb_ik += sum_j Q_ijk ga_j: the gradient reaching the input buckets.
+    void add_bucket_gradient(const S* ga, const S* p, S* gb) const {
+        const std::size_t K = options_.buckets;
+        for (std::size_t j = 0; j < n_out_; ++j) {
+            if (ga[j] == S(0)) continue;
+            for (std::size_t i = 0; i < n_in_; ++i)
+                for (std::size_t k = 0; k < K; ++k) gb[i * K + k] += coefficient(p, i, j, k) * ga[j];
+        }
+    }
+
+    /// dy/da of the layer's nonlinearity: the exact ReLU derivative (0 at a <= 0), 1 when last.
+    S slope(S a) const { return hidden_ ? (a > S(0) ? S(1) : S(0)) : S(1); }
+
+private:
+    void finish(state& s, const S* p) const {
+        const std::size_t K = options_.buckets;
+        for (std::size_t j = 0; j < n_out_; ++j) {
+            S a = p[bias_ + j];
+            if (per_synapse()) {
+                for (std::size_t i = 0; i < n_in_; ++i)
+                    for (std::size_t k = 0; k < K; ++k) a += coefficient(p, i, j, k) * s.b[i * K + k];
+            } else {
+                for (std::size_t k = 0; k < K; ++k) a += p[v_ + j * K + k] * s.c[j * K + k];
+            }
+            s.a[j] = a;
+            s.y[j] = hidden_ ? std::max(a, S(0)) : a;
+        }
+    }
+
+    gamma_layer_options options_{};
+    std::size_t n_in_ = 0, n_out_ = 0;
+    bool hidden_ = true, first_ = true;
+    S alpha_ = S(0);
+    std::size_t w_ = 0, v_ = 0, bias_ = 0;
+};
+
+}  // namespace spikegrad
+// ---- end spikegrad/gamma/layer.hpp ----
+// ---- begin spikegrad/gamma/network.hpp ----
+// spikegrad: the SpikingGamma network and its three gradient engines (issue 14; Koopman,
+// Otte, Bohte, arXiv 2602.01978). Layers of gamma neurons (gamma/layer.hpp) talk through
+// sigma-delta spikes (gamma/sigma_delta.hpp); the last layer is a linear readout whose output
+// y[t] a per-step loss reads. The coder counts as identity in the backward pass and ReLU has
+// its exact derivative, so no surrogate gradient appears anywhere. Engines:
+//  - unrolled: full-sequence BPTT through the linear bucket recursions (memory grows with T);
+//  - online_exact: forward-mode sensitivities filtered through the same bucket recursion;
+//    equals `unrolled` exactly; memory O(parameters x K) for two layers (more below that),
+//    constant in T;
+//  - online_instantaneous: exact eligibilities for each layer's own parameters (its input
+//    buckets), error sent down through the upper buckets' DC gain; memory O(neurons x K).
+// Offers what trainer<> uses (parameters, gradients, train_step, evaluate, activity, ...).
+
+// ---- begin spikegrad/gamma/sigma_delta.hpp ----
+// spikegrad: sigma-delta spike coding between SpikingGamma layers (O'Connor and Welling 2016,
+// "Sigma-delta quantized networks"). The sender keeps the receivers' reconstruction r of its
+// graded output y and emits quanta of size theta: signed by default, so |y - r| < theta at
+// every step and the spike count follows the variation of y, not the step length.
+
+
+#include <cmath>
+#include <cstddef>
+#include <cstdlib>
+
+namespace spikegrad {
+
+struct sigma_delta_options {
+    /// Quantum of one spike; 0 transmits y itself (analog, no spikes: finite-difference tests
+    /// and an ablation).
+    double theta = 0.1;
+    /// Signed spikes (+-theta), the default: |y - r| < theta always. Unsigned (on-only) spikes
+    /// cannot lower r, so r decays with decay_ms (> 0 required) and only y - r < theta holds.
+    bool signed_spikes = true;
+    double decay_ms = 0;
+};
+
+/// The sender side of n channels: r holds the reconstruction the receivers integrate.
+template <class S>
+class sigma_delta_encoder {
+public:
+    sigma_delta_encoder() = default;
+    sigma_delta_encoder(const sigma_delta_options& o, double dt_ms) : options_(o) {
+        if (!(o.theta >= 0) || !std::isfinite(o.theta))
+            raise<option_error>("sigma_delta: theta ", o.theta, " must be >= 0");
+        if (!o.signed_spikes && o.theta > 0) {
+            if (!(o.decay_ms > 0))
+                raise<option_error>("sigma_delta: unsigned spikes need decay_ms > 0 (got ",
+                                    o.decay_ms, ")");
+            decay_ = S(time_grid{dt_ms, 1}.decay(o.decay_ms));
+        }
+    }
+
+    bool analog() const { return options_.theta == 0; }
+    S theta() const { return S(options_.theta); }
+    /// Per-step factor of the reconstruction (1 for signed spikes).
+    S decay() const { return decay_; }
+
+    /// Encodes one step: updates r[i] towards y[i] and writes the signed number of quanta of
+    /// channel i to m[i] (0: no spike). Returns the number of spikes (sum of |m|).
+    std::size_t step(const S* y, S* r, long* m, std::size_t n) const {
+        std::size_t spikes = 0;
+        if (analog()) {
+            for (std::size_t i = 0; i < n; ++i) {
+                r[i] = y[i];
+                m[i] = 0;
+            }
+            return 0;
+        }
+        const S q = theta();
+        for (std::size_t i = 0; i < n; ++i) {
+            r[i] *= decay_;
+            const S e = y[i] - r[i];
+            long count = static_cast<long>(std::trunc(e / q));
+            if (!options_.signed_spikes && count < 0) count = 0;
+            m[i] = count;
+            r[i] += S(count) * q;
+            spikes += static_cast<std::size_t>(std::labs(count));
+        }
+        return spikes;
+    }
+
+private:
+    sigma_delta_options options_{};
+    S decay_ = S(1);
+};
+
+}  // namespace spikegrad
+// ---- end spikegrad/gamma/sigma_delta.hpp ----
+
+#include <algorithm>
+#include <array>
+#include <concepts>
+#include <cstdlib>
+#include <cstddef>
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace spikegrad {
+
+enum class gamma_training { unrolled, online_exact, online_instantaneous };
+
+inline const char* to_string(gamma_training mode) {
+    switch (mode) {
+        case gamma_training::unrolled: return "unrolled";
+        case gamma_training::online_exact: return "online_exact";
+        case gamma_training::online_instantaneous: return "online_instantaneous";
+    }
+    return "?";
+}
+
+struct gamma_network_options {
+    double dt_ms = 1.0;
+    std::uint64_t seed = 0;
+    /// Threads a batch is split over; 0 means OpenMP's default, 1 is serial.
+    int threads = 0;
+    gamma_training training = gamma_training::online_instantaneous;
+    /// The coder between layers (theta = 0: analog transmission).
+    sigma_delta_options coder{};
+};
+
+/// A loss an online engine can use: it returns step t's term from y[t] alone.
+template <class L, class S>
+concept per_step_loss = requires(const L loss, const S* y, S* g, std::size_t n) {
+    { loss.step(y, n, 0, n, n, g, S(1)) } -> std::same_as<S>;
+    loss.accumulate_scores(y, n, n, n, g);
+};
+
+template <class Scalar = float, std::size_t Depth = 2>
+class gamma_network {
+    static_assert(std::is_floating_point_v<Scalar>, "gamma_network: Scalar must be float or double");
+    static_assert(Depth >= 1, "gamma_network: at least one layer");
+
+public:
+    using scalar_type = Scalar;
+    using layer_type = gamma_layer<Scalar>;
+    static constexpr std::size_t depth = Depth;
+
+    /// sizes {n_in, hidden..., n_out} (Depth + 1 entries); `layers` has one entry per layer,
+    /// or a single entry used for all.
+    gamma_network(std::vector<std::size_t> sizes, gamma_network_options options = {},
+                  std::vector<gamma_layer_options> layers = {{}})
+        : sizes_(std::move(sizes)), options_(options) {
+        if (sizes_.size() != Depth + 1)
+            raise<shape_error>("gamma_network: ", sizes_.size(), " sizes given for ", Depth,
+                               " layers (need ", Depth + 1, ")");
+        if (layers.size() != 1 && layers.size() != Depth)
+            raise<shape_error>("gamma_network: ", layers.size(), " layer options for ", Depth,
+                               " layers (give 1 or ", Depth, ")");
+        if (!(options_.dt_ms > 0))
+            raise<option_error>("gamma_network: dt_ms ", options_.dt_ms, " must be > 0");
+        coder_ = sigma_delta_encoder<Scalar>(options_.coder, options_.dt_ms);
+        rng random(options_.seed);
+        for (std::size_t l = 0; l < Depth; ++l) {
+            layers_[l] = layer_type(layers.size() == 1 ? layers[0] : layers[l], sizes_[l],
+                                    sizes_[l + 1], l + 1 < Depth, l == 0);
+            layers_[l].declare(store_, l, random);
+            layers_[l].prepare(options_.dt_ms);
+            owners_[l] = owners_of(layers_[l]);
+        }
+        gradients_.assign(store_.size(), Scalar(0));
+    }
+
+    std::size_t n_inputs() const { return sizes_.front(); }
+    std::size_t n_outputs() const { return sizes_.back(); }
+    const std::vector<std::size_t>& sizes() const { return sizes_; }
+    const gamma_network_options& options() const { return options_; }
+    const layer_type& layer(std::size_t l) const { return layers_.at(l); }
+    void set_training(gamma_training mode) { options_.training = mode; }
+    gamma_training training() const { return options_.training; }
+
+    parameter_store<Scalar>& parameters() { return store_; }
+    const parameter_store<Scalar>& parameters() const { return store_; }
+    std::vector<Scalar>& gradients() { return gradients_; }
+    const std::vector<Scalar>& gradients() const { return gradients_; }
+    const network_activity& activity() const { return activity_.value; }
+    void end_epoch(std::size_t) {}
+
+    std::string architecture() const {
+        std::string out = std::is_same_v<Scalar, float> ? "float" : "double";
+        for (std::size_t l = 0; l < Depth; ++l) {
+            const auto& o = layers_[l].options();
+            out += "|gamma" + std::string(layers_[l].hidden() ? "_relu" : "_linear") + "(K=" +
+                   std::to_string(o.buckets) +
+                   (layers_[l].per_synapse() ? ",per_synapse" : "") + ")[" +
+                   std::to_string(sizes_[l]) + "->" + std::to_string(sizes_[l + 1]) + "]";
+        }
+        return out;
+    }
+
+    /// Bytes of the state one sample's training holds in the current mode, for T steps: the
+    /// bucket states, coder state, and the tape (unrolled) or sensitivities (online_exact).
+    std::size_t training_state_bytes(std::size_t T) const {
+        std::size_t values = 0;
+        for (std::size_t l = 0; l < Depth; ++l) {
+            const auto& L = layers_[l];
+            const std::size_t K = L.buckets();
+            values += L.n_in() * K + (L.per_synapse() ? 0 : L.n_out() * K) + 3 * L.n_out();
+            if (l + 1 < Depth) values += 2 * L.n_out();  // coder r and m
+            if (options_.training == gamma_training::unrolled)
+                values += T * (L.n_in() * K + 2 * L.n_out());  // b[t], a[t], gy[t]
+            if (options_.training == gamma_training::online_exact && l > 0) {
+                const auto& M = layers_[l - 1];
+                values += (M.parameter_begin() * L.n_in() + M.parameter_end() - M.parameter_begin()) * K;
+                values += L.n_in() * K;  // gb
+            }
+            if (options_.training == gamma_training::online_instantaneous)
+                values += L.n_in() * K + L.n_out();  // gb, ga
+        }
+        return values * sizeof(Scalar);
+    }
+
+    /// Inference: the readout's y over time, [B, T, n_out].
+    tensor<Scalar, 3> forward(const event_batch& batch) const {
+        check_input(batch, "forward");
+        const std::size_t T = batch.n_steps, n = n_outputs();
+        tensor<Scalar, 3> record({batch.n_samples, T, n});
+        for_each_sample(batch, [&](std::size_t b, workspace& ws) {
+            run(batch.sample(b), T, ws, false, [&](std::size_t t) {
+                std::copy(ws.states[Depth - 1].y.begin(), ws.states[Depth - 1].y.end(),
+                          record.data() + (b * T + t) * n);
+            });
+        }, false);
+        return record;
+    }
+
+    /// Forward, loss and gradients of one batch with the configured engine; gradients() is
+    /// set to d(mean loss)/d(parameters).
+    template <class Loss>
+    step_stats train_step(const event_batch& batch, const Loss& loss) {
+        check_loss<Loss>();
+        check_input(batch, "train_step");
+        check_labels(batch, "train_step");
+        const Scalar scale = Scalar(1) / static_cast<Scalar>(batch.n_samples);
+        std::vector<Scalar> losses(batch.n_samples);
+        std::vector<prediction_credit> hits(batch.n_samples);
+        const int used = for_each_sample(batch, [&](std::size_t b, workspace& ws) {
+            const auto input = batch.sample(b);
+            const int label = batch.labels[b];
+            if (options_.training == gamma_training::unrolled)
+                losses[b] = unrolled_sample(input, batch.n_steps, label, loss, scale, ws);
+            else
+                losses[b] = online_sample(input, batch.n_steps, label, loss, scale, ws);
+            hits[b] = credit_of(ws.scores.data(), n_outputs(), label);
+        }, true);
+        auto& spaces = workspaces_.value;
+        std::copy(spaces[0].grads.begin(), spaces[0].grads.end(), gradients_.begin());
+        for (int k = 1; k < used; ++k)
+            for (std::size_t p = 0; p < gradients_.size(); ++p) gradients_[p] += spaces[k].grads[p];
+        return summarise(losses, hits, "train_step");
+    }
+
+    template <class Loss>
+    step_stats evaluate(const event_batch& batch, const Loss& loss,
+                        std::vector<int>* predictions = nullptr) const {
+        check_loss<Loss>();
+        check_input(batch, "evaluate");
+        check_labels(batch, "evaluate");
+        const std::size_t T = batch.n_steps, n = n_outputs();
+        std::vector<Scalar> losses(batch.n_samples);
+        std::vector<prediction_credit> hits(batch.n_samples);
+        if (predictions) predictions->assign(batch.n_samples, -1);
+        for_each_sample(batch, [&](std::size_t b, workspace& ws) {
+            const int label = batch.labels[b];
+            Scalar total = 0;
+            std::fill(ws.scores.begin(), ws.scores.end(), Scalar(0));
+            run(batch.sample(b), T, ws, false, [&](std::size_t t) {
+                const Scalar* y = ws.states[Depth - 1].y.data();
+                total += loss.step(y, n, label, t, T, static_cast<Scalar*>(nullptr), Scalar(1));
+                loss.accumulate_scores(y, n, t, T, ws.scores.data());
+            });
+            losses[b] = total;
+            hits[b] = credit_of(ws.scores.data(), n, label);
+            if (predictions) (*predictions)[b] = argmax(ws.scores.data(), n);
+        }, false);
+        return summarise(losses, hits, "evaluate");
+    }
+
+private:
+    struct workspace {
+        std::array<typename layer_type::state, Depth> states;
+        std::array<std::vector<Scalar>, Depth> r;   // coder reconstructions (hidden layers)
+        std::array<std::vector<long>, Depth> m;     // quanta of the step
+        std::vector<Scalar> grads, scores, record, g_record;
+        // unrolled tape: per layer [T, n_in K] input buckets and [T, n_out] pre-activations
+        std::array<std::vector<Scalar>, Depth> tape_b, tape_a;
+        std::vector<Scalar> gy, gy_lower, lambda, ga, gb, ga_lower;
+        // online_exact: sensitivities of layer l's input buckets (advance_sensitivities)
+        std::array<std::vector<Scalar>, Depth> sens, own;
+        network_activity activity;
+    };
+
+    template <class Loss>
+    static constexpr void check_loss() {
+        static_assert(per_step_loss<Loss, Scalar>,
+                      "gamma_network: the loss must be per step (step(y, n, label, t, T, grad, "
+                      "scale) and accumulate_scores), e.g. per_step_cross_entropy");
+    }
+
+    void check_input(const event_batch& batch, const char* what) const {
+        if (batch.n_units != n_inputs())
+            raise<shape_error>(what, ": input has ", batch.n_units, " units but layer 0 expects ",
+                               n_inputs());
+        if (batch.n_steps == 0) raise<shape_error>(what, ": input has zero steps");
+        if (batch.grid().known() && !same_step(batch.dt_ms, options_.dt_ms))
+            raise<shape_error>(what, ": input is binned at dt_ms ", batch.dt_ms,
+                               " but the network steps at dt_ms ", options_.dt_ms);
+        batch.validate(std::string(what) + ": input");
+    }
+
+    void check_labels(const event_batch& batch, const char* what) const {
+        if (batch.labels.size() != batch.n_samples)
+            raise<data_error>(what, ": the batch has ", batch.labels.size(), " labels for ",
+                              batch.n_samples, " samples");
+        for (std::size_t b = 0; b < batch.n_samples; ++b)
+            if (batch.labels[b] < 0 || static_cast<std::size_t>(batch.labels[b]) >= n_outputs())
+                raise<data_error>(what, ": sample ", b, ": label ", batch.labels[b],
+                                  " outside [0, ", n_outputs(), ")");
+    }
+
+    step_stats summarise(const std::vector<Scalar>& losses,
+                         const std::vector<prediction_credit>& hits, const char* what) const {
+        step_stats stats;
+        for (std::size_t b = 0; b < losses.size(); ++b) {
+            if (!std::isfinite(losses[b]))
+                raise<numeric_error>(what, ": sample ", b, ": loss is ", double(losses[b]));
+            stats.loss_sum += double(losses[b]);
+            stats.correct += hits[b].credit;
+            stats.ties += hits[b].tie ? 1 : 0;
+        }
+        stats.samples = losses.size();
+        return stats;
+    }
+
+    int threads() const { return options_.threads > 0 ? options_.threads : max_threads(); }
+
+    template <class F>
+    int for_each_sample(const event_batch& batch, F&& f, bool gradients) const {
+        const std::size_t B = batch.n_samples;
+        const int count = static_cast<int>(
+            std::max<std::size_t>(1, std::min<std::size_t>(std::size_t(threads()), B)));
+        auto& spaces = workspaces_.value;
+        if (spaces.size() < std::size_t(count)) spaces.resize(std::size_t(count));
+        for (int k = 0; k < count; ++k) {
+            auto& ws = spaces[k];
+            if (gradients) ws.grads.assign(store_.size(), Scalar(0));
+            ws.scores.assign(n_outputs(), Scalar(0));
+            ws.activity.resize(Depth);
+            for (std::size_t l = 0; l < Depth; ++l) ws.activity[l].reset(l + 1 < Depth, sizes_[l + 1]);
+        }
+        std::exception_ptr failure;
+#if SPIKEGRAD_HAS_OPENMP
+#pragma omp parallel for schedule(static) num_threads(count)
+        for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(B); ++b) {
+            try {
+                f(std::size_t(b), spaces[omp_get_thread_num()]);
+            } catch (...) {
+#pragma omp critical(spikegrad_gamma_failure)
+                if (!failure) failure = std::current_exception();
+            }
+        }
+#else
+        for (std::size_t b = 0; b < B; ++b) f(b, spaces[0]);
+#endif
+        if (failure) std::rethrow_exception(failure);
+        auto& total = activity_.value;
+        total.assign(Depth, {});
+        for (std::size_t l = 0; l < Depth; ++l) total[l].reset(l + 1 < Depth, sizes_[l + 1]);
+        for (int k = 0; k < count; ++k) total += spaces[k].activity;
+        return count;
+    }
+
+    /// The forward pass of one sample; after every step t, `each(t)` sees the states.
+    template <class Each>
+    void run(event_view<float> input, std::size_t T, workspace& ws, bool inputs, Each&& each) const {
+        const Scalar* p = store_.flat().data();
+        for (std::size_t l = 0; l < Depth; ++l) {
+            layers_[l].reset(ws.states[l], inputs);
+            ws.r[l].assign(sizes_[l + 1], Scalar(0));
+            ws.m[l].assign(sizes_[l + 1], 0);
+        }
+        for (std::size_t l = 0; l + 1 < Depth; ++l) ws.activity[l].steps += T;
+        for (std::size_t t = 0; t < T; ++t) {
+            const std::size_t first = input.begin(t), count = input.end(t) - first;
+            layers_[0].step_impulses(ws.states[0], p, input.units + first,
+                                     input.values ? input.values + first : nullptr, count);
+            for (std::size_t l = 1; l < Depth; ++l) {
+                const std::size_t below = l - 1;
+                coder_.step(ws.states[below].y.data(), ws.r[below].data(), ws.m[below].data(),
+                            sizes_[l]);
+                auto& per_neuron = ws.activity[below].per_neuron;
+                for (std::size_t i = 0; i < sizes_[l]; ++i)
+                    per_neuron[i] += std::size_t(std::labs(ws.m[below][i]));
+                layers_[l].step_levels(ws.states[l], p, ws.r[below].data(), ws.m[below].data(),
+                                       coder_.theta(), coder_.decay(), coder_.analog());
+            }
+            each(t);
+        }
+    }
+
+    // ---- unrolled: BPTT over the whole sequence ------------------------------------------
+    template <class Loss>
+    Scalar unrolled_sample(event_view<float> input, std::size_t T, int label, const Loss& loss,
+                           Scalar scale, workspace& ws) const {
+        const std::size_t n = n_outputs();
+        for (std::size_t l = 0; l < Depth; ++l) {
+            ws.tape_b[l].resize(T * sizes_[l] * layers_[l].buckets());
+            ws.tape_a[l].resize(T * sizes_[l + 1]);
+        }
+        ws.record.resize(T * n);
+        run(input, T, ws, true, [&](std::size_t t) {
+            for (std::size_t l = 0; l < Depth; ++l) {
+                const auto& s = ws.states[l];
+                std::copy(s.b.begin(), s.b.end(), ws.tape_b[l].begin() + std::ptrdiff_t(t * s.b.size()));
+                std::copy(s.a.begin(), s.a.end(), ws.tape_a[l].begin() + std::ptrdiff_t(t * s.a.size()));
+            }
+            std::copy(ws.states[Depth - 1].y.begin(), ws.states[Depth - 1].y.end(),
+                      ws.record.begin() + std::ptrdiff_t(t * n));
+        });
+        ws.g_record.assign(T * n, Scalar(0));
+        const Scalar value = loss.evaluate(ws.record.data(), T, n, label, ws.g_record.data(), scale);
+        loss.scores(ws.record.data(), T, n, ws.scores.data());
+        const Scalar* p = store_.flat().data();
+        ws.gy = ws.g_record;
+        for (std::size_t l = Depth; l-- > 0;) {
+            const auto& L = layers_[l];
+            const std::size_t K = L.buckets(), n_in = L.n_in(), n_out = L.n_out();
+            ws.lambda.assign(n_in * K, Scalar(0));
+            ws.ga.resize(n_out);
+            if (l > 0) ws.gy_lower.assign(T * n_in, Scalar(0));
+            for (std::size_t t = T; t-- > 0;) {
+                const Scalar* a = ws.tape_a[l].data() + t * n_out;
+                const Scalar* b = ws.tape_b[l].data() + t * n_in * K;
+                for (std::size_t j = 0; j < n_out; ++j) ws.ga[j] = ws.gy[t * n_out + j] * L.slope(a[j]);
+                L.add_parameter_gradients(ws.ga.data(), b, p, ws.grads.data());
+                if (l == 0) continue;
+                gamma_leak_adjoint(ws.lambda.data(), n_in, K, L.alpha());
+                L.add_bucket_gradient(ws.ga.data(), p, ws.lambda.data());
+                const Scalar gain = Scalar(1) - L.alpha();
+                for (std::size_t i = 0; i < n_in; ++i) ws.gy_lower[t * n_in + i] = gain * ws.lambda[i * K];
+            }
+            if (l > 0) std::swap(ws.gy, ws.gy_lower);
+        }
+        return value;
+    }
+
+    // ---- online: per-step gradients, memory constant in T ------------------------------
+    template <class Loss>
+    Scalar online_sample(event_view<float> input, std::size_t T, int label, const Loss& loss,
+                         Scalar scale, workspace& ws) const {
+        const std::size_t n = n_outputs();
+        const bool exact = options_.training == gamma_training::online_exact;
+        const Scalar* p = store_.flat().data();
+        Scalar* g = ws.grads.data();
+        if (exact)
+            for (std::size_t l = 1; l < Depth; ++l) {
+                const auto& M = layers_[l - 1];
+                const std::size_t K = layers_[l].buckets();
+                ws.sens[l].assign(M.parameter_begin() * sizes_[l] * K, Scalar(0));
+                ws.own[l].assign((M.parameter_end() - M.parameter_begin()) * K, Scalar(0));
+            }
+        std::vector<Scalar> g_out(n);
+        Scalar total = 0;
+        std::fill(ws.scores.begin(), ws.scores.end(), Scalar(0));
+        run(input, T, ws, true, [&](std::size_t t) {
+            if (exact) advance_sensitivities(ws, p);
+            const Scalar* y = ws.states[Depth - 1].y.data();
+            total += loss.step(y, n, label, t, T, g_out.data(), scale);
+            loss.accumulate_scores(y, n, t, T, ws.scores.data());
+            bool any = false;
+            for (Scalar x : g_out) any = any || x != Scalar(0);
+            if (!any) return;
+            if (exact) exact_gradient(ws, p, g_out.data(), g);
+            else instantaneous_gradient(ws, p, g_out.data(), g);
+        });
+        return total;
+    }
+
+    void instantaneous_gradient(workspace& ws, const Scalar* p, const Scalar* g_out, Scalar* g) const {
+        ws.ga.assign(g_out, g_out + n_outputs());
+        for (std::size_t l = Depth; l-- > 0;) {
+            const auto& L = layers_[l];
+            L.add_parameter_gradients(ws.ga.data(), ws.states[l].b.data(), p, g);
+            if (l == 0) break;
+            const std::size_t K = L.buckets(), n_in = L.n_in();
+            ws.gb.assign(n_in * K, Scalar(0));
+            L.add_bucket_gradient(ws.ga.data(), p, ws.gb.data());
+            // Every bucket's DC gain from r_i is (1 - alpha) / (1 - alpha) = 1.
+            ws.ga_lower.assign(n_in, Scalar(0));
+            const auto& below = layers_[l - 1];
+            for (std::size_t i = 0; i < n_in; ++i) {
+                Scalar sum = 0;
+                for (std::size_t k = 0; k < K; ++k) sum += ws.gb[i * K + k];
+                ws.ga_lower[i] = sum * below.slope(ws.states[l - 1].a[i]);
+            }
+            std::swap(ws.ga, ws.ga_lower);
+        }
+    }
+
+    /// The neuron of layer l whose a it feeds, for every parameter of layer l (a parameter of
+    /// a layer acts on one of its neurons only, so its sensitivities are one row of K).
+    static std::vector<std::size_t> owners_of(const layer_type& L) {
+        const std::size_t n = L.n_out(), K = L.buckets(), begin = L.parameter_begin();
+        std::vector<std::size_t> owner(L.parameter_end() - begin);
+        for (std::size_t q = L.weight_offset(); q < L.bucket_offset(); ++q)
+            owner[q - begin] = (q - L.weight_offset()) % n;
+        for (std::size_t q = L.bucket_offset(); q < L.bias_offset(); ++q) {
+            const std::size_t local = q - L.bucket_offset();
+            owner[q - begin] = L.per_synapse() ? (local / K) % n : local / K;
+        }
+        for (std::size_t q = L.bias_offset(); q < L.parameter_end(); ++q)
+            owner[q - begin] = q - L.bias_offset();
+        return owner;
+    }
+
+    /// Forward-mode sensitivities of layer l's input buckets b^l, advanced one step:
+    ///   S^l[t] = A S^l[t-1] + e_1 (1 - alpha_l) dr^(l-1)[t]/dtheta
+    /// for every parameter below l (the coder counts as identity: dr/dy = 1). The parameters of
+    /// layer l - 1 reach one neuron each: own[l] holds one row of K per parameter. Those of
+    /// the layers further down reach all of them: sens[l] is [P, n_(l-1), K]. Layers are
+    /// advanced upwards, so S^(l-1) is already at step t when S^l uses it.
+    void advance_sensitivities(workspace& ws, const Scalar* p) const {
+        for (std::size_t l = 1; l < Depth; ++l) {
+            const auto& L = layers_[l];
+            const auto& M = layers_[l - 1];  // the layer below, whose y feeds l
+            const std::size_t K = L.buckets(), n_m = M.n_out(), P = M.parameter_begin();
+            const std::size_t KM = M.buckets(), n_mi = M.n_in();
+            auto& S = ws.sens[l];
+            auto& own = ws.own[l];
+            gamma_leak(S.data(), P * n_m, K, L.alpha());
+            gamma_leak(own.data(), own.size() / K, K, L.alpha());
+            const Scalar gain = Scalar(1) - L.alpha();
+            const auto& sm = ws.states[l - 1];
+            for (std::size_t i = 0; i < n_m; ++i) {
+                const Scalar slope = M.slope(sm.a[i]);
+                if (slope == Scalar(0)) continue;
+                const Scalar f = gain * slope;
+                // Parameters below layer l - 1 act through S^(l-1): d a_i = sum Q_(i2 i k) dS.
+                if (l >= 2) {
+                    const auto& N = layers_[l - 2];
+                    const std::size_t P_below = N.parameter_begin();
+                    const auto& S_below = ws.sens[l - 1];
+                    const auto& own_below = ws.own[l - 1];
+                    const auto& owner = owners_[l - 2];
+                    for (std::size_t q = 0; q < P_below; ++q) {
+                        Scalar d = 0;
+                        const Scalar* row = S_below.data() + q * n_mi * KM;
+                        for (std::size_t i2 = 0; i2 < n_mi; ++i2)
+                            for (std::size_t k = 0; k < KM; ++k)
+                                d += M.coefficient(p, i2, i, k) * row[i2 * KM + k];
+                        S[(q * n_m + i) * K] += f * d;
+                    }
+                    for (std::size_t q = P_below; q < P; ++q) {
+                        const std::size_t i2 = owner[q - P_below];
+                        const Scalar* row = own_below.data() + (q - P_below) * KM;
+                        Scalar d = 0;
+                        for (std::size_t k = 0; k < KM; ++k) d += M.coefficient(p, i2, i, k) * row[k];
+                        S[(q * n_m + i) * K] += f * d;
+                    }
+                }
+                // Layer l - 1's own parameters act directly (its input buckets do not depend
+                // on them): d a_i / d w_(i2 i) = sum_k v b_(i2 k), d a_i / d v = w b, d a_i / d bias_i = 1.
+                own[(M.bias_offset() - P + i) * K] += f;
+                for (std::size_t i2 = 0; i2 < n_mi; ++i2) {
+                    const Scalar w = p[M.weight_offset() + i2 * n_m + i];
+                    Scalar dw = 0;
+                    for (std::size_t k = 0; k < KM; ++k) {
+                        const Scalar bk = sm.b[i2 * KM + k];
+                        dw += M.bucket_weight(p, i2, i, k) * bk;
+                        const std::size_t v = M.per_synapse() ? M.bucket_offset() + (i2 * n_m + i) * KM + k
+                                                              : M.bucket_offset() + i * KM + k;
+                        own[(v - P) * K] += f * w * bk;
+                    }
+                    own[(M.weight_offset() + i2 * n_m + i - P) * K] += f * dw;
+                }
+            }
+        }
+    }
+
+    void exact_gradient(workspace& ws, const Scalar* p, const Scalar* g_out, Scalar* g) const {
+        const auto& L = layers_[Depth - 1];
+        L.add_parameter_gradients(g_out, ws.states[Depth - 1].b.data(), p, g);
+        if constexpr (Depth >= 2) {
+            const auto& M = layers_[Depth - 2];
+            const std::size_t K = L.buckets(), n_in = L.n_in(), P = M.parameter_begin();
+            ws.gb.assign(n_in * K, Scalar(0));
+            L.add_bucket_gradient(g_out, p, ws.gb.data());
+            const auto& S = ws.sens[Depth - 1];
+            for (std::size_t q = 0; q < P; ++q) {
+                Scalar sum = 0;
+                const Scalar* row = S.data() + q * n_in * K;
+                for (std::size_t e = 0; e < n_in * K; ++e) sum += ws.gb[e] * row[e];
+                g[q] += sum;
+            }
+            const auto& own = ws.own[Depth - 1];
+            const auto& owner = owners_[Depth - 2];
+            for (std::size_t q = P; q < M.parameter_end(); ++q) {
+                const Scalar* row = own.data() + (q - P) * K;
+                const Scalar* gb = ws.gb.data() + owner[q - P] * K;
+                Scalar sum = 0;
+                for (std::size_t k = 0; k < K; ++k) sum += gb[k] * row[k];
+                g[q] += sum;
+            }
+        }
+    }
+
+    std::vector<std::size_t> sizes_;
+    gamma_network_options options_;
+    parameter_store<Scalar> store_;
+    std::vector<Scalar> gradients_;
+    std::array<layer_type, Depth> layers_;
+    std::array<std::vector<std::size_t>, Depth> owners_;
+    sigma_delta_encoder<Scalar> coder_;
+    mutable detail::scratch<std::vector<workspace>> workspaces_;
+    mutable detail::scratch<network_activity> activity_;
+};
+
+}  // namespace spikegrad
+// ---- end spikegrad/gamma/network.hpp ----
 // ---- begin spikegrad/io/csv.hpp ----
-// spikegrad: CSV tables. csv_writer collects a header and rows of strings and numbers (RFC 4180
-// quoting, shortest round-trip numbers, NaN as "nan") and saves them atomically; read_csv returns
-// the header and the rows as strings, with column lookup by name.
+/// \file
+/// spikegrad: CSV tables. csv_writer collects a header and rows of strings and numbers (RFC 4180
+/// quoting, shortest round-trip numbers, NaN as "nan") and saves them atomically; read_csv returns
+/// the header and the rows as strings, with column lookup by name.
 
 
 #include <charconv>
@@ -8788,9 +11419,10 @@ inline csv_table read_csv(const std::string& path) {
 }  // namespace spikegrad::io
 // ---- end spikegrad/io/csv.hpp ----
 // ---- begin spikegrad/io/npy.hpp ----
-// spikegrad: NumPy .npy files (format 1.0/2.0/3.0 read, 1.0 written unless the header needs 2.0),
-// little-endian, C order, dtypes <f4 <f8 <i8 <i4 <i2 |i1 <u8 <u4 <u2 |u1 |b1. Typed access returns
-// tensor<T, Rank>; npy_array holds any supported file for tools that learn the shape from it.
+/// \file
+/// spikegrad: NumPy .npy files (format 1.0/2.0/3.0 read, 1.0 written unless the header needs 2.0),
+/// little-endian, C order, dtypes <f4 <f8 <i8 <i4 <i2 |i1 <u8 <u4 <u2 |u1 |b1. Typed access returns
+/// tensor<T, Rank>; npy_array holds any supported file for tools that learn the shape from it.
 
 
 #include <array>
@@ -8856,6 +11488,7 @@ namespace detail {
 
 enum class npy_kind { boolean, signed_integer, unsigned_integer, floating };
 
+/// One NumPy dtype spikegrad reads: its descr string, kind and element size.
 struct npy_type {
     std::string_view descr;  // canonical spelling ('<u1' is read as '|u1')
     npy_kind kind;
@@ -9108,7 +11741,24 @@ inline npy_header_info read_npy_header(std::ifstream& in, const std::string& pat
         raise<io_error>(path,
                         ": fortran_order is True; only C-order arrays are supported "
                         "(save np.ascontiguousarray(a))");
-    npy_lookup(info.descr, path);  // rejects unknown and big-endian dtypes
+    const auto& type = npy_lookup(info.descr, path);  // rejects unknown and big-endian dtypes
+    // The data must be in the file before anything is allocated for it: a corrupt shape
+    // would otherwise ask for terabytes.
+    const std::size_t count = element_count(info.shape, path);
+    if (count > std::numeric_limits<std::size_t>::max() / type.size)
+        raise<io_error>(path, ": shape ", shape_text(info.shape), " is too large");
+    const std::size_t bytes = count * type.size;
+    const auto data_start = in.tellg();
+    in.seekg(0, std::ios::end);
+    const auto file_end = in.tellg();
+    in.seekg(data_start);
+    if (data_start < 0 || file_end < data_start ||
+        static_cast<std::size_t>(file_end - data_start) < bytes)
+        raise<io_error>(path, ": truncated: header promises ", bytes, " data bytes for shape ",
+                        shape_text(info.shape), " of ", info.descr, ", the file holds ",
+                        data_start < 0 || file_end < data_start
+                            ? 0
+                            : static_cast<std::size_t>(file_end - data_start));
     return info;
 }
 
@@ -9388,10 +12038,11 @@ inline void save_npy(const std::string& path, const npy_array& array) {
 }  // namespace spikegrad::io
 // ---- end spikegrad/io/npy.hpp ----
 // ---- begin spikegrad/io/parameters_npy.hpp ----
-// spikegrad: a network's parameters and gradients as a folder of .npy files, the exchange
-// format with NumPy and PyTorch: layer k's weight [n_in, n_out] is W<k>.npy, its bias b<k>.npy,
-// its axonal delays d<k>.npy and its time constants tau<k>.npy; gradients carry a "d" prefix
-// (dW0.npy, db0.npy, dd0.npy, dtau0.npy).
+/// \file
+/// spikegrad: a network's parameters and gradients as a folder of .npy files, the exchange
+/// format with NumPy and PyTorch: layer k's weight [n_in, n_out] is W<k>.npy, its bias b<k>.npy,
+/// its axonal delays d<k>.npy and its time constants tau<k>.npy; gradients carry a "d" prefix
+/// (dW0.npy, db0.npy, dd0.npy, dtau0.npy).
 
 
 #include <cmath>
@@ -9488,11 +12139,602 @@ void load_parameters_npy(Net& net, const std::string& folder, bool require_all =
 
 }  // namespace spikegrad::io
 // ---- end spikegrad/io/parameters_npy.hpp ----
+// ---- begin spikegrad/loss/per_step_cross_entropy.hpp ----
+// spikegrad: a per-step loss, for online learning (SpikingGamma, issue 14): the mean over the
+// counted steps t >= floor(from * T) of CE(softmax(y[t]), label). Each step's term depends on
+// y[t] only, so an online learner gets dL/dy[t] at step t; the whole-record form (evaluate)
+// is the sum of the same terms, so BPTT networks and the unrolled mode train the same loss.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+namespace spikegrad {
+
+struct per_step_cross_entropy {
+    static constexpr record_kind reads = record_kind::membrane;
+    static constexpr const char* name = "ce_per_step";
+
+    /// Fraction of the sequence before the first counted step (0: every step counts).
+    double from = 0.0;
+
+    std::size_t first_step(std::size_t T) const {
+        const auto first = static_cast<std::size_t>(std::floor(from * double(T)));
+        return std::min(first, T - 1);
+    }
+
+    /// The term of step t: weight * CE(y[t]); grad (when given) = scale * d(term)/dy[t].
+    template <class S>
+    S step(const S* y, std::size_t n, int label, std::size_t t, std::size_t T, S* grad,
+           S scale) const {
+        const std::size_t first = first_step(T);
+        if (t < first) {
+            if (grad) std::fill(grad, grad + n, S(0));
+            return S(0);
+        }
+        const S weight = S(1) / static_cast<S>(T - first);
+        return weight * detail::cross_entropy(y, n, label, grad, scale * weight);
+    }
+
+    /// Adds step t's contribution to the scores: the mean log-probability of each class.
+    template <class S>
+    void accumulate_scores(const S* y, std::size_t n, std::size_t t, std::size_t T, S* scores) const {
+        const std::size_t first = first_step(T);
+        if (t < first) return;
+        std::vector<S> p(y, y + n);
+        const S log_total = detail::softmax_in_place(p.data(), n);
+        const S weight = S(1) / static_cast<S>(T - first);
+        for (std::size_t i = 0; i < n; ++i) scores[i] += weight * (y[i] - log_total);
+    }
+
+    template <class S>
+    S evaluate(const S* record, std::size_t T, std::size_t n, int label, S* grad, S scale) const {
+        S loss = 0;
+        for (std::size_t t = 0; t < T; ++t)
+            loss += step(record + t * n, n, label, t, T, grad ? grad + t * n : nullptr, scale);
+        return loss;
+    }
+    template <class S>
+    void scores(const S* record, std::size_t T, std::size_t n, S* out) const {
+        std::fill(out, out + n, S(0));
+        for (std::size_t t = 0; t < T; ++t) accumulate_scores(record + t * n, n, t, T, out);
+    }
+};
+
+}  // namespace spikegrad
+// ---- end spikegrad/loss/per_step_cross_entropy.hpp ----
+// ---- begin spikegrad/mpi/data_parallel.hpp ----
+// spikegrad::mpi: data-parallel training. Every rank holds the whole training set and the same
+// shuffled order (the trainer's seed); each rank runs its contiguous shard of every global batch
+// and the gradients are summed across ranks in a fixed order, so a step on R ranks of t threads
+// gives bit-for-bit the gradient of one process running the same global batch on R x t threads.
+
+// ---- begin spikegrad/mpi/environment.hpp ----
+// spikegrad::mpi: the MPI environment of a program (opt-in module, target spikegrad::mpi, Open
+// MPI or any MPI-3 library): initialisation, a failing rank that ends the whole job with its
+// error instead of leaving the others waiting, and the few typed helpers the module shares.
+
+
+#include <mpi.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace spikegrad::mpi {
+
+/// An error raised on every rank of a collective step because one rank failed; the message
+/// names the failing rank and carries its error.
+class rank_error : public error {
+public:
+    using error::error;
+};
+
+/// MPI's datatype of a C++ arithmetic type.
+template <class T>
+MPI_Datatype datatype() {
+    if constexpr (std::is_same_v<T, float>) return MPI_FLOAT;
+    else if constexpr (std::is_same_v<T, double>) return MPI_DOUBLE;
+    else if constexpr (std::is_same_v<T, int>) return MPI_INT;
+    else if constexpr (std::is_same_v<T, unsigned long long>) return MPI_UNSIGNED_LONG_LONG;
+    else if constexpr (std::is_same_v<T, char>) return MPI_CHAR;
+    else static_assert(sizeof(T) == 0, "spikegrad::mpi::datatype: no MPI datatype for this type");
+}
+
+inline int rank(MPI_Comm comm = MPI_COMM_WORLD) {
+    int r = 0;
+    MPI_Comm_rank(comm, &r);
+    return r;
+}
+
+inline int size(MPI_Comm comm = MPI_COMM_WORLD) {
+    int n = 1;
+    MPI_Comm_size(comm, &n);
+    return n;
+}
+
+/// Prints "<program>: rank r of n: <message>" on stderr and aborts every rank of the job
+/// (MPI_Abort: mpirun and srun end all processes and return non-zero).
+[[noreturn]] inline void abort_job(const char* program, const char* message,
+                                   MPI_Comm comm = MPI_COMM_WORLD) {
+    int initialised = 0, finalised = 0;
+    MPI_Initialized(&initialised);
+    MPI_Finalized(&finalised);
+    if (initialised && !finalised) {
+        std::fprintf(stderr, "%s: rank %d of %d: %s\n", program, rank(comm), size(comm), message);
+        std::fflush(stderr);
+        MPI_Abort(comm, 1);
+    }
+    std::fprintf(stderr, "%s: %s\n", program, message);
+    std::fflush(stderr);
+    std::_Exit(1);
+}
+
+namespace detail {
+inline const char*& program_name() {
+    static const char* name = "spikegrad";
+    return name;
+}
+
+/// std::terminate (an exception nobody caught, or one thrown from a destructor) aborts the job.
+[[noreturn]] inline void terminate_job() {
+    std::string message = "terminated";
+    if (auto failure = std::current_exception()) {
+        try {
+            std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+            message = std::string("error: ") + e.what();
+        } catch (...) {
+            message = "error: an exception that is not a std::exception";
+        }
+    }
+    abort_job(program_name(), message.c_str());
+}
+}  // namespace detail
+
+/// MPI_Init on construction, MPI_Finalize on destruction. OpenMP threads inside a rank never
+/// call MPI (only the main thread does), so the funneled thread level is enough. An exception
+/// that escapes main, or reaches std::terminate, aborts the job with its message.
+class environment {
+public:
+    environment(int& argc, char**& argv, const char* program = "spikegrad") {
+        detail::program_name() = program;
+        int provided = 0;
+        MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+        previous_ = std::set_terminate(detail::terminate_job);
+    }
+    environment(const environment&) = delete;
+    environment& operator=(const environment&) = delete;
+    ~environment() {
+        // Unwinding from an exception that main did not catch: end the other ranks too.
+        if (std::uncaught_exceptions() > 0) abort_job(detail::program_name(), "error while unwinding");
+        std::set_terminate(previous_);
+        int finalised = 0;
+        MPI_Finalized(&finalised);
+        if (!finalised) MPI_Finalize();
+    }
+
+    int rank() const { return mpi::rank(); }
+    int size() const { return mpi::size(); }
+
+private:
+    std::terminate_handler previous_ = nullptr;
+};
+
+/// Runs body() inside an MPI environment; an exception on any rank prints its message (with the
+/// rank) and aborts the whole job, so the other ranks never wait for a partner that is gone.
+/// Returns body's exit code.
+template <class Body>
+int run(int& argc, char**& argv, const char* program, Body&& body) {
+    environment env(argc, argv, program);
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        abort_job(program, e.what());
+    }
+}
+
+/// Raises, on every rank, the error of the lowest-numbered rank whose `failure` is set (the
+/// others receive its message). Collective: every rank of `comm` calls it, failed or not.
+inline void agree_on_failure(const std::string* failure, const char* what,
+                             MPI_Comm comm = MPI_COMM_WORLD) {
+    const int me = rank(comm);
+    int mine = failure ? me : size(comm), first = 0;
+    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+    if (first == size(comm)) return;
+    int length = me == first ? static_cast<int>(failure->size()) : 0;
+    MPI_Bcast(&length, 1, MPI_INT, first, comm);
+    std::string message(static_cast<std::size_t>(length), '\0');
+    if (me == first) message = *failure;
+    MPI_Bcast(message.data(), length, MPI_CHAR, first, comm);
+    raise<rank_error>(what, ": rank ", first, " of ", size(comm), ": ", message);
+}
+
+/// Runs f() on every rank and agrees on failure: when f throws on any rank, every rank raises
+/// rank_error with the first failing rank's message (never a rank left waiting).
+template <class F>
+void collectively(const char* what, MPI_Comm comm, F&& f) {
+    std::string failure;
+    bool failed = false;
+    try {
+        f();
+    } catch (const std::exception& e) {
+        failure = e.what();
+        failed = true;
+    }
+    agree_on_failure(failed ? &failure : nullptr, what, comm);
+}
+
+}  // namespace spikegrad::mpi
+// ---- end spikegrad/mpi/environment.hpp ----
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <tuple>
+#include <utility>
+#include <numeric>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace spikegrad::mpi {
+
+/// Samples [first, last) of a batch.
+struct sample_range {
+    std::size_t first = 0, last = 0;
+    std::size_t size() const { return last - first; }
+    bool empty() const { return first == last; }
+};
+
+/// The samples thread `part` of `parts` runs when B samples are split statically (OpenMP's
+/// `schedule(static)` as GCC's libgomp implements it: contiguous runs, the first B % parts
+/// threads one sample more).
+inline sample_range static_part(std::size_t B, std::size_t parts, std::size_t part) {
+    const std::size_t q = B / parts, extra = B % parts;
+    const auto begin = [&](std::size_t k) { return k * q + std::min(k, extra); };
+    return {begin(part), begin(part + 1)};
+}
+
+/// Rank r's shard of a batch of B samples on R ranks of t threads: the samples of threads
+/// r t .. r t + t - 1 of one process running R x t threads. Inside the shard the rank's own t
+/// threads then split it exactly as those threads would.
+inline sample_range shard_of(std::size_t B, std::size_t ranks, std::size_t threads, std::size_t r) {
+    const std::size_t parts = ranks * threads;
+    return {static_part(B, parts, r * threads).first, static_part(B, parts, r * threads + threads - 1).last};
+}
+
+/// Samples of a batch in [first, last) as their own batch (the batch itself when whole).
+inline event_batch select_range(const event_batch& batch, sample_range range) {
+    if (range.first == 0 && range.last == batch.n_samples) return batch;
+    std::vector<std::size_t> indices(range.size());
+    std::iota(indices.begin(), indices.end(), range.first);
+    return batch.select(indices);
+}
+
+/// out = the sum, from the left, of every rank's `parts` (rank 0's first, each rank's in order),
+/// on every rank: a pipelined chain 0 -> 1 -> ... -> active-1 in segments of `segment`
+/// elements (rank r adds segment k while rank r + 1 adds segment k - 1), then a broadcast from
+/// rank active-1. Ranks >= `active` contribute nothing (their parts must be empty); every rank
+/// calls it. Exactly the additions, in the same order, that one process makes over all the
+/// parts, so the result is bit-identical to it.
+template <class Scalar>
+void ordered_sum(std::span<const Scalar* const> parts, std::vector<Scalar>& out, int active,
+                 MPI_Comm comm, std::size_t segment = 16384) {
+    const int me = rank(comm);
+    const std::size_t n = out.size();
+    if (me < active) {
+        if (parts.empty() && me == 0)
+            raise<shape_error>("mpi::ordered_sum: rank 0 has no parts to sum");
+        std::vector<MPI_Request> sends;
+        for (std::size_t a = 0; a < n; a += segment) {
+            const std::size_t len = std::min(segment, n - a);
+            std::size_t k = 0;
+            if (me == 0) {
+                std::copy(parts[0] + a, parts[0] + a + len, out.begin() + static_cast<std::ptrdiff_t>(a));
+                k = 1;
+            } else {
+                MPI_Recv(out.data() + a, static_cast<int>(len), datatype<Scalar>(), me - 1, 0, comm,
+                         MPI_STATUS_IGNORE);
+            }
+            for (; k < parts.size(); ++k) simd::add_row(len, parts[k] + a, out.data() + a);
+            if (me + 1 < active) {
+                sends.emplace_back();
+                MPI_Isend(out.data() + a, static_cast<int>(len), datatype<Scalar>(), me + 1, 0, comm,
+                          &sends.back());
+            }
+        }
+        MPI_Waitall(static_cast<int>(sends.size()), sends.data(), MPI_STATUSES_IGNORE);
+    }
+    MPI_Bcast(out.data(), static_cast<int>(n), datatype<Scalar>(), active - 1, comm);
+}
+
+/// Seconds of the last data-parallel step: running this rank's shard, and everything after it
+/// (agreeing on failures, the gradient chain and broadcast, the activity and statistics sums,
+/// including any wait for a slower rank).
+struct step_timing {
+    double compute_seconds = 0, communication_seconds = 0;
+};
+
+/// A network trained data-parallel over the ranks of a communicator. It offers what the trainer
+/// uses (parameters, gradients, train_step, evaluate, forward, activity, end_epoch), so
+/// `mpi::trainer<Net, Loss, Rule>` (or spikegrad::trainer over it) trains unchanged.
+///
+/// Guarantees (all ranks pass the same global batches: same data, same trainer seed):
+/// - on construction every rank takes rank 0's parameters and bounds;
+/// - train_step's gradient is bit-identical to `Net::train_step` of one process with
+///   threads = ranks x threads per rank on the same global batch, on every rank; parameters
+///   stay bit-identical across ranks and equal to that process's;
+/// - the loss and accuracy sums and the evaluation results are summed over ranks in rank order
+///   (equal on every rank; they may differ from one process in the last bits of a double);
+/// - when any rank fails in a step, every rank raises rank_error with that rank's message.
+template <class Net>
+class data_parallel {
+public:
+    using scalar_type = typename Net::scalar_type;
+    using network_type = Net;
+    static constexpr std::size_t depth = Net::depth;
+    explicit data_parallel(Net net, MPI_Comm comm = MPI_COMM_WORLD)
+        : net_(std::move(net)), comm_(comm), rank_(mpi::rank(comm)), ranks_(mpi::size(comm)) {
+        std::string mismatch;
+        const std::string arch = broadcast_string(net_.architecture());
+        if (arch != net_.architecture())
+            mismatch = "architecture " + net_.architecture() + " differs from rank 0's " + arch;
+        const int t = net_.threads();
+        std::vector<int> all(static_cast<std::size_t>(ranks_));
+        MPI_Allgather(&t, 1, MPI_INT, all.data(), 1, MPI_INT, comm_);
+        for (int r = 0; r < ranks_ && mismatch.empty(); ++r)
+            if (all[static_cast<std::size_t>(r)] != t)
+                mismatch = "rank " + std::to_string(r) + " runs " +
+                           std::to_string(all[static_cast<std::size_t>(r)]) + " threads, this rank " +
+                           std::to_string(t) + " (set network_options::threads the same on every rank)";
+        agree_on_failure(mismatch.empty() ? nullptr : &mismatch, "mpi::data_parallel", comm_);
+        threads_ = static_cast<std::size_t>(t);
+        broadcast_parameters(0);
+    }
+
+    /// This rank's network.
+    Net& local() { return net_; }
+    const Net& local() const { return net_; }
+    MPI_Comm communicator() const { return comm_; }
+    int rank() const { return rank_; }
+    int ranks() const { return ranks_; }
+    std::size_t threads_per_rank() const { return threads_; }
+    /// This rank's samples of a global batch of B.
+    sample_range shard(std::size_t B) const {
+        return shard_of(B, static_cast<std::size_t>(ranks_), threads_, static_cast<std::size_t>(rank_));
+    }
+
+    /// Every rank takes `root`'s parameter values and bounds (after a checkpoint is loaded on
+    /// one rank, for instance).
+    void broadcast_parameters(int root = 0) {
+        auto& store = net_.parameters();
+        MPI_Bcast(store.flat().data(), static_cast<int>(store.size()), datatype<scalar_type>(), root,
+                  comm_);
+        std::vector<double> bounds;
+        for (const auto& info : store.infos()) {
+            bounds.push_back(info.lower);
+            bounds.push_back(info.upper);
+        }
+        MPI_Bcast(bounds.data(), static_cast<int>(bounds.size()), MPI_DOUBLE, root, comm_);
+        for (std::size_t k = 0; k < store.count(); ++k) store.set_bounds(k, bounds[2 * k], bounds[2 * k + 1]);
+    }
+
+    // --- what the trainer uses ----------------------------------------------------------------
+    parameter_store<scalar_type>& parameters() { return net_.parameters(); }
+    const parameter_store<scalar_type>& parameters() const { return net_.parameters(); }
+    std::vector<scalar_type>& gradients() { return net_.gradients(); }
+    const std::vector<scalar_type>& gradients() const { return net_.gradients(); }
+    auto parameter(const std::string& name) { return net_.parameter(name); }
+    auto gradient(const std::string& name) { return net_.gradient(name); }
+    std::size_t n_inputs() const { return net_.n_inputs(); }
+    std::size_t n_outputs() const { return net_.n_outputs(); }
+    const std::vector<std::size_t>& sizes() const { return net_.sizes(); }
+    std::string architecture() const { return net_.architecture(); }
+    time_grid grid() const { return net_.grid(); }
+    /// Spiking activity of the whole global batch of the last train_step (summed over ranks).
+    const network_activity& activity() const { return activity_; }
+    void end_epoch(std::size_t epoch) { net_.end_epoch(epoch); }
+
+    /// One data-parallel step on a global batch (the same on every rank): this rank runs its
+    /// shard, the per-thread gradients of all ranks are summed in rank and thread order (a
+    /// pipelined chain 0 -> 1 -> ... -> A-1, then a broadcast), so gradients() is the global
+    /// batch's mean-loss gradient on every rank. Returns the global batch's loss and accuracy.
+    template <class Loss>
+    step_stats train_step(const event_batch& batch, const Loss& loss) {
+        check_same_size(batch.n_samples, "train_step");
+        const sample_range mine = shard(batch.n_samples);
+        step_stats local;
+        const double start = MPI_Wtime();
+        std::string failure;
+        bool failed = false;
+        try {
+            if (!mine.empty()) local = net_.train_step(select_range(batch, mine), loss, batch.n_samples);
+        } catch (const std::exception& e) {
+            failure = e.what();
+            failed = true;
+        }
+        const double computed = MPI_Wtime();
+        agree_on_failure(failed ? &failure : nullptr, "mpi::data_parallel::train_step", comm_);
+        chain_gradients(batch.n_samples, mine.empty());
+        reduce_activity(mine.empty());
+        const auto total = sum_stats(local);
+        timing_ = {computed - start, MPI_Wtime() - computed};
+        return total;
+    }
+
+    /// Where the last train_step's time went on this rank.
+    const step_timing& last_step_timing() const { return timing_; }
+
+    /// Loss and accuracy of a labelled batch: each rank evaluates its shard, the sums are added
+    /// in rank order and the predictions gathered, the same on every rank.
+    template <class Loss>
+    step_stats evaluate(const event_batch& batch, const Loss& loss,
+                        std::vector<int>* predictions = nullptr) const {
+        check_same_size(batch.n_samples, "evaluate");
+        const sample_range mine = shard(batch.n_samples);
+        step_stats local;
+        std::vector<int> part;
+        collectively("mpi::data_parallel::evaluate", comm_, [&] {
+            if (!mine.empty())
+                local = net_.evaluate(select_range(batch, mine), loss, predictions ? &part : nullptr);
+        });
+        if (predictions) {
+            std::vector<int> counts(static_cast<std::size_t>(ranks_)), starts(counts.size());
+            for (int r = 0; r < ranks_; ++r) {
+                const auto s = shard_of(batch.n_samples, static_cast<std::size_t>(ranks_), threads_,
+                                        static_cast<std::size_t>(r));
+                counts[static_cast<std::size_t>(r)] = static_cast<int>(s.size());
+                starts[static_cast<std::size_t>(r)] = static_cast<int>(s.first);
+            }
+            predictions->assign(batch.n_samples, -1);
+            MPI_Allgatherv(part.data(), static_cast<int>(part.size()), MPI_INT, predictions->data(),
+                           counts.data(), starts.data(), MPI_INT, comm_);
+        }
+        return sum_stats(local);
+    }
+
+    /// Inference on every rank (replicated: each rank runs the whole batch).
+    tensor<scalar_type, 3> forward(const event_batch& batch) const { return net_.forward(batch); }
+
+    /// True when every rank holds bit-identical parameters (a cheap consistency check).
+    bool parameters_agree() const {
+        const auto& flat = net_.parameters().flat();
+        std::vector<scalar_type> root(flat);
+        MPI_Bcast(root.data(), static_cast<int>(root.size()), datatype<scalar_type>(), 0, comm_);
+        int same = std::equal(root.begin(), root.end(), flat.begin(),
+                              [](scalar_type a, scalar_type b) {
+                                  return std::memcmp(&a, &b, sizeof a) == 0;
+                              });
+        int all = 0;
+        MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_MIN, comm_);
+        return all == 1;
+    }
+
+private:
+    std::string broadcast_string(const std::string& text) const {
+        int length = static_cast<int>(text.size());
+        MPI_Bcast(&length, 1, MPI_INT, 0, comm_);
+        std::string out = rank_ == 0 ? text : std::string(static_cast<std::size_t>(length), '\0');
+        MPI_Bcast(out.data(), length, MPI_CHAR, 0, comm_);
+        return out;
+    }
+
+    /// The global batch must be the same size everywhere (the shards would overlap otherwise).
+    void check_same_size(std::size_t B, const char* what) const {
+        unsigned long long mine[2] = {B, ~static_cast<unsigned long long>(B)}, all[2] = {0, 0};
+        MPI_Allreduce(mine, all, 2, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm_);
+        if (all[0] != B || ~all[1] != B)
+            raise<shape_error>("mpi::data_parallel::", what, ": the ranks pass global batches of "
+                               "different sizes (this rank ", B, "); every rank must pass the "
+                               "same batch");
+    }
+
+    /// gradients() = ((((part 0 of rank 0) + part 1 of rank 0) + ...) + part 0 of rank 1) + ...:
+    /// the left-to-right sum one process forms over its R x t thread buffers.
+    void chain_gradients(std::size_t B, bool idle) {
+        // Ranks with samples are a prefix 0 .. active-1 of the ranks.
+        int active = 0;
+        for (int r = 0; r < ranks_; ++r)
+            active += !shard_of(B, static_cast<std::size_t>(ranks_), threads_, static_cast<std::size_t>(r)).empty();
+        std::vector<const scalar_type*> parts;
+        if (!idle)
+            for (std::size_t k = 0; k < net_.gradient_parts(); ++k) parts.push_back(net_.gradient_part(k));
+        ordered_sum<scalar_type>(parts, net_.gradients(), active, comm_);
+        net_.finish_gradients();  // weight normalisation's chain rule, once, on the global sum
+    }
+
+    /// Spike counts are integers: their sum over ranks is exact in any order.
+    void reduce_activity(bool idle) {
+        std::vector<unsigned long long> counts;
+        activity_ = idle ? empty_activity() : net_.activity();
+        for (auto& layer : activity_) {
+            counts.push_back(layer.steps);
+            for (auto c : layer.per_neuron) counts.push_back(c);
+        }
+        MPI_Allreduce(MPI_IN_PLACE, counts.data(), static_cast<int>(counts.size()),
+                      MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm_);
+        std::size_t at = 0;
+        for (auto& layer : activity_) {
+            layer.steps = counts[at++];
+            for (auto& c : layer.per_neuron) c = counts[at++];
+        }
+    }
+
+    /// The activity record of no samples (what an idle rank adds).
+    network_activity empty_activity() const {
+        network_activity a(depth);
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (a[I].reset(std::tuple_element_t<I, typename Net::layer_specs>::spiking,
+                        net_.sizes()[I + 1]),
+             ...);
+        }(std::make_index_sequence<depth>{});
+        return a;
+    }
+
+    /// Step statistics of every rank, added in rank order (the same result on every rank).
+    step_stats sum_stats(const step_stats& local) const {
+        const double mine[4] = {local.loss_sum, local.correct, static_cast<double>(local.samples),
+                                static_cast<double>(local.ties)};
+        std::vector<double> all(4 * static_cast<std::size_t>(ranks_));
+        MPI_Allgather(mine, 4, MPI_DOUBLE, all.data(), 4, MPI_DOUBLE, comm_);
+        step_stats total;
+        for (int r = 0; r < ranks_; ++r) {
+            const double* s = all.data() + 4 * r;
+            total.loss_sum += s[0];
+            total.correct += s[1];
+            total.samples += static_cast<std::size_t>(s[2]);
+            total.ties += static_cast<std::size_t>(s[3]);
+        }
+        return total;
+    }
+
+    Net net_;
+    MPI_Comm comm_;
+    int rank_ = 0, ranks_ = 1;
+    std::size_t threads_ = 1;
+    network_activity activity_;
+    step_timing timing_;
+};
+
+/// The trainer of a data-parallel network: spikegrad::trainer with the checkpoint written by
+/// rank 0 only and the progress line shown by rank 0 only.
+template <class Net, class Loss, class Rule = adam>
+class trainer : public spikegrad::trainer<data_parallel<Net>, Loss, Rule> {
+    using base = spikegrad::trainer<data_parallel<Net>, Loss, Rule>;
+
+public:
+    trainer(data_parallel<Net>& net, trainer_options options, Loss loss = {},
+            typename Rule::params rule = {}, std::vector<parameter_group> groups = {})
+        : base(net, for_rank(net.rank(), std::move(options)), loss, rule, std::move(groups)) {}
+
+private:
+    static trainer_options for_rank(int rank, trainer_options options) {
+        if (rank != 0) {
+            options.checkpoint.clear();
+            options.progress = progress_mode::quiet;
+        }
+        return options;
+    }
+};
+
+}  // namespace spikegrad::mpi
+// ---- end spikegrad/mpi/data_parallel.hpp ----
 // ---- begin spikegrad/network/parameters.hpp ----
-// spikegrad: moved to core/parameters.hpp (0.2.0); this forwarding header keeps old includes working.
+/// \file
+/// spikegrad: moved to core/parameters.hpp (0.2.0); this forwarding header keeps old includes
+/// working.
 
 // ---- end spikegrad/network/parameters.hpp ----
 // ---- begin spikegrad/network/trace.hpp ----
-// spikegrad: moved to core/trace.hpp (0.2.0); this forwarding header keeps old includes working.
+/// \file
+/// spikegrad: moved to core/trace.hpp (0.2.0); this forwarding header keeps old includes working.
 
 // ---- end spikegrad/network/trace.hpp ----

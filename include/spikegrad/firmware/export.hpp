@@ -104,7 +104,7 @@ firmware_layer export_layer(const Layer& trained, const std::vector<float>& valu
         raise<shape_error>(where, ": ", out.n_in, " -> ", out.n_out,
                            " units: the firmware engine takes at most 65535 per layer");
     const auto& syn = copy.synapse();
-    const float* w = values.data() + store.info(syn.weight_index()).offset;
+    const float* w = syn.weights(values.data());  // g v / |v| when weight-normalised
     out.weight.assign(w, w + out.n_in * out.n_out);
     out.has_bias = syn.has_bias();
     if (out.has_bias) {

@@ -805,8 +805,16 @@ nir_graph nir_from_network(const Net& net, const nir_options& options) {
         const auto& opts = layer.layer_options();
         using Neuron = std::remove_cvref_t<decltype(layer.neuron())>;
         using S = typename Net::scalar_type;
-        // Weights: spikegrad [n_in, n_out] -> NIR [out, in].
-        const auto w = values(prefix + ".weight");
+        // Weights: spikegrad [n_in, n_out] -> NIR [out, in]; a weight-normalised layer
+        // writes its effective weights g v / |v| (NIR has no weight normalisation).
+        std::vector<double> w = values(prefix + ".weight");
+        if (layer.synapse().weight_normalised()) {
+            auto copy = layer;
+            const S* flat = store.flat().data();
+            copy.prepare(flat, net.grid(), false);
+            const S* effective = copy.synapse().weights(flat);
+            w.assign(effective, effective + n_in * n);
+        }
         nir_node syn{prefix + (layer.synapse().has_bias() ? "_affine" : "_linear"),
                      layer.synapse().has_bias() ? "Affine" : "Linear", {}};
         nir_array weight;

@@ -286,6 +286,7 @@ private:
         if (!idle)
             for (std::size_t k = 0; k < net_.gradient_parts(); ++k) parts.push_back(net_.gradient_part(k));
         ordered_sum<scalar_type>(parts, net_.gradients(), active, comm_);
+        net_.finish_gradients();  // weight normalisation's chain rule, once, on the global sum
     }
 
     /// Spike counts are integers: their sum over ranks is exact in any order.

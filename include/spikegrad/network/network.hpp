@@ -319,12 +319,23 @@ public:
 
     /// The per-thread gradient sums of the last backward or train_step, in thread order (the
     /// samples are split statically into contiguous runs, one per thread): gradients() is their
-    /// sum from the left, part 0 first. spikegrad::mpi continues that sum across processes.
+    /// sum from the left, part 0 first, before finish_gradients(). spikegrad::mpi continues that
+    /// sum across processes.
     std::size_t gradient_parts() const { return used_parts_.value; }
     const Scalar* gradient_part(std::size_t k) const {
         if (k >= used_parts_.value)
             raise<shape_error>("network: gradient part ", k, " of ", used_parts_.value);
         return workspaces_.value[k].grads.data();
+    }
+
+    /// Turns the summed raw gradients in gradients() into the parameters' gradients where a
+    /// layer reparametrises its weights (weight normalisation: dL/dW -> dL/dv, dL/dg); nothing
+    /// otherwise. train_step and backward call it; a caller that sums gradient_part()s itself
+    /// (spikegrad::mpi) calls it once after the sum.
+    void finish_gradients() {
+        const Scalar* values = store_.flat().data();
+        std::apply([&](auto&... layer) { (layer.finish_gradients(values, gradients_.data()), ...); },
+                   layers_);
     }
 
     /// Per-layer spiking activity of the samples of the last forward, train_step or evaluate.
@@ -512,9 +523,7 @@ private:
         std::copy(spaces[0].grads.begin(), spaces[0].grads.end(), gradients_.begin());
         for (int k = 1; k < used; ++k)
             simd::add_row(gradients_.size(), spaces[k].grads.data(), gradients_.data());
-        const Scalar* values = store_.flat().data();
-        std::apply([&](auto&... layer) { (layer.finish_gradients(values, gradients_.data()), ...); },
-                   layers_);
+        finish_gradients();
     }
 
     std::size_t max_work() const {
