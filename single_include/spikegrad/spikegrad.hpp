@@ -5387,18 +5387,19 @@ inline std::string read_file(const std::string& path) {
 }  // namespace spikegrad::io
 // ---- end spikegrad/io/file.hpp ----
 // ---- begin spikegrad/network/settings.hpp ----
-// spikegrad: the settings that change what a network computes or how it is differentiated, as
-// named text values ("layer0.neuron.theta" = "1", "layer1.surrogate" = "arctan",
-// "layer1.surrogate.alpha" = "2", "dt_ms" = "1"). Checkpoints record them and refuse to load
-// into a network whose settings differ (train/checkpoint.hpp). Initialisation-only settings
-// (seed, init_scale, initial delays, the initial value of a trainable tau or threshold) and
-// training schedules (the adaptive delay cap's rule) are not recorded: they do not change the
-// function of given parameter values. Bounds of trainable parameters live in the parameter
-// table, which checkpoints check on their own.
-//
-// A policy of one's own takes part by an overload found by argument-dependent lookup:
-//   void describe_settings(settings_record&, const std::string& prefix, const my_neuron::params&);
-// Types without one record nothing beyond their name in the architecture string.
+/// \file
+/// spikegrad: the settings that change what a network computes or how it is differentiated, as
+/// named text values ("layer0.neuron.theta" = "1", "layer1.surrogate" = "arctan",
+/// "layer1.surrogate.alpha" = "2", "dt_ms" = "1"). Checkpoints record them and refuse to load
+/// into a network whose settings differ (train/checkpoint.hpp). Initialisation-only settings
+/// (seed, init_scale, initial delays, the initial value of a trainable tau or threshold) and
+/// training schedules (the adaptive delay cap's rule) are not recorded: they do not change the
+/// function of given parameter values. Bounds of trainable parameters live in the parameter
+/// table, which checkpoints check on their own.
+///
+/// A policy of one's own takes part by an overload found by argument-dependent lookup:
+///   void describe_settings(settings_record&, const std::string& prefix, const my_neuron::params&);
+/// Types without one record nothing beyond their name in the architecture string.
 
 
 #include <cstddef>
@@ -7491,10 +7492,11 @@ inline coincidence_task make_coincidence_task(const coincidence_options& options
 }  // namespace spikegrad
 // ---- end spikegrad/data/synthetic/coincidence.hpp ----
 // ---- begin spikegrad/data/synthetic/delay.hpp ----
-// spikegrad: a synthetic delay task (issue 14): two groups of neurons fire one volley each;
-// group B's volley follows group A's by a lag that is the class. Counts, rates and the
-// volleys' absolute times carry no class information, so a network must compare A, shifted
-// by a (learned) delay, with B. Times are in ms, so the task can be binned at any dt.
+/// \file
+/// spikegrad: a synthetic delay task (issue 14): two groups of neurons fire one volley each;
+/// group B's volley follows group A's by a lag that is the class. Counts, rates and the
+/// volleys' absolute times carry no class information, so a network must compare A, shifted
+/// by a (learned) delay, with B. Times are in ms, so the task can be binned at any dt.
 
 
 #include <cstddef>
@@ -7504,6 +7506,7 @@ inline coincidence_task make_coincidence_task(const coincidence_options& options
 
 namespace spikegrad {
 
+/// Settings of the delay task: lags per class, group sizes, volley timing and jitter.
 struct delay_task_options {
     /// Lag of B after A for each class, ms.
     std::vector<double> lags_ms{10, 25, 40};
@@ -9112,11 +9115,12 @@ inline void save_json(const variant_report& report, const std::string& path) {
 }  // namespace spikegrad
 // ---- end spikegrad/data/variants_report.hpp ----
 // ---- begin spikegrad/engine/event/loss.hpp ----
-// spikegrad: losses with a gradient under exact (event-driven) differentiation. First-spike
-// time cross-entropy (Wunderlich and Pehle 2021, eq. 11; Goltz et al. 2021), cross-entropy on
-// the exp-weighted time average of a leaky readout (mlGeNN's SHD readout, Nowotny et al. 2024)
-// and on the readout's maximum over time. A spike count is piecewise constant in every
-// parameter, so its exact gradient is zero almost everywhere: such losses are refused.
+/// \file
+/// spikegrad: losses with a gradient under exact (event-driven) differentiation. First-spike
+/// time cross-entropy (Wunderlich and Pehle 2021, eq. 11; Goltz et al. 2021), cross-entropy on
+/// the exp-weighted time average of a leaky readout (mlGeNN's SHD readout, Nowotny et al. 2024)
+/// and on the readout's maximum over time. A spike count is piecewise constant in every
+/// parameter, so its exact gradient is zero almost everywhere: such losses are refused.
 
 
 #include <cmath>
@@ -9138,6 +9142,7 @@ inline const char* to_string(event_loss_kind kind) {
     return "?";
 }
 
+/// A loss of the exact engine: its kind and constants; count losses are refused.
 struct event_loss {
     event_loss_kind kind = event_loss_kind::first_spike_time;
     /// first_spike_time: logits z_k = -t_k / tau0_ms, plus alpha (exp(t_label / tau1_ms) - 1),
@@ -9206,11 +9211,12 @@ struct event_loss {
 }  // namespace spikegrad
 // ---- end spikegrad/engine/event/loss.hpp ----
 // ---- begin spikegrad/engine/event/propagator.hpp ----
-// spikegrad: the closed-form continuous-time propagator of a current-based LIF neuron with an
-// optional adaptive threshold (Wunderlich and Pehle 2021, Sci. Rep. 11:12829, eqs. 1-2):
-// tau_m dV/dt = -V + I, tau_s dI/dt = -I, tau_B dB/dt = -B. Over an elapsed time s the state
-// (V, I, B) maps linearly, x(s) = P(s) x(0); the adjoint maps back by P(s)^T. Also the
-// threshold-crossing search g(s) = V(s) - theta - B(s) = 0 (bracketing + safeguarded Newton).
+/// \file
+/// spikegrad: the closed-form continuous-time propagator of a current-based LIF neuron with an
+/// optional adaptive threshold (Wunderlich and Pehle 2021, Sci. Rep. 11:12829, eqs. 1-2):
+/// tau_m dV/dt = -V + I, tau_s dI/dt = -I, tau_B dB/dt = -B. Over an elapsed time s the state
+/// (V, I, B) maps linearly, x(s) = P(s) x(0); the adjoint maps back by P(s)^T. Also the
+/// threshold-crossing search g(s) = V(s) - theta - B(s) = 0 (bracketing + safeguarded Newton).
 
 #include <algorithm>
 #include <cmath>
@@ -9372,9 +9378,10 @@ S first_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta, S le
 }  // namespace spikegrad::event
 // ---- end spikegrad/engine/event/propagator.hpp ----
 // ---- begin spikegrad/engine/event/tape.hpp ----
-// spikegrad: what the exact event-driven engine keeps of one sample's forward pass: per layer
-// its input arrivals and its own spikes (time, neuron, state just before the spike), plus the
-// readout's summary. No membrane trace: the adjoint is carried between events in closed form.
+/// \file
+/// spikegrad: what the exact event-driven engine keeps of one sample's forward pass: per layer
+/// its input arrivals and its own spikes (time, neuron, state just before the spike), plus the
+/// readout's summary. No membrane trace: the adjoint is carried between events in closed form.
 
 
 #include <cstddef>
@@ -9398,6 +9405,7 @@ struct timed_spikes {
     std::size_t size() const { return times_ms.size(); }
 };
 
+/// One sample's tape of the exact engine: arrivals and spikes per layer, no membrane trace.
 template <class S>
 struct event_tape {
     /// A presynaptic spike reaching a layer at `time` = spike time + axonal delay.
@@ -9457,13 +9465,14 @@ struct event_tape {
 }  // namespace spikegrad
 // ---- end spikegrad/engine/event/tape.hpp ----
 // ---- begin spikegrad/engine/event_driven.hpp ----
-// spikegrad: the exact event-driven gradient engine (EventProp: Wunderlich and Pehle 2021,
-// Sci. Rep. 11:12829; with delays: Meszaros, Knight and Nowotny 2025, arXiv 2501.07331).
-// A feed-forward network of current-based LIF neurons with optional adaptive thresholds runs
-// in continuous time: between events the state moves in closed form, spike times are roots
-// of V - theta - B, and the backward pass carries the adjoint between the taped events in
-// closed form with jumps at spikes. Gradients for weights, axonal delays, thresholds and the
-// adaptation jump beta are exact (no surrogate, no time grid). See docs/event_driven.md.
+/// \file
+/// spikegrad: the exact event-driven gradient engine (EventProp: Wunderlich and Pehle 2021,
+/// Sci. Rep. 11:12829; with delays: Meszaros, Knight and Nowotny 2025, arXiv 2501.07331).
+/// A feed-forward network of current-based LIF neurons with optional adaptive thresholds runs
+/// in continuous time: between events the state moves in closed form, spike times are roots
+/// of V - theta - B, and the backward pass carries the adjoint between the taped events in
+/// closed form with jumps at spikes. Gradients for weights, axonal delays, thresholds and the
+/// adaptation jump beta are exact (no surrogate, no time grid). See docs/event_driven.md.
 
 
 #include <algorithm>
@@ -9504,6 +9513,7 @@ struct event_layer_options {
     double weight_std = 1.0;
 };
 
+/// Settings of an event_network: window, time constants, adaptation, delays, initialisation.
 struct event_network_options {
     /// The simulated window [0, duration_ms]; spikes and arrivals after it are dropped.
     double duration_ms = 100.0;
@@ -9520,6 +9530,7 @@ struct event_network_options {
     double bracket_fraction = 0.125;
 };
 
+/// The exact event-driven network: continuous-time forward, EventProp adjoint, exact gradients.
 template <class S = float>
 class event_network {
 public:
@@ -10207,15 +10218,16 @@ private:
 }  // namespace spikegrad
 // ---- end spikegrad/engine/event_driven.hpp ----
 // ---- begin spikegrad/gamma/buckets.hpp ----
-// spikegrad: the gamma memory (de Vries and Principe 1992) used by SpikingGamma neurons
-// (Koopman, Otte, Bohte, arXiv 2602.01978): K leaky buckets in a cascade. Bucket 1 integrates
-// its input, bucket k > 1 receives (1 - alpha) of bucket k - 1, every bucket leaks by
-// alpha = exp(-dt / tau). The recursion (docs/spiking_gamma.md, section 1):
-//   b_1[t] = alpha b_1[t-1] + u[t]
-//   b_k[t] = alpha b_k[t-1] + (1 - alpha) b_{k-1}[t-1]        (k = 2..K)
-// so bucket k's impulse response is the discrete gamma (negative-binomial) kernel
-//   h_k[t] = C(t, k-1) (1 - alpha)^(k-1) alpha^(t-k+1)   (t >= k-1), sum_t h_k = 1/(1-alpha),
-// whose mean delay is k / (1 - alpha) - 1 steps (-> k tau as dt -> 0).
+/// \file
+/// spikegrad: the gamma memory (de Vries and Principe 1992) used by SpikingGamma neurons
+/// (Koopman, Otte, Bohte, arXiv 2602.01978): K leaky buckets in a cascade. Bucket 1 integrates
+/// its input, bucket k > 1 receives (1 - alpha) of bucket k - 1, every bucket leaks by
+/// alpha = exp(-dt / tau). The recursion (docs/spiking_gamma.md, section 1):
+///   b_1[t] = alpha b_1[t-1] + u[t]
+///   b_k[t] = alpha b_k[t-1] + (1 - alpha) b_{k-1}[t-1]        (k = 2..K)
+/// so bucket k's impulse response is the discrete gamma (negative-binomial) kernel
+///   h_k[t] = C(t, k-1) (1 - alpha)^(k-1) alpha^(t-k+1)   (t >= k-1), sum_t h_k = 1/(1-alpha),
+/// whose mean delay is k / (1 - alpha) - 1 steps (-> k tau as dt -> 0).
 
 
 #include <cmath>
@@ -10271,13 +10283,14 @@ inline double gamma_delay_variance_steps(std::size_t k, double alpha) {
 }  // namespace spikegrad
 // ---- end spikegrad/gamma/buckets.hpp ----
 // ---- begin spikegrad/gamma/layer.hpp ----
-// spikegrad: one SpikingGamma layer (Koopman, Otte, Bohte, arXiv 2602.01978): every input
-// feeds a gamma cascade of K buckets (gamma/buckets.hpp), and neuron j reads
-//   a_j[t] = sum_i sum_k w_ij v_(j|ij)k b_ik[t] + bias_j,    y_j = ReLU(a_j) (hidden) or a_j (last),
-// with bucket weights v per neuron [n_out, K] (default) or per synapse [n_in, n_out, K]. A
-// learned mix of buckets is a learnable smoothed delay. The layer has no self-recurrence:
-// its only memory is the linear bucket recursion, which is what makes exact online gradients
-// cheap (gamma/network.hpp). Choices the paper leaves open: docs/spiking_gamma.md.
+/// \file
+/// spikegrad: one SpikingGamma layer (Koopman, Otte, Bohte, arXiv 2602.01978): every input
+/// feeds a gamma cascade of K buckets (gamma/buckets.hpp), and neuron j reads
+///   a_j[t] = sum_i sum_k w_ij v_(j|ij)k b_ik[t] + bias_j,    y_j = ReLU(a_j) (hidden) or a_j (last),
+/// with bucket weights v per neuron [n_out, K] (default) or per synapse [n_in, n_out, K]. A
+/// learned mix of buckets is a learnable smoothed delay. The layer has no self-recurrence:
+/// its only memory is the linear bucket recursion, which is what makes exact online gradients
+/// cheap (gamma/network.hpp). Choices the paper leaves open: docs/spiking_gamma.md.
 
 
 #include <algorithm>
@@ -10292,6 +10305,7 @@ namespace spikegrad {
 /// Whose bucket weights v are: one set of K per neuron (the default) or per synapse.
 enum class bucket_weights { per_neuron, per_synapse };
 
+/// Settings of a SpikingGamma layer: buckets K, tau, bucket-weight sharing, initialisation.
 struct gamma_layer_options {
     /// Buckets per cascade, K.
     std::size_t buckets = 4;
@@ -10302,6 +10316,7 @@ struct gamma_layer_options {
     double init_scale = 1;
 };
 
+/// One SpikingGamma layer: gamma cascades per input and the neurons' weighted bucket sums.
 template <class S>
 class gamma_layer {
 public:
@@ -10496,24 +10511,26 @@ private:
 }  // namespace spikegrad
 // ---- end spikegrad/gamma/layer.hpp ----
 // ---- begin spikegrad/gamma/network.hpp ----
-// spikegrad: the SpikingGamma network and its three gradient engines (issue 14; Koopman,
-// Otte, Bohte, arXiv 2602.01978). Layers of gamma neurons (gamma/layer.hpp) talk through
-// sigma-delta spikes (gamma/sigma_delta.hpp); the last layer is a linear readout whose output
-// y[t] a per-step loss reads. The coder counts as identity in the backward pass and ReLU has
-// its exact derivative, so no surrogate gradient appears anywhere. Engines:
-//  - unrolled: full-sequence BPTT through the linear bucket recursions (memory grows with T);
-//  - online_exact: forward-mode sensitivities filtered through the same bucket recursion;
-//    equals `unrolled` exactly; memory O(parameters x K) for two layers (more below that),
-//    constant in T;
-//  - online_instantaneous: exact eligibilities for each layer's own parameters (its input
-//    buckets), error sent down through the upper buckets' DC gain; memory O(neurons x K).
-// Offers what trainer<> uses (parameters, gradients, train_step, evaluate, activity, ...).
+/// \file
+/// spikegrad: the SpikingGamma network and its three gradient engines (issue 14; Koopman,
+/// Otte, Bohte, arXiv 2602.01978). Layers of gamma neurons (gamma/layer.hpp) talk through
+/// sigma-delta spikes (gamma/sigma_delta.hpp); the last layer is a linear readout whose output
+/// y[t] a per-step loss reads. The coder counts as identity in the backward pass and ReLU has
+/// its exact derivative, so no surrogate gradient appears anywhere. Engines:
+///  - unrolled: full-sequence BPTT through the linear bucket recursions (memory grows with T);
+///  - online_exact: forward-mode sensitivities filtered through the same bucket recursion;
+///    equals `unrolled` exactly; memory O(parameters x K) for two layers (more below that),
+///    constant in T;
+///  - online_instantaneous: exact eligibilities for each layer's own parameters (its input
+///    buckets), error sent down through the upper buckets' DC gain; memory O(neurons x K).
+/// Offers what trainer<> uses (parameters, gradients, train_step, evaluate, activity, ...).
 
 // ---- begin spikegrad/gamma/sigma_delta.hpp ----
-// spikegrad: sigma-delta spike coding between SpikingGamma layers (O'Connor and Welling 2016,
-// "Sigma-delta quantized networks"). The sender keeps the receivers' reconstruction r of its
-// graded output y and emits quanta of size theta: signed by default, so |y - r| < theta at
-// every step and the spike count follows the variation of y, not the step length.
+/// \file
+/// spikegrad: sigma-delta spike coding between SpikingGamma layers (O'Connor and Welling 2016,
+/// "Sigma-delta quantized networks"). The sender keeps the receivers' reconstruction r of its
+/// graded output y and emits quanta of size theta: signed by default, so |y - r| < theta at
+/// every step and the spike count follows the variation of y, not the step length.
 
 
 #include <cmath>
@@ -10522,6 +10539,7 @@ private:
 
 namespace spikegrad {
 
+/// Settings of the sigma-delta coder: the quantum theta and signed or positive spikes.
 struct sigma_delta_options {
     /// Quantum of one spike; 0 transmits y itself (analog, no spikes: finite-difference tests
     /// and an ablation).
@@ -10607,6 +10625,7 @@ inline const char* to_string(gamma_training mode) {
     return "?";
 }
 
+/// Settings of a gamma_network: dt, engine, coder and layer options.
 struct gamma_network_options {
     double dt_ms = 1.0;
     std::uint64_t seed = 0;
@@ -10624,6 +10643,7 @@ concept per_step_loss = requires(const L loss, const S* y, S* g, std::size_t n) 
     loss.accumulate_scores(y, n, n, n, g);
 };
 
+/// A SpikingGamma network of Depth layers with its unrolled and online gradient engines.
 template <class Scalar = float, std::size_t Depth = 2>
 class gamma_network {
     static_assert(std::is_floating_point_v<Scalar>, "gamma_network: Scalar must be float or double");
@@ -12140,10 +12160,11 @@ void load_parameters_npy(Net& net, const std::string& folder, bool require_all =
 }  // namespace spikegrad::io
 // ---- end spikegrad/io/parameters_npy.hpp ----
 // ---- begin spikegrad/loss/per_step_cross_entropy.hpp ----
-// spikegrad: a per-step loss, for online learning (SpikingGamma, issue 14): the mean over the
-// counted steps t >= floor(from * T) of CE(softmax(y[t]), label). Each step's term depends on
-// y[t] only, so an online learner gets dL/dy[t] at step t; the whole-record form (evaluate)
-// is the sum of the same terms, so BPTT networks and the unrolled mode train the same loss.
+/// \file
+/// spikegrad: a per-step loss, for online learning (SpikingGamma, issue 14): the mean over the
+/// counted steps t >= floor(from * T) of CE(softmax(y[t]), label). Each step's term depends on
+/// y[t] only, so an online learner gets dL/dy[t] at step t; the whole-record form (evaluate)
+/// is the sum of the same terms, so BPTT networks and the unrolled mode train the same loss.
 
 
 #include <algorithm>
@@ -12153,6 +12174,7 @@ void load_parameters_npy(Net& net, const std::string& folder, bool require_all =
 
 namespace spikegrad {
 
+/// Cross-entropy at every counted step, averaged: a loss an online learner can use step by step.
 struct per_step_cross_entropy {
     static constexpr record_kind reads = record_kind::membrane;
     static constexpr const char* name = "ce_per_step";
@@ -12206,15 +12228,17 @@ struct per_step_cross_entropy {
 }  // namespace spikegrad
 // ---- end spikegrad/loss/per_step_cross_entropy.hpp ----
 // ---- begin spikegrad/mpi/data_parallel.hpp ----
-// spikegrad::mpi: data-parallel training. Every rank holds the whole training set and the same
-// shuffled order (the trainer's seed); each rank runs its contiguous shard of every global batch
-// and the gradients are summed across ranks in a fixed order, so a step on R ranks of t threads
-// gives bit-for-bit the gradient of one process running the same global batch on R x t threads.
+/// \file
+/// spikegrad::mpi: data-parallel training. Every rank holds the whole training set and the same
+/// shuffled order (the trainer's seed); each rank runs its contiguous shard of every global batch
+/// and the gradients are summed across ranks in a fixed order, so a step on R ranks of t threads
+/// gives bit-for-bit the gradient of one process running the same global batch on R x t threads.
 
 // ---- begin spikegrad/mpi/environment.hpp ----
-// spikegrad::mpi: the MPI environment of a program (opt-in module, target spikegrad::mpi, Open
-// MPI or any MPI-3 library): initialisation, a failing rank that ends the whole job with its
-// error instead of leaving the others waiting, and the few typed helpers the module shares.
+/// \file
+/// spikegrad::mpi: the MPI environment of a program (opt-in module, target spikegrad::mpi, Open
+/// MPI or any MPI-3 library): initialisation, a failing rank that ends the whole job with its
+/// error instead of leaving the others waiting, and the few typed helpers the module shares.
 
 
 #include <mpi.h>

@@ -210,3 +210,25 @@ int main(int argc, char** argv) {
     MPI_Allreduce(&any, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     return all;
 }
+
+TEST_CASE("with weight normalisation the data-parallel gradient is one process's dL/dv and dL/dg") {
+    // The chain rule of g v / |v| is applied once, to the global sum of dL/dW: the same sum
+    // and the same arithmetic as one process, so the same bits.
+    using wn_net = network<dense<lif>, dense<readout>>;
+    const auto make = [](int threads) {
+        return wn_net({10, 14, 3}, {.seed = 4, .threads = threads},
+                      {.init_scale = 3., .weight_norm = true}, {.weight_norm = true});
+    };
+    const int R = mpi::size();
+    const auto batch = spikegrad::testing::random_batch(11, 30, 10, 3, 0.1, 21);
+    mpi::data_parallel<wn_net> net(make(1));
+    auto reference = make(R);
+    net.train_step(batch, final_membrane_cross_entropy{});
+    reference.train_step(batch, final_membrane_cross_entropy{});
+    CHECK(same_bits(net.gradients(), reference.gradients()));
+    // And it is not the raw dL/dW: the gains' gradients are set, and differ from zero.
+    const auto g = reference.gradient("layer0.gain");
+    double top = 0;
+    for (std::size_t j = 0; j < g.size(); ++j) top = std::max(top, std::abs(double(g.data()[j])));
+    CHECK(top > 0);
+}

@@ -1,10 +1,11 @@
-// spikegrad: the exact event-driven gradient engine (EventProp: Wunderlich and Pehle 2021,
-// Sci. Rep. 11:12829; with delays: Meszaros, Knight and Nowotny 2025, arXiv 2501.07331).
-// A feed-forward network of current-based LIF neurons with optional adaptive thresholds runs
-// in continuous time: between events the state moves in closed form, spike times are roots
-// of V - theta - B, and the backward pass carries the adjoint between the taped events in
-// closed form with jumps at spikes. Gradients for weights, axonal delays, thresholds and the
-// adaptation jump beta are exact (no surrogate, no time grid). See docs/event_driven.md.
+/// \file
+/// spikegrad: the exact event-driven gradient engine (EventProp: Wunderlich and Pehle 2021,
+/// Sci. Rep. 11:12829; with delays: Meszaros, Knight and Nowotny 2025, arXiv 2501.07331).
+/// A feed-forward network of current-based LIF neurons with optional adaptive thresholds runs
+/// in continuous time: between events the state moves in closed form, spike times are roots
+/// of V - theta - B, and the backward pass carries the adjoint between the taped events in
+/// closed form with jumps at spikes. Gradients for weights, axonal delays, thresholds and the
+/// adaptation jump beta are exact (no surrogate, no time grid). See docs/event_driven.md.
 #pragma once
 
 #include "../config.hpp"
@@ -54,6 +55,7 @@ struct event_layer_options {
     double weight_std = 1.0;
 };
 
+/// Settings of an event_network: window, time constants, adaptation, delays, initialisation.
 struct event_network_options {
     /// The simulated window [0, duration_ms]; spikes and arrivals after it are dropped.
     double duration_ms = 100.0;
@@ -70,6 +72,7 @@ struct event_network_options {
     double bracket_fraction = 0.125;
 };
 
+/// The exact event-driven network: continuous-time forward, EventProp adjoint, exact gradients.
 template <class S = float>
 class event_network {
 public:

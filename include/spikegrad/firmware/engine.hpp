@@ -1,13 +1,14 @@
-// spikegrad firmware: a trained network's inference for microcontrollers, with compile-time
-// sizes. The layers are constexpr layer_params objects of a model header written by
-// export_firmware (firmware/export.hpp); the state lives in a caller-owned struct (no heap),
-// and push() runs one time step: the step's input events in, the last layer's membranes out.
-// Freestanding C++17: no heap, no exceptions, no RTTI, no iostream, no xtensor.
-//
-//     static model::network::state s;          // model.hpp: using network = engine<...>
-//     model::network::reset(s);
-//     for (t ...) model::network::push(s, units_of_step_t, count);
-//     size_t label = model::network::predict(s);
+/// \file
+/// spikegrad firmware: a trained network's inference for microcontrollers, with compile-time
+/// sizes. The layers are constexpr layer_params objects of a model header written by
+/// export_firmware (firmware/export.hpp); the state lives in a caller-owned struct (no heap),
+/// and push() runs one time step: the step's input events in, the last layer's membranes out.
+/// Freestanding C++17: no heap, no exceptions, no RTTI, no iostream, no xtensor.
+///
+///     static model::network::state s;          // model.hpp: using network = engine<...>
+///     model::network::reset(s);
+///     for (t ...) model::network::push(s, units_of_step_t, count);
+///     size_t label = model::network::predict(s);
 #pragma once
 
 #include "kernels.hpp"
@@ -45,25 +46,30 @@ struct layer_state {
     history_view view() { return {history, depth, words}; }
 };
 
+/// The states of layers L, Rest...: a recursive tuple without the standard library.
 template <const auto& L, const auto&... Rest>
 struct layer_states {
     layer_state<L> head;
     layer_states<Rest...> tail;
 };
+/// The states of layers L, Rest...: a recursive tuple without the standard library.
 template <const auto& L>
 struct layer_states<L> {
     layer_state<L> head;
 };
 
+/// The last of the layers L, Rest...
 template <const auto& L, const auto&... Rest>
 struct last_layer {
     static constexpr const auto& value = last_layer<Rest...>::value;
 };
+/// The last of the layers L, Rest...
 template <const auto& L>
 struct last_layer<L> {
     static constexpr const auto& value = L;
 };
 
+/// The first of the layers L, Rest...
 template <const auto& L, const auto&... Rest>
 struct first_layer {
     static constexpr const auto& value = L;

@@ -1,12 +1,13 @@
-// spikegrad firmware export (host side): a trained network as a header of constexpr arrays
-// for the firmware engine (firmware/engine.hpp), in float or int16 / int8 fixed point with
-// per-layer scales, with the quantisation error of every parameter and, on a labelled batch,
-// the exported model's accuracy (run by the firmware kernels on the host).
-//
-//     auto model = export_firmware(net, "model.hpp", {.format = firmware::number_format::int8});
-//     auto scored = firmware_accuracy(model, test_batch);
-//
-// Supported layers: dense<lif or readout, any binary surrogate, no_delay or axonal_delay>.
+/// \file
+/// spikegrad firmware export (host side): a trained network as a header of constexpr arrays
+/// for the firmware engine (firmware/engine.hpp), in float or int16 / int8 fixed point with
+/// per-layer scales, with the quantisation error of every parameter and, on a labelled batch,
+/// the exported model's accuracy (run by the firmware kernels on the host).
+///
+///     auto model = export_firmware(net, "model.hpp", {.format = firmware::number_format::int8});
+///     auto scored = firmware_accuracy(model, test_batch);
+///
+/// Supported layers: dense<lif or readout, any binary surrogate, no_delay or axonal_delay>.
 #pragma once
 
 #include "../core/error.hpp"
@@ -29,6 +30,7 @@
 
 namespace spikegrad {
 
+/// How export_firmware writes a model: number format, leak form, scales.
 struct firmware_options {
     firmware::number_format format = firmware::number_format::float32;
     /// Fixed point only: the leak as a multiply by beta in Q decay_bits, or as a shift.
@@ -67,6 +69,7 @@ struct firmware_layer {
     quantisation_error error;
 };
 
+/// An exported model: its options, layers and quantisation errors, ready to write as a header.
 struct firmware_model {
     firmware_options options;
     std::string architecture;

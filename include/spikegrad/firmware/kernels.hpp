@@ -1,11 +1,12 @@
-// spikegrad firmware: the per-step kernels of the firmware engine over one layer's parameters
-// (layer_params), scalar loops only. Shared by the compile-time engine (firmware/engine.hpp) and
-// the host's run-time copy that export_firmware uses to measure a quantised model's accuracy.
-//
-// The float kernels repeat the host engine's forward pass operation by operation: the LIF and
-// readout steps of neuron/lif.hpp and neuron/readout.hpp, the event-row sums of
-// synapse/dense.hpp (bias, then each event's row in event order) and the event order of
-// delay/axonal.hpp. Freestanding C++17: no heap, no exceptions, no RTTI, no iostream.
+/// \file
+/// spikegrad firmware: the per-step kernels of the firmware engine over one layer's parameters
+/// (layer_params), scalar loops only. Shared by the compile-time engine (firmware/engine.hpp) and
+/// the host's run-time copy that export_firmware uses to measure a quantised model's accuracy.
+///
+/// The float kernels repeat the host engine's forward pass operation by operation: the LIF and
+/// readout steps of neuron/lif.hpp and neuron/readout.hpp, the event-row sums of
+/// synapse/dense.hpp (bias, then each event's row in event order) and the event order of
+/// delay/axonal.hpp. Freestanding C++17: no heap, no exceptions, no RTTI, no iostream.
 #pragma once
 
 // The C headers every freestanding compiler provides (no C++ standard library needed: Debian's
@@ -20,10 +21,12 @@ template <class A, class B>
 inline constexpr bool is_same = false;
 template <class A>
 inline constexpr bool is_same<A, A> = true;
+/// std::conditional for freestanding builds: A if C, else B.
 template <bool C, class A, class B>
 struct conditional {
     using type = A;
 };
+/// std::conditional for freestanding builds: A if C, else B.
 template <class A, class B>
 struct conditional<false, A, B> {
     using type = B;
@@ -33,10 +36,12 @@ using conditional_t = typename conditional<C, A, B>::type;
 /// The element type of a pointer to const T: T.
 template <class P>
 struct pointee;
+/// The element type of a pointer to const (freestanding, no <type_traits>).
 template <class T>
 struct pointee<const T*> {
     using type = T;
 };
+/// The element type of a pointer to const (freestanding, no <type_traits>).
 template <class T>
 struct pointee<const T* const> {
     using type = T;

@@ -1,12 +1,13 @@
-// spikegrad: the gamma memory (de Vries and Principe 1992) used by SpikingGamma neurons
-// (Koopman, Otte, Bohte, arXiv 2602.01978): K leaky buckets in a cascade. Bucket 1 integrates
-// its input, bucket k > 1 receives (1 - alpha) of bucket k - 1, every bucket leaks by
-// alpha = exp(-dt / tau). The recursion (docs/spiking_gamma.md, section 1):
-//   b_1[t] = alpha b_1[t-1] + u[t]
-//   b_k[t] = alpha b_k[t-1] + (1 - alpha) b_{k-1}[t-1]        (k = 2..K)
-// so bucket k's impulse response is the discrete gamma (negative-binomial) kernel
-//   h_k[t] = C(t, k-1) (1 - alpha)^(k-1) alpha^(t-k+1)   (t >= k-1), sum_t h_k = 1/(1-alpha),
-// whose mean delay is k / (1 - alpha) - 1 steps (-> k tau as dt -> 0).
+/// \file
+/// spikegrad: the gamma memory (de Vries and Principe 1992) used by SpikingGamma neurons
+/// (Koopman, Otte, Bohte, arXiv 2602.01978): K leaky buckets in a cascade. Bucket 1 integrates
+/// its input, bucket k > 1 receives (1 - alpha) of bucket k - 1, every bucket leaks by
+/// alpha = exp(-dt / tau). The recursion (docs/spiking_gamma.md, section 1):
+///   b_1[t] = alpha b_1[t-1] + u[t]
+///   b_k[t] = alpha b_k[t-1] + (1 - alpha) b_{k-1}[t-1]        (k = 2..K)
+/// so bucket k's impulse response is the discrete gamma (negative-binomial) kernel
+///   h_k[t] = C(t, k-1) (1 - alpha)^(k-1) alpha^(t-k+1)   (t >= k-1), sum_t h_k = 1/(1-alpha),
+/// whose mean delay is k / (1 - alpha) - 1 steps (-> k tau as dt -> 0).
 #pragma once
 
 #include "../core/error.hpp"

@@ -1,10 +1,11 @@
-// spikegrad: one SpikingGamma layer (Koopman, Otte, Bohte, arXiv 2602.01978): every input
-// feeds a gamma cascade of K buckets (gamma/buckets.hpp), and neuron j reads
-//   a_j[t] = sum_i sum_k w_ij v_(j|ij)k b_ik[t] + bias_j,    y_j = ReLU(a_j) (hidden) or a_j (last),
-// with bucket weights v per neuron [n_out, K] (default) or per synapse [n_in, n_out, K]. A
-// learned mix of buckets is a learnable smoothed delay. The layer has no self-recurrence:
-// its only memory is the linear bucket recursion, which is what makes exact online gradients
-// cheap (gamma/network.hpp). Choices the paper leaves open: docs/spiking_gamma.md.
+/// \file
+/// spikegrad: one SpikingGamma layer (Koopman, Otte, Bohte, arXiv 2602.01978): every input
+/// feeds a gamma cascade of K buckets (gamma/buckets.hpp), and neuron j reads
+///   a_j[t] = sum_i sum_k w_ij v_(j|ij)k b_ik[t] + bias_j,    y_j = ReLU(a_j) (hidden) or a_j (last),
+/// with bucket weights v per neuron [n_out, K] (default) or per synapse [n_in, n_out, K]. A
+/// learned mix of buckets is a learnable smoothed delay. The layer has no self-recurrence:
+/// its only memory is the linear bucket recursion, which is what makes exact online gradients
+/// cheap (gamma/network.hpp). Choices the paper leaves open: docs/spiking_gamma.md.
 #pragma once
 
 #include "../core/error.hpp"
@@ -25,6 +26,7 @@ namespace spikegrad {
 /// Whose bucket weights v are: one set of K per neuron (the default) or per synapse.
 enum class bucket_weights { per_neuron, per_synapse };
 
+/// Settings of a SpikingGamma layer: buckets K, tau, bucket-weight sharing, initialisation.
 struct gamma_layer_options {
     /// Buckets per cascade, K.
     std::size_t buckets = 4;
@@ -35,6 +37,7 @@ struct gamma_layer_options {
     double init_scale = 1;
 };
 
+/// One SpikingGamma layer: gamma cascades per input and the neurons' weighted bucket sums.
 template <class S>
 class gamma_layer {
 public:

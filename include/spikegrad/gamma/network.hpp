@@ -1,15 +1,16 @@
-// spikegrad: the SpikingGamma network and its three gradient engines (issue 14; Koopman,
-// Otte, Bohte, arXiv 2602.01978). Layers of gamma neurons (gamma/layer.hpp) talk through
-// sigma-delta spikes (gamma/sigma_delta.hpp); the last layer is a linear readout whose output
-// y[t] a per-step loss reads. The coder counts as identity in the backward pass and ReLU has
-// its exact derivative, so no surrogate gradient appears anywhere. Engines:
-//  - unrolled: full-sequence BPTT through the linear bucket recursions (memory grows with T);
-//  - online_exact: forward-mode sensitivities filtered through the same bucket recursion;
-//    equals `unrolled` exactly; memory O(parameters x K) for two layers (more below that),
-//    constant in T;
-//  - online_instantaneous: exact eligibilities for each layer's own parameters (its input
-//    buckets), error sent down through the upper buckets' DC gain; memory O(neurons x K).
-// Offers what trainer<> uses (parameters, gradients, train_step, evaluate, activity, ...).
+/// \file
+/// spikegrad: the SpikingGamma network and its three gradient engines (issue 14; Koopman,
+/// Otte, Bohte, arXiv 2602.01978). Layers of gamma neurons (gamma/layer.hpp) talk through
+/// sigma-delta spikes (gamma/sigma_delta.hpp); the last layer is a linear readout whose output
+/// y[t] a per-step loss reads. The coder counts as identity in the backward pass and ReLU has
+/// its exact derivative, so no surrogate gradient appears anywhere. Engines:
+///  - unrolled: full-sequence BPTT through the linear bucket recursions (memory grows with T);
+///  - online_exact: forward-mode sensitivities filtered through the same bucket recursion;
+///    equals `unrolled` exactly; memory O(parameters x K) for two layers (more below that),
+///    constant in T;
+///  - online_instantaneous: exact eligibilities for each layer's own parameters (its input
+///    buckets), error sent down through the upper buckets' DC gain; memory O(neurons x K).
+/// Offers what trainer<> uses (parameters, gradients, train_step, evaluate, activity, ...).
 #pragma once
 
 #include "../config.hpp"
@@ -46,6 +47,7 @@ inline const char* to_string(gamma_training mode) {
     return "?";
 }
 
+/// Settings of a gamma_network: dt, engine, coder and layer options.
 struct gamma_network_options {
     double dt_ms = 1.0;
     std::uint64_t seed = 0;
@@ -63,6 +65,7 @@ concept per_step_loss = requires(const L loss, const S* y, S* g, std::size_t n) 
     loss.accumulate_scores(y, n, n, n, g);
 };
 
+/// A SpikingGamma network of Depth layers with its unrolled and online gradient engines.
 template <class Scalar = float, std::size_t Depth = 2>
 class gamma_network {
     static_assert(std::is_floating_point_v<Scalar>, "gamma_network: Scalar must be float or double");

@@ -1,7 +1,8 @@
-// spikegrad: sigma-delta spike coding between SpikingGamma layers (O'Connor and Welling 2016,
-// "Sigma-delta quantized networks"). The sender keeps the receivers' reconstruction r of its
-// graded output y and emits quanta of size theta: signed by default, so |y - r| < theta at
-// every step and the spike count follows the variation of y, not the step length.
+/// \file
+/// spikegrad: sigma-delta spike coding between SpikingGamma layers (O'Connor and Welling 2016,
+/// "Sigma-delta quantized networks"). The sender keeps the receivers' reconstruction r of its
+/// graded output y and emits quanta of size theta: signed by default, so |y - r| < theta at
+/// every step and the spike count follows the variation of y, not the step length.
 #pragma once
 
 #include "../core/error.hpp"
@@ -13,6 +14,7 @@
 
 namespace spikegrad {
 
+/// Settings of the sigma-delta coder: the quantum theta and signed or positive spikes.
 struct sigma_delta_options {
     /// Quantum of one spike; 0 transmits y itself (analog, no spikes: finite-difference tests
     /// and an ablation).

@@ -1,7 +1,8 @@
-// spikegrad: a per-step loss, for online learning (SpikingGamma, issue 14): the mean over the
-// counted steps t >= floor(from * T) of CE(softmax(y[t]), label). Each step's term depends on
-// y[t] only, so an online learner gets dL/dy[t] at step t; the whole-record form (evaluate)
-// is the sum of the same terms, so BPTT networks and the unrolled mode train the same loss.
+/// \file
+/// spikegrad: a per-step loss, for online learning (SpikingGamma, issue 14): the mean over the
+/// counted steps t >= floor(from * T) of CE(softmax(y[t]), label). Each step's term depends on
+/// y[t] only, so an online learner gets dL/dy[t] at step t; the whole-record form (evaluate)
+/// is the sum of the same terms, so BPTT networks and the unrolled mode train the same loss.
 #pragma once
 
 #include "common.hpp"
@@ -13,6 +14,7 @@
 
 namespace spikegrad {
 
+/// Cross-entropy at every counted step, averaged: a loss an online learner can use step by step.
 struct per_step_cross_entropy {
     static constexpr record_kind reads = record_kind::membrane;
     static constexpr const char* name = "ce_per_step";

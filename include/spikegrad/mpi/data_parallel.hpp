@@ -1,7 +1,8 @@
-// spikegrad::mpi: data-parallel training. Every rank holds the whole training set and the same
-// shuffled order (the trainer's seed); each rank runs its contiguous shard of every global batch
-// and the gradients are summed across ranks in a fixed order, so a step on R ranks of t threads
-// gives bit-for-bit the gradient of one process running the same global batch on R x t threads.
+/// \file
+/// spikegrad::mpi: data-parallel training. Every rank holds the whole training set and the same
+/// shuffled order (the trainer's seed); each rank runs its contiguous shard of every global batch
+/// and the gradients are summed across ranks in a fixed order, so a step on R ranks of t threads
+/// gives bit-for-bit the gradient of one process running the same global batch on R x t threads.
 #pragma once
 
 #include "../core/error.hpp"

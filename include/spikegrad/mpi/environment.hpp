@@ -1,6 +1,7 @@
-// spikegrad::mpi: the MPI environment of a program (opt-in module, target spikegrad::mpi, Open
-// MPI or any MPI-3 library): initialisation, a failing rank that ends the whole job with its
-// error instead of leaving the others waiting, and the few typed helpers the module shares.
+/// \file
+/// spikegrad::mpi: the MPI environment of a program (opt-in module, target spikegrad::mpi, Open
+/// MPI or any MPI-3 library): initialisation, a failing rank that ends the whole job with its
+/// error instead of leaving the others waiting, and the few typed helpers the module shares.
 #pragma once
 
 #include "../core/error.hpp"

@@ -1,15 +1,16 @@
-// spikegrad: the settings that change what a network computes or how it is differentiated, as
-// named text values ("layer0.neuron.theta" = "1", "layer1.surrogate" = "arctan",
-// "layer1.surrogate.alpha" = "2", "dt_ms" = "1"). Checkpoints record them and refuse to load
-// into a network whose settings differ (train/checkpoint.hpp). Initialisation-only settings
-// (seed, init_scale, initial delays, the initial value of a trainable tau or threshold) and
-// training schedules (the adaptive delay cap's rule) are not recorded: they do not change the
-// function of given parameter values. Bounds of trainable parameters live in the parameter
-// table, which checkpoints check on their own.
-//
-// A policy of one's own takes part by an overload found by argument-dependent lookup:
-//   void describe_settings(settings_record&, const std::string& prefix, const my_neuron::params&);
-// Types without one record nothing beyond their name in the architecture string.
+/// \file
+/// spikegrad: the settings that change what a network computes or how it is differentiated, as
+/// named text values ("layer0.neuron.theta" = "1", "layer1.surrogate" = "arctan",
+/// "layer1.surrogate.alpha" = "2", "dt_ms" = "1"). Checkpoints record them and refuse to load
+/// into a network whose settings differ (train/checkpoint.hpp). Initialisation-only settings
+/// (seed, init_scale, initial delays, the initial value of a trainable tau or threshold) and
+/// training schedules (the adaptive delay cap's rule) are not recorded: they do not change the
+/// function of given parameter values. Bounds of trainable parameters live in the parameter
+/// table, which checkpoints check on their own.
+///
+/// A policy of one's own takes part by an overload found by argument-dependent lookup:
+///   void describe_settings(settings_record&, const std::string& prefix, const my_neuron::params&);
+/// Types without one record nothing beyond their name in the architecture string.
 #pragma once
 
 #include "../core/error.hpp"

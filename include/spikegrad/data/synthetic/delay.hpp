@@ -1,7 +1,8 @@
-// spikegrad: a synthetic delay task (issue 14): two groups of neurons fire one volley each;
-// group B's volley follows group A's by a lag that is the class. Counts, rates and the
-// volleys' absolute times carry no class information, so a network must compare A, shifted
-// by a (learned) delay, with B. Times are in ms, so the task can be binned at any dt.
+/// \file
+/// spikegrad: a synthetic delay task (issue 14): two groups of neurons fire one volley each;
+/// group B's volley follows group A's by a lag that is the class. Counts, rates and the
+/// volleys' absolute times carry no class information, so a network must compare A, shifted
+/// by a (learned) delay, with B. Times are in ms, so the task can be binned at any dt.
 #pragma once
 
 #include "../../core/error.hpp"
@@ -15,6 +16,7 @@
 
 namespace spikegrad {
 
+/// Settings of the delay task: lags per class, group sizes, volley timing and jitter.
 struct delay_task_options {
     /// Lag of B after A for each class, ms.
     std::vector<double> lags_ms{10, 25, 40};

@@ -1,8 +1,9 @@
-// spikegrad: losses with a gradient under exact (event-driven) differentiation. First-spike
-// time cross-entropy (Wunderlich and Pehle 2021, eq. 11; Goltz et al. 2021), cross-entropy on
-// the exp-weighted time average of a leaky readout (mlGeNN's SHD readout, Nowotny et al. 2024)
-// and on the readout's maximum over time. A spike count is piecewise constant in every
-// parameter, so its exact gradient is zero almost everywhere: such losses are refused.
+/// \file
+/// spikegrad: losses with a gradient under exact (event-driven) differentiation. First-spike
+/// time cross-entropy (Wunderlich and Pehle 2021, eq. 11; Goltz et al. 2021), cross-entropy on
+/// the exp-weighted time average of a leaky readout (mlGeNN's SHD readout, Nowotny et al. 2024)
+/// and on the readout's maximum over time. A spike count is piecewise constant in every
+/// parameter, so its exact gradient is zero almost everywhere: such losses are refused.
 #pragma once
 
 #include "../../core/error.hpp"
@@ -27,6 +28,7 @@ inline const char* to_string(event_loss_kind kind) {
     return "?";
 }
 
+/// A loss of the exact engine: its kind and constants; count losses are refused.
 struct event_loss {
     event_loss_kind kind = event_loss_kind::first_spike_time;
     /// first_spike_time: logits z_k = -t_k / tau0_ms, plus alpha (exp(t_label / tau1_ms) - 1),

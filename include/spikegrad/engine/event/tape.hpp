@@ -1,6 +1,7 @@
-// spikegrad: what the exact event-driven engine keeps of one sample's forward pass: per layer
-// its input arrivals and its own spikes (time, neuron, state just before the spike), plus the
-// readout's summary. No membrane trace: the adjoint is carried between events in closed form.
+/// \file
+/// spikegrad: what the exact event-driven engine keeps of one sample's forward pass: per layer
+/// its input arrivals and its own spikes (time, neuron, state just before the spike), plus the
+/// readout's summary. No membrane trace: the adjoint is carried between events in closed form.
 #pragma once
 
 #include "propagator.hpp"
@@ -26,6 +27,7 @@ struct timed_spikes {
     std::size_t size() const { return times_ms.size(); }
 };
 
+/// One sample's tape of the exact engine: arrivals and spikes per layer, no membrane trace.
 template <class S>
 struct event_tape {
     /// A presynaptic spike reaching a layer at `time` = spike time + axonal delay.
