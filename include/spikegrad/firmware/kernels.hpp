@@ -36,12 +36,12 @@ using conditional_t = typename conditional<C, A, B>::type;
 /// The element type of a pointer to const T: T.
 template <class P>
 struct pointee;
-/// The element type of a pointer to const (freestanding, no <type_traits>).
+/// The element type of a pointer to const (freestanding: no type_traits header).
 template <class T>
 struct pointee<const T*> {
     using type = T;
 };
-/// The element type of a pointer to const (freestanding, no <type_traits>).
+/// The element type of a pointer to const (freestanding: no type_traits header).
 template <class T>
 struct pointee<const T* const> {
     using type = T;
