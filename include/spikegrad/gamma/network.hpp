@@ -116,6 +116,19 @@ public:
     const network_activity& activity() const { return activity_.value; }
     void end_epoch(std::size_t) {}
 
+    /// The settings that change what the network computes (checkpoints record and compare
+    /// them, network/settings.hpp): dt, the coder, and each layer's tau and initialisation-
+    /// independent options (K and the bucket-weight sharing are in architecture()).
+    template <class Record>
+    void describe_settings(Record& r) const {
+        r.add("dt_ms", options_.dt_ms);
+        r.add("coder.theta", options_.coder.theta);
+        r.add("coder.signed_spikes", options_.coder.signed_spikes);
+        r.add("coder.decay_ms", options_.coder.decay_ms);
+        for (std::size_t l = 0; l < Depth; ++l)
+            r.add("layer" + std::to_string(l) + ".tau_ms", layers_[l].options().tau_ms);
+    }
+
     std::string architecture() const {
         std::string out = std::is_same_v<Scalar, float> ? "float" : "double";
         for (std::size_t l = 0; l < Depth; ++l) {

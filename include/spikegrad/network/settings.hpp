@@ -209,12 +209,17 @@ void describe_layers(settings_record& r, const Net& net, std::index_sequence<I..
 }  // namespace detail
 
 /// Every setting of `net` that changes its function or its gradients: the step length and
-/// each layer's neuron, surrogate, delay, bias and sparse-gradient settings.
+/// each layer's neuron, surrogate, delay, bias and sparse-gradient settings. A network of
+/// another engine (gamma_network) describes itself with `describe_settings(record)`.
 template <class Net>
 settings_record network_settings(const Net& net) {
     settings_record r;
-    r.add("dt_ms", net.options().dt_ms);
-    detail::describe_layers(r, net, std::make_index_sequence<Net::depth>{});
+    if constexpr (requires { net.describe_settings(r); }) {
+        net.describe_settings(r);
+    } else {
+        r.add("dt_ms", net.options().dt_ms);
+        detail::describe_layers(r, net, std::make_index_sequence<Net::depth>{});
+    }
     return r;
 }
 
