@@ -20,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <span>
 #include <string>
 #include <system_error>
@@ -194,7 +195,19 @@ inline bool read_extra_dataset(hid_t dataset, const std::string& name, shd_extra
     out.name = name;
     out.type = element;
     out.shape.assign(dims.begin(), dims.end());
-    for (hsize_t d : dims) n *= static_cast<std::size_t>(d);
+    bool overflow = false;
+    for (hsize_t d : dims) {
+        if (d != 0 && n > std::numeric_limits<std::size_t>::max() / d) overflow = true;
+        n *= static_cast<std::size_t>(d);
+    }
+    // Every element takes at least a byte in the file: a damaged dataspace must not make us
+    // allocate terabytes (found by fuzz_shd: 2^41 string pointers for one /extra dataset).
+    const hsize_t stored = H5Dget_storage_size(dataset);
+    if (overflow || n > stored) {
+        reason = "it claims " + std::to_string(n) + " elements but stores " +
+                 std::to_string(stored) + " bytes";
+        return false;
+    }
     if (element != shd_element::string) {
         out.numbers.assign(n, 0.0);
         if (n > 0 && is_ieee_half(type.get())) {
