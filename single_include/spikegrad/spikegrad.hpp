@@ -5585,12 +5585,17 @@ void describe_layers(settings_record& r, const Net& net, std::index_sequence<I..
 }  // namespace detail
 
 /// Every setting of `net` that changes its function or its gradients: the step length and
-/// each layer's neuron, surrogate, delay, bias and sparse-gradient settings.
+/// each layer's neuron, surrogate, delay, bias and sparse-gradient settings. A network of
+/// another engine (gamma_network) describes itself with `describe_settings(record)`.
 template <class Net>
 settings_record network_settings(const Net& net) {
     settings_record r;
-    r.add("dt_ms", net.options().dt_ms);
-    detail::describe_layers(r, net, std::make_index_sequence<Net::depth>{});
+    if constexpr (requires { net.describe_settings(r); }) {
+        net.describe_settings(r);
+    } else {
+        r.add("dt_ms", net.options().dt_ms);
+        detail::describe_layers(r, net, std::make_index_sequence<Net::depth>{});
+    }
     return r;
 }
 
@@ -10693,6 +10698,19 @@ public:
     const std::vector<Scalar>& gradients() const { return gradients_; }
     const network_activity& activity() const { return activity_.value; }
     void end_epoch(std::size_t) {}
+
+    /// The settings that change what the network computes (checkpoints record and compare
+    /// them, network/settings.hpp): dt, the coder, and each layer's tau and initialisation-
+    /// independent options (K and the bucket-weight sharing are in architecture()).
+    template <class Record>
+    void describe_settings(Record& r) const {
+        r.add("dt_ms", options_.dt_ms);
+        r.add("coder.theta", options_.coder.theta);
+        r.add("coder.signed_spikes", options_.coder.signed_spikes);
+        r.add("coder.decay_ms", options_.coder.decay_ms);
+        for (std::size_t l = 0; l < Depth; ++l)
+            r.add("layer" + std::to_string(l) + ".tau_ms", layers_[l].options().tau_ms);
+    }
 
     std::string architecture() const {
         std::string out = std::is_same_v<Scalar, float> ? "float" : "double";
