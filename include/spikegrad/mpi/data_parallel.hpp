@@ -8,6 +8,7 @@
 #include "../core/error.hpp"
 #include "../core/events.hpp"
 #include "../network/network.hpp"
+#include "../network/settings.hpp"
 #include "../simd/kernels.hpp"
 #include "../train/trainer.hpp"
 #include "environment.hpp"
@@ -177,6 +178,8 @@ public:
     std::size_t n_outputs() const { return net_.n_outputs(); }
     const std::vector<std::size_t>& sizes() const { return net_.sizes(); }
     std::string architecture() const { return net_.architecture(); }
+    /// The wrapped network's settings (what checkpoints record and compare).
+    void describe_settings(settings_record& r) const { r = network_settings(net_); }
     time_grid grid() const { return net_.grid(); }
     /// Spiking activity of the whole global batch of the last train_step (summed over ranks).
     const network_activity& activity() const { return activity_; }
