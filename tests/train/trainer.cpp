@@ -221,6 +221,7 @@ TEST_CASE("cosine annealing scales the learning rate by its closed form, on top 
     CHECK_THROWS_AS((trainer<order_net, final_membrane_cross_entropy, adam>(
                         net, {.cosine_floor = 1.5, .progress = progress_mode::quiet})),
                     option_error);
+}
 
 namespace {
 
