@@ -3,7 +3,7 @@
 
 The single header holds the core engine (everything include/spikegrad/spikegrad.hpp includes)
 and the opt-in headers that need nothing beyond xtensor and xsimd (data/ without HDF5, io/).
-Headers that need HDF5 (data/hdf5.hpp, data/shd.hpp) stay separate, and so does the freestanding
+Headers that need HDF5 (data/hdf5.hpp, data/shd.hpp, io/nir.hpp) or MPI (mpi/) stay separate, and so does the freestanding
 firmware engine (firmware/: it is written for microcontrollers and needs no xtensor).
 
     python3 scripts/amalgamate.py                      # regenerate the committed copy
@@ -25,7 +25,7 @@ DEFAULT_OUTPUT = ROOT / "single_include" / "spikegrad" / "spikegrad.hpp"
 
 # Folders and files left out: optional modules with their own dependencies, and firmware.
 EXCLUDED_DIRS = {"firmware"}
-EXCLUDED_SYSTEM = {"hdf5.h"}
+EXCLUDED_SYSTEM = {"hdf5.h", "mpi.h"}
 
 LOCAL = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 SYSTEM = re.compile(r"^\s*#\s*include\s+<([^>]+)>")
