@@ -11,9 +11,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace spikegrad;
@@ -592,3 +594,79 @@ TEST_CASE("sorting unsorted times on request is counted in the dataset") {
           doctest::Approx(0.4));
 }
 
+
+namespace {
+
+/// Overwrites the 4-byte length of stored variable-length element `row` of `dataset` in the
+/// file (the HDF5 1.10 file format: length, then a global-heap id), as a damaged file has it.
+void damage_vlen_length(const std::string& path, const char* dataset, std::size_t row,
+                        std::uint32_t length) {
+    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t set = H5Dopen2(file, dataset, H5P_DEFAULT);
+    const haddr_t offset = H5Dget_offset(set);
+    hid_t create = H5Fget_create_plist(file);
+    std::size_t address_bytes = 0, length_bytes = 0;
+    H5Pget_sizes(create, &address_bytes, &length_bytes);
+    H5Pclose(create);
+    H5Dclose(set);
+    H5Fclose(file);
+    REQUIRE(offset != HADDR_UNDEF);
+    std::fstream io(path, std::ios::in | std::ios::out | std::ios::binary);
+    io.seekp(static_cast<std::streamoff>(offset + row * (4 + address_bytes + 4)));
+    const unsigned char bytes[4] = {static_cast<unsigned char>(length), static_cast<unsigned char>(length >> 8),
+                                    static_cast<unsigned char>(length >> 16),
+                                    static_cast<unsigned char>(length >> 24)};
+    io.write(reinterpret_cast<const char*>(bytes), 4);
+    REQUIRE(io.good());
+}
+
+}  // namespace
+
+TEST_CASE("a damaged row length claiming billions of events is refused before HDF5 allocates it") {
+    // Found by fuzz_shd: libhdf5 trusts a stored variable-length length and allocates (and
+    // clears) that many elements before it notices the heap object is shorter: one damaged
+    // string in a 60 KB file cost 4 GB. read_shd checks the claims against the file size first.
+    scratch dir("vlen_claim");
+    const std::string path = dir / "claims.h5";
+    shd_test::write_raw(path, good_raw());
+    damage_vlen_length(path, "spikes/times", 1, 0xF0000000u);
+    CHECK(contains(message_of<io_error>([&] { read_shd(path); }),
+                   "sample 1: /spikes/times claims 4026531840 events in a file of"));
+
+    shd_test::write_raw(path, good_raw());
+    damage_vlen_length(path, "spikes/units", 2, 0x10000000u);
+    CHECK(contains(message_of<io_error>([&] { read_shd(path); }),
+                   "sample 2: /spikes/units claims 268435456 events"));
+
+    // A damaged class name skips /extra/keys with a warning; the samples still read.
+    shd_test::write_raw(path, good_raw());
+    damage_vlen_length(path, "extra/keys", 0, 0xFFFFFF00u);
+    std::vector<std::string> warnings;
+    const auto file =
+        read_shd(path, {.warning = [&](const std::string& w) { warnings.push_back(w); }});
+    CHECK(file.data.size() == 3);
+    REQUIRE(warnings.size() == 1);
+    CHECK(contains(warnings[0], "/extra/keys skipped: string 0 claims 4294967040 bytes"));
+}
+
+TEST_CASE("a file whose datasets claim more rows than its size can hold is refused") {
+    // Unwritten rows take no room in an HDF5 file: 10 million claimed samples fit in a few KB.
+    scratch dir("row_claim");
+    const std::string path = dir / "rows.h5";
+    hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hsize_t rows = 10'000'000;
+    hid_t space = H5Screate_simple(1, &rows, nullptr);
+    hid_t link_list = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(link_list, 1);
+    hid_t times = H5Tvlen_create(H5T_IEEE_F32LE), units = H5Tvlen_create(H5T_STD_U16LE);
+    for (const auto& [name, type] : {std::pair{"spikes/times", times}, std::pair{"spikes/units", units},
+                                     std::pair{"labels", H5T_STD_U16LE}})
+        H5Dclose(H5Dcreate2(file, name, type, space, link_list, H5P_DEFAULT, H5P_DEFAULT));
+    H5Tclose(times);
+    H5Tclose(units);
+    H5Pclose(link_list);
+    H5Sclose(space);
+    H5Fclose(file);
+    CHECK(contains(message_of<io_error>([&] { read_shd(path); }),
+                   "/labels claims 10000000 samples in a file of"));
+}

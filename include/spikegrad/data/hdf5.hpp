@@ -7,10 +7,14 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -144,10 +148,111 @@ inline bool exists(hid_t location, const std::string& path) {
     }
 }
 
+/// A transfer property list whose variable-length allocations stop at a byte budget.
+/// libhdf5 1.10 trusts the length a stored variable-length element claims: a damaged file of
+/// 60 KB made it allocate (and fill) 4.3 GB of strings (found by fuzz_shd). Genuine data cannot
+/// take more memory than `limit` (a bound from the file's size), so past it the allocator
+/// returns null, HDF5 fails the read, and the reader raises instead of exhausting memory.
+class vlen_budget {
+public:
+    explicit vlen_budget(std::size_t limit) : limit_(limit) {
+        transfer_ = handle(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+        if (transfer_.valid())
+            H5Pset_vlen_mem_manager(transfer_.get(), &vlen_budget::allocate, this,
+                                    &vlen_budget::release, this);
+    }
+    vlen_budget(const vlen_budget&) = delete;
+    vlen_budget& operator=(const vlen_budget&) = delete;
+
+    /// The property list to pass to H5Dread and to the reclaim of what it read.
+    hid_t transfer() const { return transfer_.valid() ? transfer_.get() : H5P_DEFAULT; }
+    /// Starts a new read: the budget is per read, since each read's rows are freed before the next.
+    void restart() {
+        used_ = 0;
+        refused_ = false;
+    }
+    /// Whether an allocation was refused since the last restart.
+    bool refused() const { return refused_; }
+    std::size_t limit() const { return limit_; }
+
+    /// The bound for a file of `file_bytes`: every stored element takes at least one byte and
+    /// becomes at most 8 in memory (a uint8 read as int64), plus room for small files.
+    static std::size_t for_file(std::size_t file_bytes) {
+        constexpr std::size_t slack = std::size_t{1} << 20;
+        const std::size_t most = (std::numeric_limits<std::size_t>::max() - slack) / 8;
+        return 8 * std::min(file_bytes, most) + slack;
+    }
+
+private:
+    static void* allocate(std::size_t size, void* self) {
+        auto* budget = static_cast<vlen_budget*>(self);
+        if (size > budget->limit_ - budget->used_) {
+            budget->refused_ = true;
+            return nullptr;
+        }
+        budget->used_ += size;
+        return std::malloc(size);
+    }
+    static void release(void* memory, void*) { std::free(memory); }
+
+    std::size_t limit_;
+    std::size_t used_ = 0;
+    bool refused_ = false;
+    handle transfer_;
+};
+
+/// What no stored variable-length element may claim: none found, or the first that does.
+struct vlen_claim {
+    bool found = false;
+    std::size_t index = 0;     ///< the element
+    std::uint64_t length = 0;  ///< the length it claims (elements of its base type)
+};
+
+/// Checks the lengths the stored variable-length elements of a contiguous dataset claim, from
+/// their raw descriptors (file format of HDF5 1.8-1.12: a 4-byte little-endian length, then a
+/// global-heap id of sizeof_addr + 4 bytes), before HDF5 reads them: libhdf5 allocates and
+/// clears a conversion buffer of the claimed length before it notices the heap object is
+/// shorter, which a budget on our own allocations cannot stop (a damaged 60 KB file claimed
+/// 4 GB for one string). Returns the first element claiming more than `most`. Chunked or
+/// compact layouts, and descriptors that do not fill the storage exactly, are not checked
+/// here (vlen_budget still bounds what we allocate).
+inline vlen_claim first_vlen_claim_above(hid_t dataset, const std::string& path,
+                                         std::uint64_t most) {
+    vlen_claim claim;
+    handle create(H5Dget_create_plist(dataset), H5Pclose);
+    if (!create.valid() || H5Pget_layout(create.get()) != H5D_CONTIGUOUS) return claim;
+    const haddr_t offset = H5Dget_offset(dataset);
+    if (offset == HADDR_UNDEF) return claim;  // never written: fill values, nothing claimed
+    handle file(H5Iget_file_id(dataset), H5Fclose);
+    handle file_create(file.valid() ? H5Fget_create_plist(file.get()) : -1, H5Pclose);
+    std::size_t address_bytes = 0, length_bytes = 0;
+    if (!file_create.valid() ||
+        H5Pget_sizes(file_create.get(), &address_bytes, &length_bytes) < 0)
+        return claim;
+    handle space(H5Dget_space(dataset), H5Sclose);
+    const hssize_t points = space.valid() ? H5Sget_simple_extent_npoints(space.get()) : -1;
+    const std::size_t record = 4 + address_bytes + 4;
+    if (points <= 0 || H5Dget_storage_size(dataset) != static_cast<hsize_t>(points) * record)
+        return claim;
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(offset));
+    std::vector<unsigned char> bytes(record);
+    for (std::size_t k = 0; k < static_cast<std::size_t>(points); ++k) {
+        if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(record)))
+            return claim;  // beyond the end: HDF5's read reports the truncation
+        const std::uint64_t length = std::uint64_t{bytes[0]} | std::uint64_t{bytes[1]} << 8 |
+                                     std::uint64_t{bytes[2]} << 16 | std::uint64_t{bytes[3]} << 24;
+        if (length > most) return {true, k, length};
+    }
+    return claim;
+}
+
 /// Frees the variable-length rows HDF5 allocated during a read, whatever happens after it.
+/// `transfer`: the property list the read used (its allocator frees them).
 class vlen_rows {
 public:
-    vlen_rows(hid_t memory_type, std::size_t n) : type_(memory_type), rows_(n, hvl_t{0, nullptr}) {
+    vlen_rows(hid_t memory_type, std::size_t n, hid_t transfer = H5P_DEFAULT)
+        : type_(memory_type), transfer_(transfer), rows_(n, hvl_t{0, nullptr}) {
         const hsize_t count = n;
         space_ = handle(H5Screate_simple(1, &count, nullptr), H5Sclose);
     }
@@ -156,9 +261,9 @@ public:
     ~vlen_rows() {
         if (space_.valid() && !rows_.empty()) {
 #if H5_VERSION_GE(1, 12, 0)
-            H5Treclaim(type_, space_.get(), H5P_DEFAULT, rows_.data());
+            H5Treclaim(type_, space_.get(), transfer_, rows_.data());
 #else
-            H5Dvlen_reclaim(type_, space_.get(), H5P_DEFAULT, rows_.data());
+            H5Dvlen_reclaim(type_, space_.get(), transfer_, rows_.data());
 #endif
         }
     }
@@ -168,6 +273,7 @@ public:
 
 private:
     hid_t type_;
+    hid_t transfer_;
     std::vector<hvl_t> rows_;
     handle space_;
 };

@@ -24,6 +24,7 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <tuple>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -176,6 +177,24 @@ inline bool element_of(hid_t type, shd_element& out) {
     return false;
 }
 
+/// The size of the file that holds `object`, in bytes (0 when HDF5 cannot say).
+inline std::size_t file_size_of(hid_t object) {
+    handle file(H5Iget_file_id(object), H5Fclose);
+    hsize_t size = 0;
+    if (!file.valid() || H5Fget_filesize(file.get(), &size) < 0) return 0;
+    return static_cast<std::size_t>(size);
+}
+
+/// The name of the file that holds `object` (empty when HDF5 cannot say).
+inline std::string file_name_of(hid_t object) {
+    const ssize_t length = H5Fget_name(object, nullptr, 0);
+    if (length <= 0) return {};
+    std::string name(static_cast<std::size_t>(length) + 1, '\0');
+    H5Fget_name(object, name.data(), name.size());
+    name.resize(static_cast<std::size_t>(length));
+    return name;
+}
+
 /// Reads one /extra dataset; false (with a reason) when its type is not carried.
 inline bool read_extra_dataset(hid_t dataset, const std::string& name, shd_extra_dataset& out,
                                std::string& reason) {
@@ -232,17 +251,30 @@ inline bool read_extra_dataset(hid_t dataset, const std::string& name, shd_extra
         out.string_size = 0;
         H5Tset_size(memory.get(), H5T_VARIABLE);
         std::vector<char*> pointers(n, nullptr);
+        const std::size_t file_bytes = file_size_of(dataset);
+        const auto claim = first_vlen_claim_above(dataset, file_name_of(dataset), file_bytes);
+        if (claim.found) {
+            reason = "string " + std::to_string(claim.index) + " claims " +
+                     std::to_string(claim.length) + " bytes in a file of " +
+                     std::to_string(file_bytes) + " bytes (corrupt file)";
+            return false;
+        }
         if (n > 0) {
-            const herr_t status =
-                H5Dread(dataset, memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data());
+            vlen_budget budget(vlen_budget::for_file(file_bytes));
+            const herr_t status = H5Dread(dataset, memory.get(), H5S_ALL, H5S_ALL,
+                                          budget.transfer(), pointers.data());
             for (char* p : pointers) out.strings.emplace_back(p ? p : "");
 #if H5_VERSION_GE(1, 12, 0)
-            H5Treclaim(memory.get(), space.get(), H5P_DEFAULT, pointers.data());
+            H5Treclaim(memory.get(), space.get(), budget.transfer(), pointers.data());
 #else
-            H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, pointers.data());
+            H5Dvlen_reclaim(memory.get(), space.get(), budget.transfer(), pointers.data());
 #endif
             if (status < 0) {
-                reason = "reading it failed: " + last_error();
+                reason = budget.refused()
+                             ? "its strings claim more than " + std::to_string(budget.limit()) +
+                                   " bytes (corrupt file)"
+                             : "reading it failed: " + last_error();
+                out.strings.clear();
                 return false;
             }
         }
@@ -454,6 +486,17 @@ inline shd_file read_shd(const std::string& path, const shd_read_options& option
     if (n > file_bytes)
         raise<io_error>("shd: ", path, ": /labels claims ", n, " samples in a file of ",
                         file_bytes, " bytes");
+    // A damaged row length would make libhdf5 allocate what it claims (see vlen_claim).
+    for (const auto& [dataset, name, bytes] :
+         {std::tuple{times.get(), "spikes/times", time_bytes},
+          std::tuple{units.get(), "spikes/units", unit_bytes}}) {
+        const auto claim = detail::h5::first_vlen_claim_above(
+            dataset, path, file_bytes / std::max<std::size_t>(bytes, 1));
+        if (claim.found)
+            raise<io_error>("shd: ", path, ": sample ", claim.index, ": /", name, " claims ",
+                            claim.length, " events in a file of ", file_bytes,
+                            " bytes (corrupt file)");
+    }
 
     std::size_t n_units = options.n_units;
     if (n_units == 0) {
@@ -526,21 +569,29 @@ inline shd_file read_shd(const std::string& path, const shd_read_options& option
     handle unit_type(H5Tvlen_create(H5T_NATIVE_INT64), H5Tclose);
     std::vector<std::uint32_t> sample_units;
     std::vector<float> sample_times;
+    detail::h5::vlen_budget budget(detail::h5::vlen_budget::for_file(file_bytes));
     for (std::size_t first = 0; first < n; first += options.chunk_samples) {
         const std::size_t count = std::min(options.chunk_samples, n - first);
         const hsize_t start = first, size = count;
-        detail::h5::vlen_rows time_rows(time_type.get(), count);
-        detail::h5::vlen_rows unit_rows(unit_type.get(), count);
+        detail::h5::vlen_rows time_rows(time_type.get(), count, budget.transfer());
+        detail::h5::vlen_rows unit_rows(unit_type.get(), count, budget.transfer());
         auto read_rows = [&](const handle& dataset, detail::h5::vlen_rows& rows, hid_t type,
                              const char* name) {
             handle space(H5Dget_space(dataset.get()), H5Sclose);
+            budget.restart();
             if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &start, nullptr, &size, nullptr) <
                     0 ||
-                H5Dread(dataset.get(), type, rows.space(), space.get(), H5P_DEFAULT, rows.data()) <
-                    0)
+                H5Dread(dataset.get(), type, rows.space(), space.get(), budget.transfer(),
+                        rows.data()) < 0) {
+                if (budget.refused())
+                    raise<io_error>("shd: ", path, ": samples ", first, "-", first + count - 1,
+                                    ": /", name, " claims more than ", budget.limit(),
+                                    " bytes of events in a file of ", file_bytes,
+                                    " bytes (corrupt file)");
                 raise<io_error>("shd: ", path, ": samples ", first, "-", first + count - 1,
                                 ": cannot read /", name,
                                 " (truncated or corrupt file?): ", last_error());
+            }
         };
         read_rows(times, time_rows, time_type.get(), "spikes/times");
         read_rows(units, unit_rows, unit_type.get(), "spikes/units");
