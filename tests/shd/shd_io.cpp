@@ -670,3 +670,17 @@ TEST_CASE("a file whose datasets claim more rows than its size can hold is refus
     CHECK(contains(message_of<io_error>([&] { read_shd(path); }),
                    "/labels claims 10000000 samples in a file of"));
 }
+
+TEST_CASE("a damaged string type claiming gigabyte characters is skipped, not allocated") {
+    // Found by fuzz_shd (tests/data/shd/README.md): the strings' base type claims characters of
+    // 1,879,048,193 bytes; libhdf5 allocated a conversion buffer of that size per string.
+    const std::string path =
+        std::string(SPIKEGRAD_TEST_DATA_DIR) + "/data/shd/damaged_string_type.h5";
+    std::vector<std::string> warnings;
+    const auto file =
+        read_shd(path, {.warning = [&](const std::string& w) { warnings.push_back(w); }});
+    CHECK(file.data.size() == 2);
+    REQUIRE(warnings.size() == 1);
+    CHECK(contains(warnings[0], "/extra/keys skipped: its variable-length strings have "
+                                "characters of 1879048193 bytes (corrupt type)"));
+}

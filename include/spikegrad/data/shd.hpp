@@ -219,10 +219,16 @@ inline bool read_extra_dataset(hid_t dataset, const std::string& name, shd_extra
         if (d != 0 && n > std::numeric_limits<std::size_t>::max() / d) overflow = true;
         n *= static_cast<std::size_t>(d);
     }
-    // Every element takes at least a byte in the file: a damaged dataspace must not make us
-    // allocate terabytes (found by fuzz_shd: 2^41 string pointers for one /extra dataset).
+    // Every byte of content takes room in the file: at least 1/1032 of a byte (deflate's best
+    // ratio) when compressed. A damaged dataspace must not make us allocate terabytes (found
+    // by fuzz_shd: 2^41 string pointers for one /extra dataset).
     const hsize_t stored = H5Dget_storage_size(dataset);
-    if (overflow || n > stored) {
+    constexpr std::uint64_t deflate_ratio = 1032, slack = std::uint64_t{1} << 20;
+    const std::uint64_t room = stored > (std::numeric_limits<std::uint64_t>::max() - slack) /
+                                            deflate_ratio
+                                   ? std::numeric_limits<std::uint64_t>::max()
+                                   : stored * deflate_ratio + slack;
+    if (overflow || n > room) {
         reason = "it claims " + std::to_string(n) + " elements but stores " +
                  std::to_string(stored) + " bytes";
         return false;
@@ -242,6 +248,23 @@ inline bool read_extra_dataset(hid_t dataset, const std::string& name, shd_extra
             return false;
         }
         return true;
+    }
+    // A damaged type can claim characters of a gigabyte each (found by fuzz_shd: libhdf5 then
+    // allocates a conversion buffer of that size per string), or fixed-length strings larger
+    // than the dataset's storage.
+    if (H5Tis_variable_str(type.get()) > 0) {
+        handle base(H5Tget_super(type.get()), H5Tclose);
+        if (!base.valid() || H5Tget_size(base.get()) != 1) {
+            reason = "its variable-length strings have characters of " +
+                     std::to_string(base.valid() ? H5Tget_size(base.get()) : 0) +
+                     " bytes (corrupt type)";
+            return false;
+        }
+    } else if (n > 0 && H5Tget_size(type.get()) > room / n) {
+        reason = "it claims " + std::to_string(n) + " strings of " +
+                 std::to_string(H5Tget_size(type.get())) + " bytes but stores " +
+                 std::to_string(stored) + " bytes";
+        return false;
     }
     out.utf8 = H5Tget_cset(type.get()) == H5T_CSET_UTF8;
     handle memory(H5Tcopy(H5T_C_S1), H5Tclose);
@@ -423,7 +446,14 @@ inline std::size_t check_vlen(hid_t dataset, H5T_class_t base, const char* expec
     if (H5Tget_class(super.get()) != base)
         raise<io_error>("shd: ", path, ": /", name, " has the wrong element type, expected ",
                         expected);
-    return H5Tget_size(super.get());
+    // A damaged type can claim elements of any size; libhdf5 allocates by it (fuzz_shd).
+    const std::size_t size = H5Tget_size(super.get());
+    const bool usual = base == H5T_FLOAT ? (size == 2 || size == 4 || size == 8)
+                                         : (size == 1 || size == 2 || size == 4 || size == 8);
+    if (!usual)
+        raise<io_error>("shd: ", path, ": /", name, " has elements of ", size,
+                        " bytes (corrupt type), expected ", expected);
+    return size;
 }
 
 }  // namespace detail::h5
