@@ -22,17 +22,15 @@ using weight_of = typename meta::pointee<decltype(L.weight)>::type;
 template <const auto& L>
 using value_of = typename meta::pointee<decltype(L.threshold)>::type;
 
-/// A delayed layer's event order, computed at compile time from its constexpr delays.
+/// A delayed layer's arrival masks, computed at compile time from its constexpr delays.
 template <const auto& L>
-struct delay_order_table {
-    uint16_t unit[2 * L.n_out] = {};
-    uint16_t age[2 * L.n_out] = {};
-    uint8_t late[2 * L.n_out] = {};
-    size_t count = 0;
-    constexpr delay_order_table() { count = build_delay_order(L, unit, age, late); }
+struct delay_masks_table {
+    uint32_t on_time[history_depth(L) * words_for(L.n_out)] = {};
+    uint32_t late[history_depth(L) * words_for(L.n_out)] = {};
+    constexpr delay_masks_table() { build_delay_masks(L, on_time, late); }
 };
 template <const auto& L>
-inline constexpr delay_order_table<L> delay_order_of{};
+inline constexpr delay_masks_table<L> delay_masks_of{};
 
 /// One layer's state.
 template <const auto& L>
@@ -182,9 +180,8 @@ private:
                                             all.scratch_fractions, all.scratch_sums};
         kernels::begin_currents(L, s.head.current);
         if constexpr (Below.delayed) {
-            constexpr const auto& order = detail::delay_order_of<Below>;
-            kernels::delayed_currents(L, Below, below.view(),
-                                      {order.unit, order.age, order.late, order.count}, t,
+            constexpr const auto& masks = detail::delay_masks_of<Below>;
+            kernels::delayed_currents(L, Below, below.view(), {masks.on_time, masks.late}, t,
                                       s.head.current, scratch);
         } else {
             kernels::spike_currents(L, below.view(), t, s.head.current, scratch);

@@ -123,8 +123,15 @@ firmware_layer export_layer(const Layer& trained, const std::vector<float>& valu
         out.reset = copy.neuron().options().reset == reset_mode::subtract
                         ? firmware::reset_kind::subtract
                         : firmware::reset_kind::zero;
-        for (std::size_t j = 0; j < out.n_out; ++j)
-            out.threshold.push_back(copy.neuron().threshold(j));
+        for (std::size_t j = 0; j < out.n_out; ++j) {
+            // The firmware's reset selects theta or 0 where the host multiplies theta s': the
+            // same numbers for every finite theta (see kernels::lif_step).
+            const float theta = copy.neuron().threshold(j);
+            if (!std::isfinite(theta))
+                raise<numeric_error>(where, ": threshold of neuron ", j, " is ", theta,
+                                     " (needs a finite number)");
+            out.threshold.push_back(theta);
+        }
     } else {
         out.neuron = firmware::neuron_kind::readout;
     }
@@ -433,11 +440,9 @@ public:
             s.membrane.assign(p.n_out, V(0));
             s.current.assign(p.n_out, V(0));
             if (p.delayed) {
-                s.unit.resize(2 * p.n_out);
-                s.age.resize(2 * p.n_out);
-                s.late.resize(2 * p.n_out);
-                s.order_count =
-                    firmware::build_delay_order(p, s.unit.data(), s.age.data(), s.late.data());
+                s.on_time.resize(s.depth * s.words);
+                s.late.resize(s.depth * s.words);
+                firmware::build_delay_masks(p, s.on_time.data(), s.late.data());
             }
             widest = std::max(widest, p.n_out);
         }
@@ -474,7 +479,7 @@ public:
                 const storage& b = stores_[k - 1];
                 firmware::kernels::delayed_currents(
                     p, params_[k - 1], view(k - 1),
-                    {b.unit.data(), b.age.data(), b.late.data(), b.order_count}, step_,
+                    {b.on_time.data(), b.late.data()}, step_,
                     s.current.data(), scratch);
             } else {
                 firmware::kernels::spike_currents(p, view(k - 1), step_, s.current.data(), scratch);
@@ -513,9 +518,7 @@ private:
         std::vector<V> bias, threshold, membrane, current;
         std::vector<std::uint32_t> history;
         std::size_t depth = 1, words = 1;
-        std::vector<std::uint16_t> unit, age;
-        std::vector<std::uint8_t> late;
-        std::size_t order_count = 0;
+        std::vector<std::uint32_t> on_time, late;  // delay arrival masks by age
     };
     firmware::history_view view(std::size_t k) {
         return {stores_[k].history.data(), stores_[k].depth, stores_[k].words};

@@ -33,6 +33,11 @@ struct conditional<false, A, B> {
 };
 template <bool C, class A, class B>
 using conditional_t = typename conditional<C, A, B>::type;
+/// std::bool_constant for freestanding builds.
+template <bool B>
+struct flag {
+    static constexpr bool value = B;
+};
 /// The element type of a pointer to const T: T.
 template <class P>
 struct pointee;
@@ -111,36 +116,28 @@ constexpr size_t history_depth(const layer_params<W, V>& L) {
     return oldest + 1;
 }
 
-/// The delayed events a layer's successor receives at one step, in the host's order
-/// (delay/axonal.hpp's counting sort): source step ascending (age descending), then neuron
-/// ascending. Neuron j contributes phi_j from age k_j + 1 (when phi_j != 0) and 1 - phi_j from
-/// age k_j. Writes at most 2 n_out entries; returns their number.
+/// The delayed events a layer's successor receives at one step, by age a (0 .. depth - 1):
+/// on_time marks the neurons with k_j == a (their spike of a steps ago arrives with weight
+/// 1 - phi_j), late those with phi_j != 0 and k_j + 1 == a (weight phi_j); `depth * words` words
+/// each, row a at a * words. A neuron is in at most one mask of an age, so reading the ages in
+/// descending order (source step ascending) and each age's bits in ascending order gives the
+/// host's event order (delay/axonal.hpp's counting sort: source step, then neuron).
 template <class W, class V>
-constexpr size_t build_delay_order(const layer_params<W, V>& L, uint16_t* unit,
-                                        uint16_t* age, uint8_t* late) {
-    size_t count = 0;
-    for (size_t a = history_depth(L); a-- > 0;)
-        for (size_t j = 0; j < L.n_out; ++j) {
-            if (has_fraction(L, j) && size_t(L.delay_whole[j]) + 1 == a) {
-                unit[count] = static_cast<uint16_t>(j);
-                age[count] = static_cast<uint16_t>(a);
-                late[count++] = 1;
-            }
-            if (L.delay_whole[j] == a) {
-                unit[count] = static_cast<uint16_t>(j);
-                age[count] = static_cast<uint16_t>(a);
-                late[count++] = 0;
-            }
-        }
-    return count;
+constexpr void build_delay_masks(const layer_params<W, V>& L, uint32_t* on_time, uint32_t* late) {
+    const size_t depth = history_depth(L), words = words_for(L.n_out);
+    for (size_t k = 0; k < depth * words; ++k) on_time[k] = late[k] = 0;
+    for (size_t j = 0; j < L.n_out; ++j) {
+        const size_t a = L.delay_whole[j], word = j / 32;
+        const uint32_t bit = uint32_t(1) << (j % 32);
+        on_time[a * words + word] |= bit;
+        if (has_fraction(L, j)) late[(a + 1) * words + word] |= bit;
+    }
 }
 
-/// A layer's delayed-event order (see build_delay_order) with its storage.
-struct delay_order_view {
-    const uint16_t* unit = nullptr;
-    const uint16_t* age = nullptr;
-    const uint8_t* late = nullptr;
-    size_t count = 0;
+/// A delayed layer's arrival masks (see build_delay_masks).
+struct delay_masks_view {
+    const uint32_t* on_time = nullptr;
+    const uint32_t* late = nullptr;
 };
 
 /// A layer's spike history: depth rows of words bits, row t % depth holding step t's spikes.
@@ -177,10 +174,16 @@ struct step_scratch {
     int32_t* sums = nullptr;
 };
 
-/// Output columns summed in registers at a time (16 floats: 4 SSE or 2 AVX registers, half
-/// the FPv4 register file of a Cortex-M4F).
+/// Output columns summed in registers at a time on a microcontroller: 16 floats, half the
+/// FPv4 register file of a Cortex-M4F.
 inline constexpr size_t block_columns = 16;
 
+// GCC 12 warns that a tail loop's "iteration 2^62" would overflow once the row width is a
+// known constant (a false positive: the loop bound is the width); the code is well defined.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Waggressive-loop-optimizations"
+#endif
 /// out[j, j + B) += sum_e value_e W[unit_e, j, j + B), summed in registers event by event, so
 /// each column's sum has the host's order (bias, then the events one after the other).
 template <size_t B, class W, class A, class Value>
@@ -199,14 +202,94 @@ inline void gather_block(const W* weight, size_t n, size_t j, const uint16_t* un
     }
     for (size_t u = 0; u < B; ++u) out[j + u] = acc[u];
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#if !defined(__arm__) && !defined(__thumb__) && (defined(__GNUC__) || defined(__clang__))
+/// On a host (the benchmarks, export_firmware's accuracy runs): the same sums in GCC/Clang
+/// vectors of 8 lanes, Blocks vectors at a time, so that the independent column sums hide the
+/// add latency (compilers do not reliably vectorise gather_block themselves). Lane u adds
+/// exactly what gather_block adds to column u, in the same order: the results are identical.
+namespace lanes {
+template <class T>
+struct of8;
+template <>
+struct of8<float> {
+    typedef float type __attribute__((vector_size(32)));
+};
+template <>
+struct of8<int32_t> {
+    typedef int32_t type __attribute__((vector_size(32)));
+};
+template <>
+struct of8<int16_t> {
+    typedef int16_t type __attribute__((vector_size(16)));
+};
+
+/// 8 weights from `p` as accumulator lanes (integer weights widened; int8 through int16, which
+/// GCC 12 turns into two sign extensions instead of eight scalar ones).
+template <class A, class W>
+inline void load(typename of8<A>::type& out, const W* p) {
+    if constexpr (meta::is_same<W, int8_t>) {
+        const typename of8<int16_t>::type w = {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
+        out = __builtin_convertvector(w, typename of8<A>::type);
+    } else {
+        typename of8<W>::type w;
+        __builtin_memcpy(&w, p, sizeof w);
+        if constexpr (meta::is_same<A, W>)
+            out = w;
+        else
+            out = __builtin_convertvector(w, typename of8<A>::type);
+    }
+}
+
+template <size_t Blocks, class W, class A, class Value>
+inline void gather_vectors(const W* weight, size_t n, size_t j, const uint16_t* units,
+                           const Value* values, size_t count, A* out) {
+    using vec = typename of8<A>::type;
+    vec acc[Blocks];
+    for (size_t b = 0; b < Blocks; ++b) __builtin_memcpy(&acc[b], out + j + 8 * b, sizeof(vec));
+    constexpr size_t ahead = 4, line_elements = 64 / sizeof(W);
+    for (size_t e = 0; e < count; ++e) {
+        const W* row = weight + size_t(units[e]) * n + j;
+        if (e + ahead < count) {
+            // The rows are in random order: fetch a later event's row while this one is summed.
+            const W* next = weight + size_t(units[e + ahead]) * n + j;
+            for (size_t k = 0; k < 8 * Blocks; k += line_elements) __builtin_prefetch(next + k);
+        }
+        if (values) {
+            const A a = static_cast<A>(values[e]);
+            for (size_t b = 0; b < Blocks; ++b) {
+                vec w;
+                load<A>(w, row + 8 * b);
+                acc[b] = acc[b] + a * w;
+            }
+        } else {
+            for (size_t b = 0; b < Blocks; ++b) {
+                vec w;
+                load<A>(w, row + 8 * b);
+                acc[b] = acc[b] + w;
+            }
+        }
+    }
+    for (size_t b = 0; b < Blocks; ++b) __builtin_memcpy(out + j + 8 * b, &acc[b], sizeof(vec));
+}
+}  // namespace lanes
+#endif
 
 /// out[0, n) += sum_e (value_e) W[unit_e, :] (values == nullptr: every value is 1).
 template <class W, class A, class Value>
 inline void gather_rows(const W* weight, size_t n, const uint16_t* units, const Value* values,
                         size_t count, A* out) {
     size_t j = 0;
+#if !defined(__arm__) && !defined(__thumb__) && (defined(__GNUC__) || defined(__clang__))
+    for (; j + 64 <= n; j += 64) lanes::gather_vectors<8>(weight, n, j, units, values, count, out);
+    for (; j + 8 <= n; j += 8) lanes::gather_vectors<1>(weight, n, j, units, values, count, out);
+#else
     for (; j + block_columns <= n; j += block_columns)
         gather_block<block_columns>(weight, n, j, units, values, count, out);
+#endif
     for (; j + 4 <= n; j += 4) gather_block<4>(weight, n, j, units, values, count, out);
     for (; j < n; ++j) gather_block<1>(weight, n, j, units, values, count, out);
 }
@@ -231,25 +314,36 @@ inline void spike_currents(const layer_params<W, V>& L, const history_view& belo
 }
 
 /// The currents from the delayed spikes of the layer below (its params `B`, its history and
-/// delay order). Float adds value * W[j, :] event by event as synapse/dense.hpp does (a value
+/// arrival masks). Float adds value * W[j, :] event by event as synapse/dense.hpp does (a value
 /// of 1 multiplies exactly); fixed point sums fraction (Q7) * W[j, :] in int32 and rounds the
 /// sum back to weight units.
 template <class W, class V, class BW>
 inline void delayed_currents(const layer_params<W, V>& L, const layer_params<BW, V>& B,
-                             const history_view& below, const delay_order_view& order,
+                             const history_view& below, const delay_masks_view& masks,
                              uint32_t t, V* I, const step_scratch& scratch) {
     size_t count = 0;
-    for (size_t e = 0; e < order.count; ++e) {
-        const size_t j = order.unit[e], a = order.age[e];
-        if (a > t || !below.spiked(t - static_cast<uint32_t>(a), j)) continue;
-        scratch.units[count] = static_cast<uint16_t>(j);
-        if constexpr (is_fixed_v<V>) {
-            scratch.fractions[count++] = order.late[e] ? B.delay_fraction_q[j]
-                                                       : fraction_one - B.delay_fraction_q[j];
-        } else {
-            const float phi = B.delay_fraction[j];
-            scratch.values[count++] = order.late[e] ? phi : 1.0f - phi;  // x phi, x (1 - phi)
-        }
+    // Ages from the oldest the history holds (and that exists yet) down to 0; the row of age a
+    // is (t - a) % depth, stepped without a division per age.
+    const size_t oldest = below.depth - 1 < t ? below.depth - 1 : size_t(t);
+    size_t r = (t - oldest) % below.depth;
+    for (size_t a = oldest + 1; a-- > 0; r = r + 1 == below.depth ? 0 : r + 1) {
+        const uint32_t* row = below.bits + r * below.words;
+        const uint32_t* on_time = masks.on_time + a * below.words;
+        const uint32_t* late = masks.late + a * below.words;
+        for (size_t w = 0; w < below.words; ++w)
+            for (uint32_t m = row[w] & (on_time[w] | late[w]); m; m &= m - 1) {
+                const unsigned bit = unsigned(__builtin_ctz(m));
+                const size_t j = w * 32 + bit;
+                const bool is_late = (late[w] >> bit) & 1u;
+                scratch.units[count] = static_cast<uint16_t>(j);
+                if constexpr (is_fixed_v<V>) {
+                    scratch.fractions[count++] = is_late ? B.delay_fraction_q[j]
+                                                         : fraction_one - B.delay_fraction_q[j];
+                } else {
+                    const float phi = B.delay_fraction[j];
+                    scratch.values[count++] = is_late ? phi : 1.0f - phi;  // x phi, x (1 - phi)
+                }
+            }
     }
     if (count == 0) return;
     if constexpr (is_fixed_v<V>) {
@@ -264,48 +358,90 @@ inline void delayed_currents(const layer_params<W, V>& L, const layer_params<BW,
 
 /// neuron/lif.hpp's step: v = I + beta v' - theta s' (subtract) or I + beta (1 - s') v'
 /// (zero); s = v >= theta. Float keeps x = v - theta (the host's trace) in `membrane`, fixed
-/// point v. `history` gets this step's spikes in row t.
+/// point v. `history` gets this step's spikes in row t. Float updates every membrane first (a
+/// loop without branches, which compilers vectorise) and then packs the spike bits.
 template <class W, class V>
 inline void lif_step(const layer_params<W, V>& L, const V* I, V* membrane,
                      const history_view& history, uint32_t t) {
-    const uint32_t* before = history.row(t + static_cast<uint32_t>(history.depth) - 1);
     uint32_t* now = history.row(t);
-    uint32_t word = 0;
-    for (size_t j = 0; j < L.n_out; ++j) {
-        const bool spiked = t > 0 && ((before[j / 32] >> (j % 32)) & 1u);
-        bool fires;
-        if constexpr (is_fixed_v<V>) {
-            const int32_t th = L.threshold[j];
-            int32_t v = I[j];
-            if (t > 0) {
-                if (L.reset == reset_kind::subtract)
-                    v = v + decay(L, membrane[j], j) - (spiked ? th : 0);
-                else if (!spiked)
-                    v = v + decay(L, membrane[j], j);
-            }
-            membrane[j] = v;
-            fires = v >= th;
-        } else {
-            (void)spiked;
-            const float th = L.threshold[j];
-            float v = I[j];
-            if (t > 0) {
-                const float xp = membrane[j];
-                const float vp = xp + th;
-                const float sp = xp >= 0.0f ? 1.0f : 0.0f;
-                if (L.reset == reset_kind::subtract)
-                    v = v + L.beta[j] * vp - th * sp;
+    if constexpr (is_fixed_v<V>) {
+        // The previous step's spike is v' >= theta (what set its bit), so the loops read no
+        // bits and have no branches; the leak's kind is chosen once per step.
+        const int32_t* __restrict threshold = L.threshold;
+        const int32_t* __restrict in = I;
+        int32_t* __restrict v = membrane;
+        const size_t n = L.n_out;
+        auto loop = [&](auto leak, auto subtract) {
+            for (size_t j = 0; j < n; ++j) {
+                const int32_t th = threshold[j], vp = v[j];
+                const int32_t leaked = in[j] + leak(vp, j);
+                const bool spiked = vp >= th;
+                if constexpr (decltype(subtract)::value)
+                    v[j] = leaked - (spiked ? th : 0);
                 else
-                    v = v + L.beta[j] * (1.0f - sp) * vp;
+                    v[j] = spiked ? in[j] : leaked;
             }
-            const float x = v - th;
-            membrane[j] = x;
-            fires = x >= 0.0f;
+        };
+        auto update = [&](auto leak) {
+            if (L.reset == reset_kind::subtract)
+                loop(leak, meta::flag<true>{});
+            else
+                loop(leak, meta::flag<false>{});
+        };
+        if (t == 0) {
+            for (size_t j = 0; j < n; ++j) v[j] = in[j];
+        } else if (L.decay == decay_kind::shift) {
+            const uint8_t* __restrict shift = L.decay_shift;
+            update([shift](int32_t x, size_t j) { return x - (x >> shift[j]); });
+        } else {
+            const int32_t* __restrict factor = L.decay_factor;
+            const int bits = L.decay_bits;
+            const int64_t half = int64_t(1) << (bits - 1);
+            update([factor, bits, half](int32_t x, size_t j) {
+                return static_cast<int32_t>((static_cast<int64_t>(x) * factor[j] + half) >> bits);
+            });
         }
-        if (fires) word |= 1u << (j % 32);
-        if (j % 32 == 31 || j + 1 == L.n_out) {
-            now[j / 32] = word;
-            word = 0;
+        for (size_t w = 0; w * 32 < n; ++w) {
+            uint32_t word = 0;
+            const size_t end = n - w * 32 < 32 ? n - w * 32 : 32;
+            for (size_t b = 0; b < end; ++b)
+                word |= uint32_t(v[w * 32 + b] >= threshold[w * 32 + b]) << b;
+            now[w] = word;
+        }
+    } else {
+        // Distinct arrays (restrict lets compilers vectorise without run-time overlap checks).
+        // The host's theta s' and beta (1 - s') are selects here (s' = x' >= 0), so the loops
+        // have no branches: theta * 0 = +-0 and subtracting +-0 or 0 leaves the same x = v -
+        // theta for every finite theta (export_firmware refuses others); beta * 0 * v' = 0 * v'
+        // since beta > 0.
+        const float* __restrict threshold = L.threshold;
+        const float* __restrict beta = L.beta;
+        const float* __restrict in = I;
+        float* __restrict x = membrane;
+        const size_t n = L.n_out;
+        if (t == 0) {
+            for (size_t j = 0; j < n; ++j) x[j] = in[j] - threshold[j];
+        } else if (L.reset == reset_kind::subtract) {
+            for (size_t j = 0; j < n; ++j) {
+                const float th = threshold[j], xp = x[j];
+                const float vp = xp + th, reset = xp >= 0.0f ? th : 0.0f;
+                const float v = in[j] + beta[j] * vp - reset;
+                x[j] = v - th;
+            }
+        } else {
+            for (size_t j = 0; j < n; ++j) {
+                const float th = threshold[j], xp = x[j];
+                const float vp = xp + th, leak = xp >= 0.0f ? 0.0f : beta[j];
+                const float v = in[j] + leak * vp;
+                x[j] = v - th;
+            }
+        }
+        for (size_t w = 0; w * 32 < n; ++w) {
+            uint32_t word = 0;
+            const size_t end = n - w * 32 < 32 ? n - w * 32 : 32;
+            for (size_t b = 0; b < end; ++b)
+                word |= uint32_t(membrane[w * 32 + b] >= 0.0f) << b;
+            now[w] = word;
         }
     }
 }
