@@ -14,7 +14,7 @@ g++ -std=c++20 -O2 -DXTENSOR_USE_XSIMD -fopenmp -I"$root/include" \
 "$out/make_models" "$out/models" | tee "$out/activity.txt"
 csv=$out/firmware_report.csv
 echo "model,format,text_bytes,data_bytes,bss_bytes,flash_bytes,ram_bytes,instructions_per_sample,steps" > "$csv"
-for model in isi shd; do
+for model in isi shd shd_sparse; do
   for format in float int16 int8; do
     build=$out/build_${model}_${format}
     cmake -S "$root/examples/firmware" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/arm-none-eabi-cortex-m4.cmake" \
