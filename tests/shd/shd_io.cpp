@@ -684,3 +684,12 @@ TEST_CASE("a damaged string type claiming gigabyte characters is skipped, not al
     CHECK(contains(warnings[0], "/extra/keys skipped: its variable-length strings have "
                                 "characters of 1879048193 bytes (corrupt type)"));
 }
+
+TEST_CASE("a damaged global heap that would make libhdf5 loop forever is refused") {
+    // Found by fuzz_shd (a timeout; tests/data/shd/README.md): libhdf5 1.10.8 parses a global
+    // heap collection by advancing over each object's size, and a free-space object of size 0
+    // never advances. read_shd checks the collections its rows point into first.
+    const std::string path = std::string(SPIKEGRAD_TEST_DATA_DIR) + "/data/shd/damaged_global_heap.h5";
+    CHECK(contains(message_of<io_error>([&] { read_shd(path); }),
+                   "sample 0: /spikes/times: a global heap free-space object has size 0"));
+}

@@ -206,7 +206,57 @@ struct vlen_claim {
     bool found = false;
     std::size_t index = 0;     ///< the element
     std::uint64_t length = 0;  ///< the length it claims (elements of its base type)
+    /// Set when the global heap collection the element points into is damaged (then `length`
+    /// is the collection's address).
+    const char* heap_damage = nullptr;
 };
+
+/// Little-endian unsigned integer of `bytes` bytes (at most 8).
+inline std::uint64_t read_le(const unsigned char* p, std::size_t bytes) {
+    std::uint64_t x = 0;
+    for (std::size_t k = bytes; k-- > 0;) x = x << 8 | p[k];
+    return x;
+}
+
+/// Checks the global heap collection at `address` as libhdf5 1.10 parses it (file format
+/// version 1: "GCOL", version, 3 reserved bytes, the collection size, then objects of a 2-byte
+/// index, 2-byte reference count, 4 reserved bytes, a size and the data padded to 8 bytes;
+/// index 0 is the free space). libhdf5 advances by each object's size without checking it: a
+/// free-space object of size 0 makes it loop forever (found by fuzz_shd), and sizes beyond the
+/// collection make it read past it. Returns what is wrong, or nullptr.
+inline const char* damaged_global_heap(std::ifstream& in, std::uint64_t address,
+                                       std::size_t length_bytes, std::uint64_t file_bytes) {
+    const std::size_t header = 8 + length_bytes, object_header = 8 + length_bytes;
+    if (length_bytes == 0 || length_bytes > 8 || address >= file_bytes ||
+        file_bytes - address < header)
+        return "a global heap collection lies outside the file";
+    unsigned char head[16] = {};
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(address));
+    if (!in.read(reinterpret_cast<char*>(head), static_cast<std::streamsize>(header)))
+        return "a global heap collection lies outside the file";
+    if (std::memcmp(head, "GCOL", 4) != 0 || head[4] != 1)
+        return "a global heap collection has no GCOL version 1 signature";
+    const std::uint64_t size = read_le(head + 8, length_bytes);
+    if (size < header || size > file_bytes - address)
+        return "a global heap collection is larger than the file";
+    std::vector<unsigned char> chunk(static_cast<std::size_t>(size));
+    in.seekg(static_cast<std::streamoff>(address));
+    if (!in.read(reinterpret_cast<char*>(chunk.data()), static_cast<std::streamsize>(size)))
+        return "a global heap collection lies outside the file";
+    std::uint64_t p = header;
+    while (p < size) {
+        if (size - p < object_header) break;  // a tail too small for an object: free space
+        const std::uint64_t index = read_le(chunk.data() + p, 2);
+        const std::uint64_t bytes = read_le(chunk.data() + p + 8, length_bytes);
+        if (bytes > size) return "a global heap object is larger than its collection";
+        const std::uint64_t need = index > 0 ? object_header + (bytes + 7) / 8 * 8 : bytes;
+        if (need == 0) return "a global heap free-space object has size 0 (libhdf5 would loop forever)";
+        if (need > size - p) return "a global heap object runs past its collection";
+        p += need;
+    }
+    return nullptr;
+}
 
 /// Checks the lengths the stored variable-length elements of a contiguous dataset claim, from
 /// their raw descriptors (file format of HDF5 1.8-1.12: a 4-byte little-endian length, then a
@@ -235,14 +285,25 @@ inline vlen_claim first_vlen_claim_above(hid_t dataset, const std::string& path,
     if (points <= 0 || H5Dget_storage_size(dataset) != static_cast<hsize_t>(points) * record)
         return claim;
     std::ifstream in(path, std::ios::binary);
+    in.seekg(0, std::ios::end);
+    const auto file_bytes = static_cast<std::uint64_t>(in.tellg());
+    std::vector<unsigned char> descriptors(static_cast<std::size_t>(points) * record);
     in.seekg(static_cast<std::streamoff>(offset));
-    std::vector<unsigned char> bytes(record);
+    if (!in.read(reinterpret_cast<char*>(descriptors.data()),
+                 static_cast<std::streamsize>(descriptors.size())))
+        return claim;  // beyond the end: HDF5's read reports the truncation
+    std::vector<std::uint64_t> heaps_checked;
     for (std::size_t k = 0; k < static_cast<std::size_t>(points); ++k) {
-        if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(record)))
-            return claim;  // beyond the end: HDF5's read reports the truncation
-        const std::uint64_t length = std::uint64_t{bytes[0]} | std::uint64_t{bytes[1]} << 8 |
-                                     std::uint64_t{bytes[2]} << 16 | std::uint64_t{bytes[3]} << 24;
-        if (length > most) return {true, k, length};
+        const unsigned char* d = descriptors.data() + k * record;
+        const std::uint64_t length = read_le(d, 4);
+        if (length > most) return {true, k, length, nullptr};
+        if (length == 0) continue;  // libhdf5 reads no heap for an empty element
+        const std::uint64_t heap = read_le(d + 4, address_bytes);
+        if (std::find(heaps_checked.begin(), heaps_checked.end(), heap) != heaps_checked.end())
+            continue;
+        if (const char* damage = damaged_global_heap(in, heap, length_bytes, file_bytes))
+            return {true, k, heap, damage};
+        heaps_checked.push_back(heap);
     }
     return claim;
 }

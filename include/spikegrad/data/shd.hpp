@@ -219,15 +219,19 @@ inline bool read_extra_dataset(hid_t dataset, const std::string& name, shd_extra
         if (d != 0 && n > std::numeric_limits<std::size_t>::max() / d) overflow = true;
         n *= static_cast<std::size_t>(d);
     }
-    // Every byte of content takes room in the file: at least 1/1032 of a byte (deflate's best
-    // ratio) when compressed. A damaged dataspace must not make us allocate terabytes (found
-    // by fuzz_shd: 2^41 string pointers for one /extra dataset).
+    // Every byte of content takes room in the file: a byte, or at least 1/1032 of one
+    // (deflate's best ratio) in a chunked dataset, the only layout with filters. A damaged
+    // dataspace must not make us allocate terabytes (found by fuzz_shd: 2^41 string pointers
+    // for one /extra dataset), nor make libhdf5 look up millions of strings.
     const hsize_t stored = H5Dget_storage_size(dataset);
+    handle create(H5Dget_create_plist(dataset), H5Pclose);
+    const bool chunked = create.valid() && H5Pget_layout(create.get()) == H5D_CHUNKED;
     constexpr std::uint64_t deflate_ratio = 1032, slack = std::uint64_t{1} << 20;
-    const std::uint64_t room = stored > (std::numeric_limits<std::uint64_t>::max() - slack) /
-                                            deflate_ratio
-                                   ? std::numeric_limits<std::uint64_t>::max()
-                                   : stored * deflate_ratio + slack;
+    const std::uint64_t room =
+        !chunked ? stored
+        : stored > (std::numeric_limits<std::uint64_t>::max() - slack) / deflate_ratio
+            ? std::numeric_limits<std::uint64_t>::max()
+            : stored * deflate_ratio + slack;
     if (overflow || n > room) {
         reason = "it claims " + std::to_string(n) + " elements but stores " +
                  std::to_string(stored) + " bytes";
@@ -276,6 +280,11 @@ inline bool read_extra_dataset(hid_t dataset, const std::string& name, shd_extra
         std::vector<char*> pointers(n, nullptr);
         const std::size_t file_bytes = file_size_of(dataset);
         const auto claim = first_vlen_claim_above(dataset, file_name_of(dataset), file_bytes);
+        if (claim.found && claim.heap_damage) {
+            reason = "string " + std::to_string(claim.index) + ": " + claim.heap_damage +
+                     " (corrupt file)";
+            return false;
+        }
         if (claim.found) {
             reason = "string " + std::to_string(claim.index) + " claims " +
                      std::to_string(claim.length) + " bytes in a file of " +
@@ -522,6 +531,9 @@ inline shd_file read_shd(const std::string& path, const shd_read_options& option
           std::tuple{units.get(), "spikes/units", unit_bytes}}) {
         const auto claim = detail::h5::first_vlen_claim_above(
             dataset, path, file_bytes / std::max<std::size_t>(bytes, 1));
+        if (claim.found && claim.heap_damage)
+            raise<io_error>("shd: ", path, ": sample ", claim.index, ": /", name, ": ",
+                            claim.heap_damage, " (corrupt file)");
         if (claim.found)
             raise<io_error>("shd: ", path, ": sample ", claim.index, ": /", name, " claims ",
                             claim.length, " events in a file of ", file_bytes,
