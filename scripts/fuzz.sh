@@ -29,12 +29,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$work/corpus"
   echo "fuzz.sh: $t for ${seconds}s"
   # -rss_limit_mb: a run that needs more is a bug (readers must check sizes first).
-  # -malloc_limit_mb for shd: inside H5Fopen, libhdf5 1.10.8 reserves the size a damaged object
-  # header claims (up to 4 GiB; it then fails the read without touching the memory); the RSS
-  # limit still bounds what is really used (docs/reliability.md).
-  limits=(-rss_limit_mb=2048)
-  [ "$t" = shd ] && limits+=(-malloc_limit_mb=16384)
-  if ! (cd "$work" && "../../fuzz/fuzz_$t" -max_total_time="$seconds" "${limits[@]}" \
+  if ! (cd "$work" && "../../fuzz/fuzz_$t" -max_total_time="$seconds" -rss_limit_mb=2048 \
           -timeout=10 -print_final_stats=1 corpus "$OLDPWD/fuzz/corpus/$t" > log.txt 2>&1); then
     tail -40 "$work/log.txt"
     echo "fuzz.sh: $t found a crash (input in $work)" >&2
