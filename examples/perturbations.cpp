@@ -184,9 +184,9 @@ int main(int argc, char** argv) {
                       "per-neuron jitter falls to it)");
 
         // Accuracy against level: a row per dataset, a panel per perturbation.
-        const svg::marker_shape markers[3] = {svg::marker_shape::circle, svg::marker_shape::square,
+        const svg::marker_shape markers[4] = {svg::marker_shape::circle, svg::marker_shape::square,
                                               svg::marker_shape::triangle};
-        const char* colours[3] = {"#1f77b4", "#d62728", "#7f7f7f"};
+        const char* colours[4] = {"#1f77b4", "#d62728", "#7f7f7f", "#2ca02c"};
         svg::figure fig({.rows = int(datasets.size()), .cols = int(sweeps.size()),
                          .width = 40 + 340 * double(sweeps.size()), .height = 40 + 330 * double(datasets.size()),
                          .title = "Train-at-level perturbations (mean ± std over " + seeds_text(seeds) + ")",

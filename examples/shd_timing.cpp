@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
     app.add_option("--fractions", fractions, "random-replacement fractions f, applied to every split "
                                              "before training (one model per f)")
         ->delimiter(',')->capture_default_str();
-    app.add_option("--models", model_names, "models: sgd, sgd_delay, mlp")->delimiter(',')->capture_default_str();
+    app.add_option("--models", model_names, "models: sgd, sgd_delay, mlp, gamma (SpikingGamma)")->delimiter(',')->capture_default_str();
     app.add_option("--seeds", seeds, "independent runs (split, initialisation, shuffling)")
         ->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--per-class", choice.per_class, "samples per class of each variant (0: all; paper: all)")
@@ -80,6 +80,13 @@ int main(int argc, char** argv) {
                                              "validation loss (0: never)")->capture_default_str();
     app.add_option("--mlp-hidden", s.mlp_hidden, "hidden units of the MLP on counts")->capture_default_str();
     app.add_option("--mlp-epochs", s.mlp_epochs, "epochs of the MLP on counts")->capture_default_str();
+    app.add_option("--gamma-hidden", s.gamma_hidden, "gamma: hidden SpikingGamma neurons")->capture_default_str();
+    app.add_option("--gamma-buckets", s.gamma_buckets, "gamma: buckets K per cascade")->capture_default_str();
+    app.add_option("--gamma-tau-ms", s.gamma_tau_ms, "gamma: bucket time constant, ms")->capture_default_str();
+    app.add_option("--gamma-theta", s.gamma_theta, "gamma: sigma-delta quantum theta (0: analog)")->capture_default_str();
+    app.add_option("--gamma-init-scale", s.gamma_init_scale, "gamma: hidden weights ~ U(+-s / sqrt(n_in))")->capture_default_str();
+    app.add_option("--gamma-lr", s.gamma_lr, "gamma: Adam learning rate")->capture_default_str();
+    app.add_option("--gamma-loss-from", s.gamma_loss_from, "gamma: share of the sample before the per-step loss starts")->capture_default_str();
     app.add_option("--threads", s.threads, "threads (0: all cores)")->capture_default_str();
     app.add_flag("--paper", paper, "the paper's settings: every sample, f = 0, 0.1, ..., 1, up to 1000 "
                                    "epochs, batch 128, lr x0.1 at epoch 300, patience 300, at least 3 seeds "
@@ -242,7 +249,7 @@ int main(int argc, char** argv) {
                          .panel_letters = datasets.size() > 1});
         const svg::marker_shape markers[3] = {svg::marker_shape::circle, svg::marker_shape::square,
                                               svg::marker_shape::triangle};
-        const char* colours[3] = {"#1f77b4", "#d62728", "#7f7f7f"};
+        const char* colours[4] = {"#1f77b4", "#d62728", "#7f7f7f", "#2ca02c"};
         for (std::size_t v = 0; v < datasets.size(); ++v) {
             auto& ax = fig.panel(0, int(v));
             ax.set({.title = datasets[v].name, .xlabel = "replacement fraction f",

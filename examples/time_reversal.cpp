@@ -162,9 +162,9 @@ int main(int argc, char** argv) {
                       "larger drops with delays)");
 
         // Accuracy against f: a panel per dataset, forward solid, reversed dashed.
-        const svg::marker_shape markers[3] = {svg::marker_shape::circle, svg::marker_shape::square,
-                                              svg::marker_shape::triangle};
-        const char* colours[3] = {"#1f77b4", "#d62728", "#7f7f7f"};
+        const svg::marker_shape markers[4] = {svg::marker_shape::circle, svg::marker_shape::square,
+                                              svg::marker_shape::triangle, svg::marker_shape::diamond};
+        const char* colours[4] = {"#1f77b4", "#d62728", "#7f7f7f", "#2ca02c"};
         svg::figure fig({.rows = 1, .cols = int(datasets.size()), .width = 60 + 380 * double(datasets.size()),
                          .height = 400,
                          .title = "Time reversal, zero-shot (solid: forward test data, dashed: reversed; ± std over " +

@@ -13,6 +13,8 @@
 #include <spikegrad/data/transforms.hpp>
 #include <spikegrad/data/variants.hpp>
 #include <spikegrad/data/variants_report.hpp>
+#include <spikegrad/gamma/network.hpp>
+#include <spikegrad/loss/per_step_cross_entropy.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -289,13 +291,27 @@ inline void check_levels(const std::vector<double>& values, const char* name, do
 // Models
 // ---------------------------------------------------------------------------------------------
 
-enum class model_kind { sgd, sgd_delay, mlp };
+/// The models of the SHD programs: surrogate-gradient LIF without and with axonal delays, the
+/// MLP on spike counts, and SpikingGamma (gamma/network.hpp, trained online, issue 14).
+enum class model_kind { sgd, sgd_delay, mlp, gamma };
 
 inline const char* model_name(model_kind m) {
-    return m == model_kind::sgd ? "sgd" : m == model_kind::sgd_delay ? "sgd_delay" : "mlp_counts";
+    switch (m) {
+        case model_kind::sgd: return "sgd";
+        case model_kind::sgd_delay: return "sgd_delay";
+        case model_kind::mlp: return "mlp_counts";
+        case model_kind::gamma: return "gamma";
+    }
+    return "?";
 }
 inline const char* model_title(model_kind m) {
-    return m == model_kind::sgd ? "SGD" : m == model_kind::sgd_delay ? "SGD-delay" : "MLP on counts";
+    switch (m) {
+        case model_kind::sgd: return "SGD";
+        case model_kind::sgd_delay: return "SGD-delay";
+        case model_kind::mlp: return "MLP on counts";
+        case model_kind::gamma: return "SpikingGamma";
+    }
+    return "?";
 }
 
 inline std::vector<model_kind> parse_models(const std::vector<std::string>& names) {
@@ -304,7 +320,8 @@ inline std::vector<model_kind> parse_models(const std::vector<std::string>& name
         if (n == "sgd") out.push_back(model_kind::sgd);
         else if (n == "sgd_delay" || n == "sgd-delay" || n == "delay") out.push_back(model_kind::sgd_delay);
         else if (n == "mlp" || n == "mlp_counts") out.push_back(model_kind::mlp);
-        else raise<option_error>("model '", n, "': expected sgd, sgd_delay or mlp");
+        else if (n == "gamma" || n == "spiking_gamma") out.push_back(model_kind::gamma);
+        else raise<option_error>("model '", n, "': expected sgd, sgd_delay, mlp or gamma");
     }
     if (out.empty()) raise<option_error>("no model chosen (--models)");
     return out;
@@ -343,6 +360,12 @@ struct model_settings {
     bool weight_norm = false;
     std::size_t mlp_hidden = 64, mlp_epochs = 200, mlp_batch = 64;
     double mlp_lr = 3e-3;
+    /// SpikingGamma (model gamma): hidden neurons, buckets K, bucket tau (ms), sigma-delta
+    /// quantum theta, weight scale, Adam learning rate, and the share of the sample before the
+    /// per-step loss starts (per_step_cross_entropy::from); epochs, batch, schedule as the SNNs.
+    std::size_t gamma_hidden = 128, gamma_buckets = 4;
+    double gamma_tau_ms = 30, gamma_theta = 0.05, gamma_init_scale = 2.0, gamma_lr = 3e-3,
+           gamma_loss_from = 0.3;
     int threads = 0;
     progress_mode progress = progress_mode::automatic;
 
@@ -376,6 +399,12 @@ struct model_settings {
         v["weight_norm"] = weight_norm;
         v["mlp"] = json::object{{"hidden", mlp_hidden}, {"epochs", mlp_epochs}, {"lr", mlp_lr},
                                 {"batch", mlp_batch}, {"rule", "adam"}};
+        v["gamma"] = json::object{{"hidden", gamma_hidden}, {"buckets", gamma_buckets},
+                                  {"tau_ms", gamma_tau_ms}, {"theta", gamma_theta},
+                                  {"init_scale", gamma_init_scale}, {"lr", gamma_lr},
+                                  {"rule", "adam"}, {"training", "online_exact"},
+                                  {"loss", "per-step cross-entropy from this share of the sample"},
+                                  {"loss_from", gamma_loss_from}};
         return v;
     }
 };
@@ -552,9 +581,11 @@ namespace detail_tasks {
 template <class Net, class Loss>
 model_result fit_and_score(Net& net, const model_settings& s, const Loss& loss, const splits& data,
                            const std::vector<event_batch>& extras, const std::string& checkpoint,
-                           bool snn, std::uint64_t seed) {
+                           bool snn, std::uint64_t seed, bool gamma = false) {
     const auto start = std::chrono::steady_clock::now();
-    trainer_options options{.lr = snn ? s.lr : s.mlp_lr,
+    // SpikingGamma trains with the SNNs' epochs, batch and schedule, its own rate and Adam.
+    if (gamma) snn = true;
+    trainer_options options{.lr = gamma ? s.gamma_lr : snn ? s.lr : s.mlp_lr,
                             .epochs = snn ? s.epochs : s.mlp_epochs,
                             .batch = snn ? s.batch : s.mlp_batch,
                             .seed = seed,
@@ -573,7 +604,10 @@ model_result fit_and_score(Net& net, const model_settings& s, const Loss& loss, 
         r.main.validation_accuracy = fit.evaluate(data.validation).accuracy();
         for (const auto& e : extras) r.extra_accuracy.push_back(fit.evaluate(e).accuracy());
     };
-    if (snn) {
+    if (gamma) {
+        trainer<Net, Loss, adam> fit(net, options, loss);
+        run_and_score(fit);
+    } else if (snn) {
         trainer<Net, Loss, nadam> fit(net, options, loss, {},
                                       {{.kind = parameter_kind::time_constant, .lr = s.tau_lr},
                                        {.kind = parameter_kind::delay, .lr = s.delay_lr}});
@@ -719,6 +753,20 @@ inline model_result train_model(model_kind kind, const model_settings& s, const 
     std::vector<event_batch> extras;
     for (const auto& e : extra_tests) extras.push_back(bin_events(e, bins));
     const auto split = split_events(all, parts);
+    if (kind == model_kind::gamma) {
+        using gamma_net = gamma_network<float, 2>;
+        const gamma_layer_options hidden{.buckets = s.gamma_buckets, .tau_ms = s.gamma_tau_ms,
+                                         .init_scale = s.gamma_init_scale};
+        gamma_layer_options out = hidden;
+        out.init_scale = 1.0;
+        gamma_net net({all.n_units, s.gamma_hidden, all.n_classes},
+                      {.dt_ms = all.dt_ms, .seed = 1000 + seed, .threads = s.threads,
+                       .training = gamma_training::online_exact,
+                       .coder = {.theta = s.gamma_theta}},
+                      {hidden, out});
+        return detail_tasks::fit_and_score(net, s, per_step_cross_entropy{.from = s.gamma_loss_from},
+                                           split, extras, checkpoint, true, seed, true);
+    }
     const bool delayed = kind == model_kind::sgd_delay;
     if (s.arch == architecture::readout)
         return delayed ? detail_tasks::train_readout<true>(s, split, extras, checkpoint, seed)
