@@ -159,6 +159,37 @@ inline int32_t decay(const layer_params<W, V>& L, int32_t v, size_t j) {
     return static_cast<int32_t>(p >> L.decay_bits);
 }
 
+/// The fixed-point leak v - (v >> shift_j).
+struct shift_leak {
+    const uint8_t* shift;
+    int32_t operator()(int32_t x, size_t j) const { return x - (x >> shift[j]); }
+};
+/// The fixed-point leak v * beta_j in Q bits, rounded half up (as decay()).
+struct multiply_leak {
+    const int32_t* factor;
+    int bits;
+    int64_t half;
+    int32_t operator()(int32_t x, size_t j) const {
+        return static_cast<int32_t>((static_cast<int64_t>(x) * factor[j] + half) >> bits);
+    }
+};
+
+/// One fixed-point LIF step after the first: v = I + leak(v') - theta s' (Subtract) or
+/// s' ? I : I + leak(v'), with s' = v' >= theta (what set the previous step's bit). A loop
+/// without branches over distinct arrays, which compilers vectorise.
+template <bool Subtract, class Leak>
+inline void fixed_lif_update(const int32_t* __restrict threshold, const int32_t* __restrict in,
+                             int32_t* __restrict v, size_t n, Leak leak) {
+    for (size_t j = 0; j < n; ++j) {
+        const int32_t th = threshold[j], vp = v[j];
+        const int32_t leaked = in[j] + leak(vp, j);
+        if constexpr (Subtract)
+            v[j] = leaked - (vp >= th ? th : 0);
+        else
+            v[j] = vp >= th ? in[j] : leaked;
+    }
+}
+
 /// I = bias (or 0).
 template <class W, class V>
 inline void begin_currents(const layer_params<W, V>& L, V* I) {
@@ -250,7 +281,10 @@ inline void gather_vectors(const W* weight, size_t n, size_t j, const uint16_t* 
     using vec = typename of8<A>::type;
     vec acc[Blocks];
     for (size_t b = 0; b < Blocks; ++b) __builtin_memcpy(&acc[b], out + j + 8 * b, sizeof(vec));
-    constexpr size_t ahead = 4, line_elements = 64 / sizeof(W);
+#ifndef SPIKEGRAD_FW_AHEAD
+#define SPIKEGRAD_FW_AHEAD 4
+#endif
+    constexpr size_t ahead = SPIKEGRAD_FW_AHEAD, line_elements = 64 / sizeof(W);
     for (size_t e = 0; e < count; ++e) {
         const W* row = weight + size_t(units[e]) * n + j;
         if (e + ahead < count) {
@@ -371,35 +405,21 @@ inline void lif_step(const layer_params<W, V>& L, const V* I, V* membrane,
         const int32_t* __restrict in = I;
         int32_t* __restrict v = membrane;
         const size_t n = L.n_out;
-        auto loop = [&](auto leak, auto subtract) {
-            for (size_t j = 0; j < n; ++j) {
-                const int32_t th = threshold[j], vp = v[j];
-                const int32_t leaked = in[j] + leak(vp, j);
-                const bool spiked = vp >= th;
-                if constexpr (decltype(subtract)::value)
-                    v[j] = leaked - (spiked ? th : 0);
-                else
-                    v[j] = spiked ? in[j] : leaked;
-            }
-        };
-        auto update = [&](auto leak) {
-            if (L.reset == reset_kind::subtract)
-                loop(leak, meta::flag<true>{});
-            else
-                loop(leak, meta::flag<false>{});
-        };
         if (t == 0) {
             for (size_t j = 0; j < n; ++j) v[j] = in[j];
         } else if (L.decay == decay_kind::shift) {
-            const uint8_t* __restrict shift = L.decay_shift;
-            update([shift](int32_t x, size_t j) { return x - (x >> shift[j]); });
+            const shift_leak leak{L.decay_shift};
+            if (L.reset == reset_kind::subtract)
+                fixed_lif_update<true>(threshold, in, v, n, leak);
+            else
+                fixed_lif_update<false>(threshold, in, v, n, leak);
         } else {
-            const int32_t* __restrict factor = L.decay_factor;
-            const int bits = L.decay_bits;
-            const int64_t half = int64_t(1) << (bits - 1);
-            update([factor, bits, half](int32_t x, size_t j) {
-                return static_cast<int32_t>((static_cast<int64_t>(x) * factor[j] + half) >> bits);
-            });
+            const multiply_leak leak{L.decay_factor, L.decay_bits,
+                                     int64_t(1) << (L.decay_bits - 1)};
+            if (L.reset == reset_kind::subtract)
+                fixed_lif_update<true>(threshold, in, v, n, leak);
+            else
+                fixed_lif_update<false>(threshold, in, v, n, leak);
         }
         for (size_t w = 0; w * 32 < n; ++w) {
             uint32_t word = 0;
