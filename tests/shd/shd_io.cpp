@@ -693,3 +693,29 @@ TEST_CASE("a damaged global heap that would make libhdf5 loop forever is refused
     CHECK(contains(message_of<io_error>([&] { read_shd(path); }),
                    "sample 0: /spikes/times: a global heap free-space object has size 0"));
 }
+
+TEST_CASE("a row pointing to a global heap object that does not exist is refused, not read") {
+    // Found by fuzz_shd: libhdf5 1.10.8 reads heap->obj[index] without a bound check, so a
+    // damaged index in a row's descriptor was a segmentation fault inside H5Dread.
+    scratch dir("heap_index");
+    const std::string path = dir / "index.h5";
+    shd_test::write_raw(path, good_raw());
+    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t set = H5Dopen2(file, "spikes/units", H5P_DEFAULT);
+    const haddr_t offset = H5Dget_offset(set);
+    hid_t create = H5Fget_create_plist(file);
+    std::size_t address_bytes = 0, length_bytes = 0;
+    H5Pget_sizes(create, &address_bytes, &length_bytes);
+    H5Pclose(create);
+    H5Dclose(set);
+    H5Fclose(file);
+    REQUIRE(offset != HADDR_UNDEF);
+    std::fstream io(path, std::ios::in | std::ios::out | std::ios::binary);
+    // Row 1's heap object index (after its 4-byte length and the heap address) := 60000.
+    io.seekp(static_cast<std::streamoff>(offset + (4 + address_bytes + 4) + 4 + address_bytes));
+    const unsigned char index[4] = {0x60, 0xEA, 0, 0};
+    io.write(reinterpret_cast<const char*>(index), 4);
+    io.close();
+    CHECK(contains(message_of<io_error>([&] { read_shd(path); }),
+                   "sample 1: /spikes/units: a row points to a global heap object that does not exist"));
+}

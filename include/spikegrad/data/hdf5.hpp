@@ -224,8 +224,15 @@ inline std::uint64_t read_le(const unsigned char* p, std::size_t bytes) {
 /// index 0 is the free space). libhdf5 advances by each object's size without checking it: a
 /// free-space object of size 0 makes it loop forever (found by fuzz_shd), and sizes beyond the
 /// collection make it read past it. Returns what is wrong, or nullptr.
+/// One object of a global heap collection: its index and size in bytes.
+struct heap_object {
+    std::uint64_t index = 0, bytes = 0;
+};
+
 inline const char* damaged_global_heap(std::ifstream& in, std::uint64_t address,
-                                       std::size_t length_bytes, std::uint64_t file_bytes) {
+                                       std::size_t length_bytes, std::uint64_t file_bytes,
+                                       std::vector<heap_object>& objects) {
+    objects.clear();
     const std::size_t header = 8 + length_bytes, object_header = 8 + length_bytes;
     if (length_bytes == 0 || length_bytes > 8 || address >= file_bytes ||
         file_bytes - address < header)
@@ -253,6 +260,7 @@ inline const char* damaged_global_heap(std::ifstream& in, std::uint64_t address,
         const std::uint64_t need = index > 0 ? object_header + (bytes + 7) / 8 * 8 : bytes;
         if (need == 0) return "a global heap free-space object has size 0 (libhdf5 would loop forever)";
         if (need > size - p) return "a global heap object runs past its collection";
+        if (index > 0) objects.push_back({index, bytes});
         p += need;
     }
     return nullptr;
@@ -267,7 +275,7 @@ inline const char* damaged_global_heap(std::ifstream& in, std::uint64_t address,
 /// compact layouts, and descriptors that do not fill the storage exactly, are not checked
 /// here (vlen_budget still bounds what we allocate).
 inline vlen_claim first_vlen_claim_above(hid_t dataset, const std::string& path,
-                                         std::uint64_t most) {
+                                         std::uint64_t most, std::size_t element_bytes) {
     vlen_claim claim;
     handle create(H5Dget_create_plist(dataset), H5Pclose);
     if (!create.valid() || H5Pget_layout(create.get()) != H5D_CONTIGUOUS) return claim;
@@ -292,18 +300,37 @@ inline vlen_claim first_vlen_claim_above(hid_t dataset, const std::string& path,
     if (!in.read(reinterpret_cast<char*>(descriptors.data()),
                  static_cast<std::streamsize>(descriptors.size())))
         return claim;  // beyond the end: HDF5's read reports the truncation
-    std::vector<std::uint64_t> heaps_checked;
+    // Each heap is parsed once; a row must point to an object that exists (libhdf5 1.10.8 reads
+    // heap->obj[index] without a bound check: a SEGV, found by fuzz_shd) and that is no larger
+    // than the row claims (libhdf5 copies the whole object into a buffer of the claimed size).
+    struct parsed_heap {
+        std::uint64_t address;
+        std::vector<heap_object> objects;
+    };
+    std::vector<parsed_heap> heaps;
     for (std::size_t k = 0; k < static_cast<std::size_t>(points); ++k) {
         const unsigned char* d = descriptors.data() + k * record;
         const std::uint64_t length = read_le(d, 4);
         if (length > most) return {true, k, length, nullptr};
         if (length == 0) continue;  // libhdf5 reads no heap for an empty element
-        const std::uint64_t heap = read_le(d + 4, address_bytes);
-        if (std::find(heaps_checked.begin(), heaps_checked.end(), heap) != heaps_checked.end())
-            continue;
-        if (const char* damage = damaged_global_heap(in, heap, length_bytes, file_bytes))
-            return {true, k, heap, damage};
-        heaps_checked.push_back(heap);
+        const std::uint64_t address = read_le(d + 4, address_bytes);
+        const std::uint64_t index = read_le(d + 4 + address_bytes, 4);
+        auto heap = std::find_if(heaps.begin(), heaps.end(),
+                                 [&](const parsed_heap& h) { return h.address == address; });
+        if (heap == heaps.end()) {
+            parsed_heap parsed{address, {}};
+            if (const char* damage =
+                    damaged_global_heap(in, address, length_bytes, file_bytes, parsed.objects))
+                return {true, k, address, damage};
+            heaps.push_back(std::move(parsed));
+            heap = heaps.end() - 1;
+        }
+        const auto object = std::find_if(heap->objects.begin(), heap->objects.end(),
+                                         [&](const heap_object& o) { return o.index == index; });
+        if (object == heap->objects.end())
+            return {true, k, address, "a row points to a global heap object that does not exist"};
+        if (object->bytes > length * element_bytes)
+            return {true, k, address, "a global heap object is larger than its row claims"};
     }
     return claim;
 }

@@ -279,7 +279,7 @@ inline bool read_extra_dataset(hid_t dataset, const std::string& name, shd_extra
         H5Tset_size(memory.get(), H5T_VARIABLE);
         std::vector<char*> pointers(n, nullptr);
         const std::size_t file_bytes = file_size_of(dataset);
-        const auto claim = first_vlen_claim_above(dataset, file_name_of(dataset), file_bytes);
+        const auto claim = first_vlen_claim_above(dataset, file_name_of(dataset), file_bytes, 1);
         if (claim.found && claim.heap_damage) {
             reason = "string " + std::to_string(claim.index) + ": " + claim.heap_damage +
                      " (corrupt file)";
@@ -530,7 +530,7 @@ inline shd_file read_shd(const std::string& path, const shd_read_options& option
          {std::tuple{times.get(), "spikes/times", time_bytes},
           std::tuple{units.get(), "spikes/units", unit_bytes}}) {
         const auto claim = detail::h5::first_vlen_claim_above(
-            dataset, path, file_bytes / std::max<std::size_t>(bytes, 1));
+            dataset, path, file_bytes / std::max<std::size_t>(bytes, 1), bytes);
         if (claim.found && claim.heap_damage)
             raise<io_error>("shd: ", path, ": sample ", claim.index, ": /", name, ": ",
                             claim.heap_damage, " (corrupt file)");
