@@ -243,16 +243,20 @@ inline void gather_block(const W* weight, size_t n, size_t j, const uint16_t* un
 /// add latency (compilers do not reliably vectorise gather_block themselves). Lane u adds
 /// exactly what gather_block adds to column u, in the same order: the results are identical.
 namespace lanes {
+/// A GCC/Clang vector of 8 lanes of T (`type`).
 template <class T>
 struct of8;
+/// 8 lanes of float.
 template <>
 struct of8<float> {
     typedef float type __attribute__((vector_size(32)));
 };
+/// 8 lanes of int32_t.
 template <>
 struct of8<int32_t> {
     typedef int32_t type __attribute__((vector_size(32)));
 };
+/// 8 lanes of int16_t.
 template <>
 struct of8<int16_t> {
     typedef int16_t type __attribute__((vector_size(16)));
