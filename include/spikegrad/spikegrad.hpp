@@ -48,6 +48,7 @@
 #include "network/network.hpp"
 
 #include "train/checkpoint.hpp"
+#include "train/from_checkpoint.hpp"
 #include "train/metrics.hpp"
 #include "train/optimizer.hpp"
 #include "train/progress.hpp"

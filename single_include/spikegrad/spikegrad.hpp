@@ -4878,11 +4878,13 @@ public:
     time_grid grid() const { return {options_.dt_ms, 0}; }
 
     /// A description of the architecture: scalar type, every layer's policies and sizes.
-    std::string architecture() const {
+    std::string architecture() const { return architecture_of(sizes_); }
+    /// The architecture string of this type with the layer sizes `sizes` (depth + 1 of them).
+    static std::string architecture_of(const std::vector<std::size_t>& sizes) {
         std::string out = std::is_same_v<Scalar, float> ? "float" : "double";
         std::size_t k = 0;
-        ((out += "|" + Layers::name() + "[" + std::to_string(sizes_[k]) + "->" +
-                 std::to_string(sizes_[k + 1]) + "]",
+        ((out += "|" + Layers::name() + "[" + std::to_string(sizes.at(k)) + "->" +
+                 std::to_string(sizes.at(k + 1)) + "]",
           ++k),
          ...);
         return out;
@@ -5403,6 +5405,7 @@ inline std::string read_file(const std::string& path) {
 
 
 #include <cstddef>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -5566,6 +5569,143 @@ inline void describe_settings(settings_record& r, const std::string& p,
     r.add(p + ".max_ms", o.max_ms);
 }
 inline void describe_settings(settings_record&, const std::string&, const no_delay::params&) {}
+
+// Reading settings back (read_settings): the inverse of describe_settings, for rebuilding
+// the network a checkpoint describes (train/from_checkpoint.hpp). Each overload sets the
+// fields its describe_settings records from `r` and raises data_error on a missing or
+// unreadable value; fields that are parameters (a trainable tau, threshold) stay as they are.
+
+namespace detail {
+
+inline const std::string& recorded(const settings_record& r, const std::string& name) {
+    const std::string* value = r.find(name);
+    if (!value) raise<data_error>("settings: the record has no '", name, "'");
+    return *value;
+}
+inline double recorded_number(const settings_record& r, const std::string& name) {
+    const std::string& text = recorded(r, name);
+    char* end = nullptr;
+    const double x = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size())
+        raise<data_error>("settings: '", name, "' = '", text, "' is not a number");
+    return x;
+}
+inline bool recorded_flag(const settings_record& r, const std::string& name) {
+    const std::string& text = recorded(r, name);
+    if (text != "true" && text != "false")
+        raise<data_error>("settings: '", name, "' = '", text, "' is not true or false");
+    return text == "true";
+}
+/// The value among `choices` whose to_string is recorded under `name`.
+template <class E, std::size_t N>
+E recorded_choice(const settings_record& r, const std::string& name, const E (&choices)[N]) {
+    const std::string& text = recorded(r, name);
+    for (E e : choices)
+        if (text == to_string(e)) return e;
+    raise<data_error>("settings: '", name, "' = '", text, "' is not a known value");
+}
+/// Checks that the surrogate family recorded under `p` is `name` (the compile-time one).
+inline void recorded_family(const settings_record& r, const std::string& p, const char* name) {
+    if (recorded(r, p) != name)
+        raise<data_error>("settings: '", p, "' is ", recorded(r, p), ", this network's is ",
+                                name);
+}
+
+}  // namespace detail
+
+/// The fallback: a policy without an overload reads nothing.
+template <class T>
+void read_settings(const settings_record&, const std::string&, T&) {}
+
+inline void read_settings(const settings_record& r, const std::string& p, lif::params& o) {
+    o.reset = detail::recorded_choice(r, p + ".reset", {reset_mode::subtract, reset_mode::zero});
+    o.detach_reset = detail::recorded_flag(r, p + ".detach_reset");
+    constexpr training modes[] = {training::fixed, training::shared, training::per_neuron};
+    o.train_tau = detail::recorded_choice(r, p + ".train_tau", modes);
+    if (o.train_tau == training::fixed) o.tau_ms = detail::recorded_number(r, p + ".tau_ms");
+    o.train_theta = detail::recorded_choice(r, p + ".train_theta", modes);
+    if (o.train_theta == training::fixed) o.theta = detail::recorded_number(r, p + ".theta");
+}
+inline void read_settings(const settings_record& r, const std::string& p, adaptive_lif::params& o) {
+    read_settings(r, p, o.membrane);
+    o.adaptation = detail::recorded_number(r, p + ".adaptation");
+    o.tau_adapt_ms = detail::recorded_number(r, p + ".tau_adapt_ms");
+}
+inline void read_settings(const settings_record& r, const std::string& p, cuba_lif::params& o) {
+    o.tau_syn_ms = detail::recorded_number(r, p + ".tau_syn_ms");
+    read_settings(r, p, o.membrane);
+}
+inline void read_settings(const settings_record& r, const std::string& p, srm_alpha::params& o) {
+    o.theta = detail::recorded_number(r, p + ".theta");
+    o.tau_sr_steps = detail::recorded_number(r, p + ".tau_sr_steps");
+    o.tau_ref_steps = detail::recorded_number(r, p + ".tau_ref_steps");
+    o.scale_ref = detail::recorded_number(r, p + ".scale_ref");
+    o.detach_refractory = detail::recorded_flag(r, p + ".detach_refractory");
+}
+inline void read_settings(const settings_record& r, const std::string& p, readout::params& o) {
+    o.train_tau = detail::recorded_choice(
+        r, p + ".train_tau", {training::fixed, training::shared, training::per_neuron});
+    if (o.train_tau == training::fixed) o.tau_ms = detail::recorded_number(r, p + ".tau_ms");
+}
+inline void read_settings(const settings_record& r, const std::string& p, fast_sigmoid& s) {
+    detail::recorded_family(r, p, fast_sigmoid::name);
+    s.alpha = detail::recorded_number(r, p + ".alpha");
+}
+inline void read_settings(const settings_record& r, const std::string& p, arctan& s) {
+    detail::recorded_family(r, p, arctan::name);
+    s.alpha = detail::recorded_number(r, p + ".alpha");
+}
+inline void read_settings(const settings_record& r, const std::string& p, sigmoid& s) {
+    detail::recorded_family(r, p, sigmoid::name);
+    s.slope = detail::recorded_number(r, p + ".slope");
+}
+inline void read_settings(const settings_record& r, const std::string& p, triangle& s) {
+    detail::recorded_family(r, p, triangle::name);
+    s.gamma = detail::recorded_number(r, p + ".gamma");
+    s.width = detail::recorded_number(r, p + ".width");
+}
+inline void read_settings(const settings_record& r, const std::string& p, boxcar& s) {
+    detail::recorded_family(r, p, boxcar::name);
+    s.width = detail::recorded_number(r, p + ".width");
+}
+inline void read_settings(const settings_record& r, const std::string& p, slayer_exponential& s) {
+    detail::recorded_family(r, p, slayer_exponential::name);
+    s.theta = detail::recorded_number(r, p + ".theta");
+    s.tau_rho = detail::recorded_number(r, p + ".tau_rho");
+    s.scale_rho = detail::recorded_number(r, p + ".scale_rho");
+}
+inline void read_settings(const settings_record& r, const std::string& p, straight_through&) {
+    detail::recorded_family(r, p, straight_through::name);
+}
+inline void read_settings(const settings_record& r, const std::string& p, rectifier&) {
+    detail::recorded_family(r, p, rectifier::name);
+}
+inline void read_settings(const settings_record& r, const std::string& p, any_surrogate& s) {
+    using f = any_surrogate::family;
+    s.kind = detail::recorded_choice(r, p, {f::fast_sigmoid, f::slayer_exponential, f::arctan,
+                                            f::sigmoid, f::triangle, f::boxcar,
+                                            f::straight_through});
+    switch (s.kind) {
+        case f::fast_sigmoid: read_settings(r, p, s.fast); return;
+        case f::slayer_exponential: read_settings(r, p, s.slayer); return;
+        case f::arctan: read_settings(r, p, s.atan); return;
+        case f::sigmoid: read_settings(r, p, s.logistic); return;
+        case f::triangle: read_settings(r, p, s.tri); return;
+        case f::boxcar: read_settings(r, p, s.box); return;
+        case f::straight_through: return;
+    }
+}
+template <class Inner>
+void read_settings(const settings_record& r, const std::string& p, windowed<Inner>& s) {
+    s.window = detail::recorded_number(r, p + ".window");
+    read_settings(r, p, s.inner);
+}
+inline void read_settings(const settings_record& r, const std::string& p, axonal_delay::params& o) {
+    o.forward = detail::recorded_choice(
+        r, p + ".forward", {axonal_delay::mode::interpolate, axonal_delay::mode::shift});
+    o.max_ms = detail::recorded_number(r, p + ".max_ms");
+}
+inline void read_settings(const settings_record&, const std::string&, no_delay::params&) {}
 
 namespace detail {
 
@@ -5925,7 +6065,96 @@ private:
     std::size_t at_ = 0;
 };
 
+/// A checkpoint's first sections: what it was written from.
+struct checkpoint_head {
+    std::uint32_t scalar_bytes = 0;
+    std::string architecture;
+    settings_record settings;
+};
+
+/// Checks the magic, the version and the checksum, then reads the scalar size, the
+/// architecture and the settings.
+inline checkpoint_head read_head(checkpoint_reader& r) {
+    const std::string& data = r.data();
+    if (data.size() < sizeof checkpoint_magic + 8 ||
+        std::memcmp(data.data(), checkpoint_magic, sizeof checkpoint_magic) != 0)
+        r.fail("not a spikegrad checkpoint (bad magic)");
+    char magic[sizeof checkpoint_magic];
+    r.bytes(magic, sizeof magic, "magic");
+    const auto version = r.get<std::uint32_t>("version");
+    if (version == 1)
+        r.fail("format version 1 records no network settings (threshold, reset, taus, dt, "
+               "surrogate, delays), so it cannot be checked against this network; save it again "
+               "with this version of spikegrad");
+    if (version != checkpoint_version)
+        r.fail("format version ", version, " is not supported (expected ", checkpoint_version,
+               ")");
+    checkpoint_head head;
+    head.scalar_bytes = r.get<std::uint32_t>("scalar size");
+    if (head.scalar_bytes != 4 && head.scalar_bytes != 8)
+        r.fail("scalar size ", head.scalar_bytes, " is neither float nor double");
+    head.architecture = r.get_string("architecture");
+    const auto setting_count = r.get<std::uint64_t>("setting count");
+    if (setting_count > data.size()) r.fail("truncated file (", setting_count, " settings)");
+    for (std::uint64_t k = 0; k < setting_count; ++k) {
+        std::string name = r.get_string("setting name");
+        head.settings.add(name, r.get_string("setting value"));
+    }
+    return head;
+}
+
 }  // namespace detail
+
+/// What a checkpoint describes, without a network to load it into: the architecture string,
+/// the recorded settings and each parameter's name and shape (for rebuilding the network,
+/// train/from_checkpoint.hpp, and for tools that list a file).
+struct checkpoint_info {
+    /// One parameter table entry.
+    struct parameter {
+        std::string name;
+        std::vector<std::size_t> shape;
+    };
+    std::uint32_t scalar_bytes = 0;
+    std::string architecture;
+    settings_record settings;
+    std::vector<parameter> parameters;
+    /// The shape of the parameter `name`, or nullptr.
+    const std::vector<std::size_t>* shape_of(const std::string& name) const {
+        for (const auto& p : parameters)
+            if (p.name == name) return &p.shape;
+        return nullptr;
+    }
+};
+
+/// Reads a checkpoint's description (checksum checked; values skipped). Raises io_error like
+/// load_checkpoint for a file that is not an intact checkpoint.
+inline checkpoint_info read_checkpoint_info(const std::string& path) {
+    detail::checkpoint_reader r(io::read_file(path), path);
+    const std::string& data = r.data();
+    auto head = detail::read_head(r);  // checks the size first
+    const std::size_t body = data.size() - sizeof(std::uint64_t);
+    std::uint64_t stored_hash = 0;
+    std::memcpy(&stored_hash, data.data() + body, sizeof stored_hash);
+    if (detail::checkpoint_writer::fnv1a(data, body) != stored_hash)
+        r.fail("checksum mismatch (the file is corrupted)");
+    checkpoint_info info{head.scalar_bytes, std::move(head.architecture), std::move(head.settings), {}};
+    const auto count = r.get<std::uint64_t>("parameter count");
+    if (count > data.size()) r.fail("truncated file (", count, " parameters)");
+    for (std::uint64_t p = 0; p < count; ++p) {
+        checkpoint_info::parameter entry;
+        entry.name = r.get_string("parameter name");
+        (void)r.get<std::uint32_t>("parameter kind");
+        entry.shape = r.get_array<std::size_t>("parameter shape");
+        (void)r.get<double>("lower bound");
+        (void)r.get<double>("upper bound");
+        if (info.scalar_bytes == 4)
+            (void)r.get_array<float>("parameter values");
+        else
+            (void)r.get_array<double>("parameter values");
+        info.parameters.push_back(std::move(entry));
+    }
+    return info;
+}
 
 /// Writes the network's parameters (and the optimiser's state, when given) to `path`.
 template <class Net, class Rule = adam>
@@ -5982,37 +6211,17 @@ void load_checkpoint(const std::string& path, Net& net,
     using S = typename Net::scalar_type;
     detail::checkpoint_reader r(io::read_file(path), path);
     const std::string& data = r.data();
-    if (data.size() < sizeof detail::checkpoint_magic + 8 ||
-        std::memcmp(data.data(), detail::checkpoint_magic, sizeof detail::checkpoint_magic) != 0)
-        r.fail("not a spikegrad checkpoint (bad magic)");
+    const detail::checkpoint_head head = detail::read_head(r);  // checks the size first
     const std::size_t body = data.size() - sizeof(std::uint64_t);
     std::uint64_t stored_hash = 0;
     std::memcpy(&stored_hash, data.data() + body, sizeof stored_hash);
-    char magic[sizeof detail::checkpoint_magic];
-    r.bytes(magic, sizeof magic, "magic");
-    const auto version = r.get<std::uint32_t>("version");
-    if (version == 1)
-        r.fail("format version 1 records no network settings (threshold, reset, taus, dt, "
-               "surrogate, delays), so it cannot be checked against this network; save it again "
-               "with this version of spikegrad");
-    if (version != detail::checkpoint_version)
-        r.fail("format version ", version, " is not supported (expected ",
-               detail::checkpoint_version, ")");
-    const auto scalar_bytes = r.get<std::uint32_t>("scalar size");
-    if (scalar_bytes != sizeof(S))
-        r.fail("holds ", scalar_bytes == 4 ? "float" : "double", " parameters, the network uses ",
-               sizeof(S) == 4 ? "float" : "double");
-    const std::string architecture = r.get_string("architecture");
-    if (architecture != net.architecture())
-        r.fail("architecture mismatch: file has ", architecture, ", network is ",
+    if (head.scalar_bytes != sizeof(S))
+        r.fail("holds ", head.scalar_bytes == 4 ? "float" : "double",
+               " parameters, the network uses ", sizeof(S) == 4 ? "float" : "double");
+    if (head.architecture != net.architecture())
+        r.fail("architecture mismatch: file has ", head.architecture, ", network is ",
                net.architecture());
-    const auto setting_count = r.get<std::uint64_t>("setting count");
-    if (setting_count > data.size()) r.fail("truncated file (", setting_count, " settings)");
-    settings_record recorded;
-    for (std::uint64_t k = 0; k < setting_count; ++k) {
-        std::string name = r.get_string("setting name");
-        recorded.add(name, r.get_string("setting value"));
-    }
+    const settings_record& recorded = head.settings;
     auto& store = net.parameters();
     const auto count = r.get<std::uint64_t>("parameter count");
     if (count != store.count())
@@ -6107,6 +6316,101 @@ void load_checkpoint(const std::string& path, Net& net,
 
 }  // namespace spikegrad
 // ---- end spikegrad/train/checkpoint.hpp ----
+// ---- begin spikegrad/train/from_checkpoint.hpp ----
+/// \file
+/// spikegrad: the network a checkpoint describes, rebuilt from the file alone. The layer types
+/// are the caller's (a compile-time choice: `Net`); the sizes come from the weight shapes, the
+/// step length and every layer's neuron, surrogate, delay, bias and sparse-gradient settings
+/// from the recorded settings (read_settings, network/settings.hpp), weight normalisation from
+/// the presence of "<layer>.gain"; then load_checkpoint fills the parameters and checks the
+/// rest. Initialisation-only options (seed, init_scale, initial delays) do not matter: every
+/// parameter is overwritten.
+///
+///     using net_t = network<dense<lif, fast_sigmoid, axonal_delay>, dense<readout>>;
+///     auto net = network_from_checkpoint<net_t>("shd_sgd_delay.ckpt");
+
+
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace spikegrad {
+
+namespace detail {
+
+/// Layer `index`'s options as the record describes them (the other fields keep their defaults).
+template <class Options>
+Options layer_options_from(const checkpoint_info& info, std::size_t index) {
+    const std::string p = "layer" + std::to_string(index);
+    const settings_record& r = info.settings;
+    Options o{};
+    read_settings(r, p + ".neuron", o.neuron);
+    read_settings(r, p + ".surrogate", o.surrogate);
+    read_settings(r, p + ".delay", o.delay);
+    o.bias = recorded_flag(r, p + ".bias");
+    o.sparse_gradient_threshold = recorded_number(r, p + ".sparse_gradient_threshold");
+    if constexpr (requires { o.weight_norm; }) o.weight_norm = info.shape_of(p + ".gain") != nullptr;
+    return o;
+}
+
+/// The layer sizes (inputs, then each layer's outputs) from the weight shapes.
+inline std::vector<std::size_t> sizes_from(const checkpoint_info& info, std::size_t depth,
+                                           const std::string& path) {
+    std::vector<std::size_t> sizes;
+    for (std::size_t k = 0; k < depth; ++k) {
+        const std::string name = "layer" + std::to_string(k) + ".weight";
+        const auto* shape = info.shape_of(name);
+        if (!shape || shape->size() != 2)
+            raise<data_error>("checkpoint ", path, ": no 2-d parameter '", name, "' for layer ",
+                              k, " of ", depth, " (architecture ", info.architecture, ")");
+        if (k == 0) sizes.push_back((*shape)[0]);
+        if ((*shape)[0] != sizes.back())
+            raise<data_error>("checkpoint ", path, ": '", name, "' has ", (*shape)[0],
+                              " inputs, the layer below has ", sizes.back(), " outputs");
+        sizes.push_back((*shape)[1]);
+    }
+    return sizes;
+}
+
+template <class Net, std::size_t... I>
+Net build_from(const checkpoint_info& info, const std::vector<std::size_t>& sizes,
+               network_options base, std::index_sequence<I...>) {
+    using specs = typename Net::layer_specs;
+    return Net(sizes, base,
+               layer_options_from<typename std::tuple_element_t<I, specs>::options>(info, I)...);
+}
+
+}  // namespace detail
+
+/// The network of type `Net` that the checkpoint at `path` was saved from, with its
+/// parameters loaded. `base`: seed and threads (dt_ms is the file's). Raises io_error or
+/// data_error naming the file when it is not an intact checkpoint, when its architecture is
+/// not Net's, or when a recorded setting is missing or unreadable.
+template <class Net>
+Net network_from_checkpoint(const std::string& path, network_options base = {}) {
+    const checkpoint_info info = read_checkpoint_info(path);
+    // The architecture first (the sizes from the file, the policies from Net), so that a file
+    // of another network is named as such rather than by its first unexpected setting.
+    std::vector<std::size_t> sizes;
+    try {
+        sizes = detail::sizes_from(info, Net::depth, path);
+    } catch (const data_error&) {
+        raise<data_error>("checkpoint ", path, ": holds a ", info.architecture, ", not a network of ",
+                          Net::depth, " layers (", Net::architecture_of(std::vector<std::size_t>(Net::depth + 1, 0)), ")");
+    }
+    if (info.architecture != Net::architecture_of(sizes))
+        raise<data_error>("checkpoint ", path, ": holds a ", info.architecture, ", not a ",
+                          Net::architecture_of(sizes));
+    base.dt_ms = detail::recorded_number(info.settings, "dt_ms");
+    Net net = detail::build_from<Net>(info, sizes, base, std::make_index_sequence<Net::depth>{});
+    load_checkpoint(path, net);
+    return net;
+}
+
+}  // namespace spikegrad
+// ---- end spikegrad/train/from_checkpoint.hpp ----
 // ---- begin spikegrad/train/metrics.hpp ----
 /// \file
 /// spikegrad: what training records: one row per epoch (loss, accuracy, learning rate, time)

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -263,6 +264,12 @@ inline const char* damaged_global_heap(std::ifstream& in, std::uint64_t address,
         if (index > 0) objects.push_back({index, bytes});
         p += need;
     }
+    // Sorted by index for the row look-ups; a valid collection never repeats an index.
+    std::sort(objects.begin(), objects.end(),
+              [](const heap_object& a, const heap_object& b) { return a.index < b.index; });
+    for (std::size_t k = 1; k < objects.size(); ++k)
+        if (objects[k].index == objects[k - 1].index)
+            return "a global heap collection holds two objects with the same index";
     return nullptr;
 }
 
@@ -303,11 +310,10 @@ inline vlen_claim first_vlen_claim_above(hid_t dataset, const std::string& path,
     // Each heap is parsed once; a row must point to an object that exists (libhdf5 1.10.8 reads
     // heap->obj[index] without a bound check: a SEGV, found by fuzz_shd) and that is no larger
     // than the row claims (libhdf5 copies the whole object into a buffer of the claimed size).
-    struct parsed_heap {
-        std::uint64_t address;
-        std::vector<heap_object> objects;
-    };
-    std::vector<parsed_heap> heaps;
+    // Rows of one heap are usually consecutive: the last heap is tried before the map.
+    std::map<std::uint64_t, std::vector<heap_object>> heaps;
+    const std::vector<heap_object>* last = nullptr;
+    std::uint64_t last_address = 0;
     for (std::size_t k = 0; k < static_cast<std::size_t>(points); ++k) {
         const unsigned char* d = descriptors.data() + k * record;
         const std::uint64_t length = read_le(d, 4);
@@ -315,19 +321,22 @@ inline vlen_claim first_vlen_claim_above(hid_t dataset, const std::string& path,
         if (length == 0) continue;  // libhdf5 reads no heap for an empty element
         const std::uint64_t address = read_le(d + 4, address_bytes);
         const std::uint64_t index = read_le(d + 4 + address_bytes, 4);
-        auto heap = std::find_if(heaps.begin(), heaps.end(),
-                                 [&](const parsed_heap& h) { return h.address == address; });
-        if (heap == heaps.end()) {
-            parsed_heap parsed{address, {}};
-            if (const char* damage =
-                    damaged_global_heap(in, address, length_bytes, file_bytes, parsed.objects))
-                return {true, k, address, damage};
-            heaps.push_back(std::move(parsed));
-            heap = heaps.end() - 1;
+        if (!last || last_address != address) {
+            auto heap = heaps.find(address);
+            if (heap == heaps.end()) {
+                std::vector<heap_object> parsed;
+                if (const char* damage =
+                        damaged_global_heap(in, address, length_bytes, file_bytes, parsed))
+                    return {true, k, address, damage};
+                heap = heaps.emplace(address, std::move(parsed)).first;
+            }
+            last = &heap->second;
+            last_address = address;
         }
-        const auto object = std::find_if(heap->objects.begin(), heap->objects.end(),
-                                         [&](const heap_object& o) { return o.index == index; });
-        if (object == heap->objects.end())
+        const auto object = std::lower_bound(
+            last->begin(), last->end(), index,
+            [](const heap_object& o, std::uint64_t i) { return o.index < i; });
+        if (object == last->end() || object->index != index)
             return {true, k, address, "a row points to a global heap object that does not exist"};
         if (object->bytes > length * element_bytes)
             return {true, k, address, "a global heap object is larger than its row claims"};

@@ -285,10 +285,8 @@ inline void gather_vectors(const W* weight, size_t n, size_t j, const uint16_t* 
     using vec = typename of8<A>::type;
     vec acc[Blocks];
     for (size_t b = 0; b < Blocks; ++b) __builtin_memcpy(&acc[b], out + j + 8 * b, sizeof(vec));
-#ifndef SPIKEGRAD_FW_AHEAD
-#define SPIKEGRAD_FW_AHEAD 4
-#endif
-    constexpr size_t ahead = SPIKEGRAD_FW_AHEAD, line_elements = 64 / sizeof(W);
+    // Prefetch distance in events (4, 8 and 12 measured the same on Zen 3).
+    constexpr size_t ahead = 4, line_elements = 64 / sizeof(W);
     for (size_t e = 0; e < count; ++e) {
         const W* row = weight + size_t(units[e]) * n + j;
         if (e + ahead < count) {

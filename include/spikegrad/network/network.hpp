@@ -203,11 +203,13 @@ public:
     time_grid grid() const { return {options_.dt_ms, 0}; }
 
     /// A description of the architecture: scalar type, every layer's policies and sizes.
-    std::string architecture() const {
+    std::string architecture() const { return architecture_of(sizes_); }
+    /// The architecture string of this type with the layer sizes `sizes` (depth + 1 of them).
+    static std::string architecture_of(const std::vector<std::size_t>& sizes) {
         std::string out = std::is_same_v<Scalar, float> ? "float" : "double";
         std::size_t k = 0;
-        ((out += "|" + Layers::name() + "[" + std::to_string(sizes_[k]) + "->" +
-                 std::to_string(sizes_[k + 1]) + "]",
+        ((out += "|" + Layers::name() + "[" + std::to_string(sizes.at(k)) + "->" +
+                 std::to_string(sizes.at(k + 1)) + "]",
           ++k),
          ...);
         return out;

@@ -27,6 +27,7 @@
 #include "../surrogate/windowed.hpp"
 
 #include <cstddef>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -190,6 +191,143 @@ inline void describe_settings(settings_record& r, const std::string& p,
     r.add(p + ".max_ms", o.max_ms);
 }
 inline void describe_settings(settings_record&, const std::string&, const no_delay::params&) {}
+
+// Reading settings back (read_settings): the inverse of describe_settings, for rebuilding
+// the network a checkpoint describes (train/from_checkpoint.hpp). Each overload sets the
+// fields its describe_settings records from `r` and raises data_error on a missing or
+// unreadable value; fields that are parameters (a trainable tau, threshold) stay as they are.
+
+namespace detail {
+
+inline const std::string& recorded(const settings_record& r, const std::string& name) {
+    const std::string* value = r.find(name);
+    if (!value) raise<data_error>("settings: the record has no '", name, "'");
+    return *value;
+}
+inline double recorded_number(const settings_record& r, const std::string& name) {
+    const std::string& text = recorded(r, name);
+    char* end = nullptr;
+    const double x = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size())
+        raise<data_error>("settings: '", name, "' = '", text, "' is not a number");
+    return x;
+}
+inline bool recorded_flag(const settings_record& r, const std::string& name) {
+    const std::string& text = recorded(r, name);
+    if (text != "true" && text != "false")
+        raise<data_error>("settings: '", name, "' = '", text, "' is not true or false");
+    return text == "true";
+}
+/// The value among `choices` whose to_string is recorded under `name`.
+template <class E, std::size_t N>
+E recorded_choice(const settings_record& r, const std::string& name, const E (&choices)[N]) {
+    const std::string& text = recorded(r, name);
+    for (E e : choices)
+        if (text == to_string(e)) return e;
+    raise<data_error>("settings: '", name, "' = '", text, "' is not a known value");
+}
+/// Checks that the surrogate family recorded under `p` is `name` (the compile-time one).
+inline void recorded_family(const settings_record& r, const std::string& p, const char* name) {
+    if (recorded(r, p) != name)
+        raise<data_error>("settings: '", p, "' is ", recorded(r, p), ", this network's is ",
+                                name);
+}
+
+}  // namespace detail
+
+/// The fallback: a policy without an overload reads nothing.
+template <class T>
+void read_settings(const settings_record&, const std::string&, T&) {}
+
+inline void read_settings(const settings_record& r, const std::string& p, lif::params& o) {
+    o.reset = detail::recorded_choice(r, p + ".reset", {reset_mode::subtract, reset_mode::zero});
+    o.detach_reset = detail::recorded_flag(r, p + ".detach_reset");
+    constexpr training modes[] = {training::fixed, training::shared, training::per_neuron};
+    o.train_tau = detail::recorded_choice(r, p + ".train_tau", modes);
+    if (o.train_tau == training::fixed) o.tau_ms = detail::recorded_number(r, p + ".tau_ms");
+    o.train_theta = detail::recorded_choice(r, p + ".train_theta", modes);
+    if (o.train_theta == training::fixed) o.theta = detail::recorded_number(r, p + ".theta");
+}
+inline void read_settings(const settings_record& r, const std::string& p, adaptive_lif::params& o) {
+    read_settings(r, p, o.membrane);
+    o.adaptation = detail::recorded_number(r, p + ".adaptation");
+    o.tau_adapt_ms = detail::recorded_number(r, p + ".tau_adapt_ms");
+}
+inline void read_settings(const settings_record& r, const std::string& p, cuba_lif::params& o) {
+    o.tau_syn_ms = detail::recorded_number(r, p + ".tau_syn_ms");
+    read_settings(r, p, o.membrane);
+}
+inline void read_settings(const settings_record& r, const std::string& p, srm_alpha::params& o) {
+    o.theta = detail::recorded_number(r, p + ".theta");
+    o.tau_sr_steps = detail::recorded_number(r, p + ".tau_sr_steps");
+    o.tau_ref_steps = detail::recorded_number(r, p + ".tau_ref_steps");
+    o.scale_ref = detail::recorded_number(r, p + ".scale_ref");
+    o.detach_refractory = detail::recorded_flag(r, p + ".detach_refractory");
+}
+inline void read_settings(const settings_record& r, const std::string& p, readout::params& o) {
+    o.train_tau = detail::recorded_choice(
+        r, p + ".train_tau", {training::fixed, training::shared, training::per_neuron});
+    if (o.train_tau == training::fixed) o.tau_ms = detail::recorded_number(r, p + ".tau_ms");
+}
+inline void read_settings(const settings_record& r, const std::string& p, fast_sigmoid& s) {
+    detail::recorded_family(r, p, fast_sigmoid::name);
+    s.alpha = detail::recorded_number(r, p + ".alpha");
+}
+inline void read_settings(const settings_record& r, const std::string& p, arctan& s) {
+    detail::recorded_family(r, p, arctan::name);
+    s.alpha = detail::recorded_number(r, p + ".alpha");
+}
+inline void read_settings(const settings_record& r, const std::string& p, sigmoid& s) {
+    detail::recorded_family(r, p, sigmoid::name);
+    s.slope = detail::recorded_number(r, p + ".slope");
+}
+inline void read_settings(const settings_record& r, const std::string& p, triangle& s) {
+    detail::recorded_family(r, p, triangle::name);
+    s.gamma = detail::recorded_number(r, p + ".gamma");
+    s.width = detail::recorded_number(r, p + ".width");
+}
+inline void read_settings(const settings_record& r, const std::string& p, boxcar& s) {
+    detail::recorded_family(r, p, boxcar::name);
+    s.width = detail::recorded_number(r, p + ".width");
+}
+inline void read_settings(const settings_record& r, const std::string& p, slayer_exponential& s) {
+    detail::recorded_family(r, p, slayer_exponential::name);
+    s.theta = detail::recorded_number(r, p + ".theta");
+    s.tau_rho = detail::recorded_number(r, p + ".tau_rho");
+    s.scale_rho = detail::recorded_number(r, p + ".scale_rho");
+}
+inline void read_settings(const settings_record& r, const std::string& p, straight_through&) {
+    detail::recorded_family(r, p, straight_through::name);
+}
+inline void read_settings(const settings_record& r, const std::string& p, rectifier&) {
+    detail::recorded_family(r, p, rectifier::name);
+}
+inline void read_settings(const settings_record& r, const std::string& p, any_surrogate& s) {
+    using f = any_surrogate::family;
+    s.kind = detail::recorded_choice(r, p, {f::fast_sigmoid, f::slayer_exponential, f::arctan,
+                                            f::sigmoid, f::triangle, f::boxcar,
+                                            f::straight_through});
+    switch (s.kind) {
+        case f::fast_sigmoid: read_settings(r, p, s.fast); return;
+        case f::slayer_exponential: read_settings(r, p, s.slayer); return;
+        case f::arctan: read_settings(r, p, s.atan); return;
+        case f::sigmoid: read_settings(r, p, s.logistic); return;
+        case f::triangle: read_settings(r, p, s.tri); return;
+        case f::boxcar: read_settings(r, p, s.box); return;
+        case f::straight_through: return;
+    }
+}
+template <class Inner>
+void read_settings(const settings_record& r, const std::string& p, windowed<Inner>& s) {
+    s.window = detail::recorded_number(r, p + ".window");
+    read_settings(r, p, s.inner);
+}
+inline void read_settings(const settings_record& r, const std::string& p, axonal_delay::params& o) {
+    o.forward = detail::recorded_choice(
+        r, p + ".forward", {axonal_delay::mode::interpolate, axonal_delay::mode::shift});
+    o.max_ms = detail::recorded_number(r, p + ".max_ms");
+}
+inline void read_settings(const settings_record&, const std::string&, no_delay::params&) {}
 
 namespace detail {
 

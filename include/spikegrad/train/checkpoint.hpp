@@ -122,7 +122,96 @@ private:
     std::size_t at_ = 0;
 };
 
+/// A checkpoint's first sections: what it was written from.
+struct checkpoint_head {
+    std::uint32_t scalar_bytes = 0;
+    std::string architecture;
+    settings_record settings;
+};
+
+/// Checks the magic, the version and the checksum, then reads the scalar size, the
+/// architecture and the settings.
+inline checkpoint_head read_head(checkpoint_reader& r) {
+    const std::string& data = r.data();
+    if (data.size() < sizeof checkpoint_magic + 8 ||
+        std::memcmp(data.data(), checkpoint_magic, sizeof checkpoint_magic) != 0)
+        r.fail("not a spikegrad checkpoint (bad magic)");
+    char magic[sizeof checkpoint_magic];
+    r.bytes(magic, sizeof magic, "magic");
+    const auto version = r.get<std::uint32_t>("version");
+    if (version == 1)
+        r.fail("format version 1 records no network settings (threshold, reset, taus, dt, "
+               "surrogate, delays), so it cannot be checked against this network; save it again "
+               "with this version of spikegrad");
+    if (version != checkpoint_version)
+        r.fail("format version ", version, " is not supported (expected ", checkpoint_version,
+               ")");
+    checkpoint_head head;
+    head.scalar_bytes = r.get<std::uint32_t>("scalar size");
+    if (head.scalar_bytes != 4 && head.scalar_bytes != 8)
+        r.fail("scalar size ", head.scalar_bytes, " is neither float nor double");
+    head.architecture = r.get_string("architecture");
+    const auto setting_count = r.get<std::uint64_t>("setting count");
+    if (setting_count > data.size()) r.fail("truncated file (", setting_count, " settings)");
+    for (std::uint64_t k = 0; k < setting_count; ++k) {
+        std::string name = r.get_string("setting name");
+        head.settings.add(name, r.get_string("setting value"));
+    }
+    return head;
+}
+
 }  // namespace detail
+
+/// What a checkpoint describes, without a network to load it into: the architecture string,
+/// the recorded settings and each parameter's name and shape (for rebuilding the network,
+/// train/from_checkpoint.hpp, and for tools that list a file).
+struct checkpoint_info {
+    /// One parameter table entry.
+    struct parameter {
+        std::string name;
+        std::vector<std::size_t> shape;
+    };
+    std::uint32_t scalar_bytes = 0;
+    std::string architecture;
+    settings_record settings;
+    std::vector<parameter> parameters;
+    /// The shape of the parameter `name`, or nullptr.
+    const std::vector<std::size_t>* shape_of(const std::string& name) const {
+        for (const auto& p : parameters)
+            if (p.name == name) return &p.shape;
+        return nullptr;
+    }
+};
+
+/// Reads a checkpoint's description (checksum checked; values skipped). Raises io_error like
+/// load_checkpoint for a file that is not an intact checkpoint.
+inline checkpoint_info read_checkpoint_info(const std::string& path) {
+    detail::checkpoint_reader r(io::read_file(path), path);
+    const std::string& data = r.data();
+    auto head = detail::read_head(r);  // checks the size first
+    const std::size_t body = data.size() - sizeof(std::uint64_t);
+    std::uint64_t stored_hash = 0;
+    std::memcpy(&stored_hash, data.data() + body, sizeof stored_hash);
+    if (detail::checkpoint_writer::fnv1a(data, body) != stored_hash)
+        r.fail("checksum mismatch (the file is corrupted)");
+    checkpoint_info info{head.scalar_bytes, std::move(head.architecture), std::move(head.settings), {}};
+    const auto count = r.get<std::uint64_t>("parameter count");
+    if (count > data.size()) r.fail("truncated file (", count, " parameters)");
+    for (std::uint64_t p = 0; p < count; ++p) {
+        checkpoint_info::parameter entry;
+        entry.name = r.get_string("parameter name");
+        (void)r.get<std::uint32_t>("parameter kind");
+        entry.shape = r.get_array<std::size_t>("parameter shape");
+        (void)r.get<double>("lower bound");
+        (void)r.get<double>("upper bound");
+        if (info.scalar_bytes == 4)
+            (void)r.get_array<float>("parameter values");
+        else
+            (void)r.get_array<double>("parameter values");
+        info.parameters.push_back(std::move(entry));
+    }
+    return info;
+}
 
 /// Writes the network's parameters (and the optimiser's state, when given) to `path`.
 template <class Net, class Rule = adam>
@@ -179,37 +268,17 @@ void load_checkpoint(const std::string& path, Net& net,
     using S = typename Net::scalar_type;
     detail::checkpoint_reader r(io::read_file(path), path);
     const std::string& data = r.data();
-    if (data.size() < sizeof detail::checkpoint_magic + 8 ||
-        std::memcmp(data.data(), detail::checkpoint_magic, sizeof detail::checkpoint_magic) != 0)
-        r.fail("not a spikegrad checkpoint (bad magic)");
+    const detail::checkpoint_head head = detail::read_head(r);  // checks the size first
     const std::size_t body = data.size() - sizeof(std::uint64_t);
     std::uint64_t stored_hash = 0;
     std::memcpy(&stored_hash, data.data() + body, sizeof stored_hash);
-    char magic[sizeof detail::checkpoint_magic];
-    r.bytes(magic, sizeof magic, "magic");
-    const auto version = r.get<std::uint32_t>("version");
-    if (version == 1)
-        r.fail("format version 1 records no network settings (threshold, reset, taus, dt, "
-               "surrogate, delays), so it cannot be checked against this network; save it again "
-               "with this version of spikegrad");
-    if (version != detail::checkpoint_version)
-        r.fail("format version ", version, " is not supported (expected ",
-               detail::checkpoint_version, ")");
-    const auto scalar_bytes = r.get<std::uint32_t>("scalar size");
-    if (scalar_bytes != sizeof(S))
-        r.fail("holds ", scalar_bytes == 4 ? "float" : "double", " parameters, the network uses ",
-               sizeof(S) == 4 ? "float" : "double");
-    const std::string architecture = r.get_string("architecture");
-    if (architecture != net.architecture())
-        r.fail("architecture mismatch: file has ", architecture, ", network is ",
+    if (head.scalar_bytes != sizeof(S))
+        r.fail("holds ", head.scalar_bytes == 4 ? "float" : "double",
+               " parameters, the network uses ", sizeof(S) == 4 ? "float" : "double");
+    if (head.architecture != net.architecture())
+        r.fail("architecture mismatch: file has ", head.architecture, ", network is ",
                net.architecture());
-    const auto setting_count = r.get<std::uint64_t>("setting count");
-    if (setting_count > data.size()) r.fail("truncated file (", setting_count, " settings)");
-    settings_record recorded;
-    for (std::uint64_t k = 0; k < setting_count; ++k) {
-        std::string name = r.get_string("setting name");
-        recorded.add(name, r.get_string("setting value"));
-    }
+    const settings_record& recorded = head.settings;
     auto& store = net.parameters();
     const auto count = r.get<std::uint64_t>("parameter count");
     if (count != store.count())
