@@ -62,11 +62,7 @@ void write_variants(const Net& net, const std::string& out, const std::string& s
                 runner.push(units.data(), units.size());
                 for (std::size_t k = 0; k < model.layers.size(); ++k) {
                     if (model.layers[k].neuron != firmware::neuron_kind::lif) continue;
-                    const auto& h = runner.history(k);
-                    const std::size_t words = (model.layers[k].n_out + 31) / 32;
-                    const std::size_t depth = h.size() / words, row = t % depth;
-                    for (std::size_t w = 0; w < words; ++w)
-                        spikes[k] += std::popcount(h[row * words + w]);
+                    for (std::uint32_t w : runner.spikes(k)) spikes[k] += std::popcount(w);
                 }
             }
             std::printf("%s: %zu input events in %zu steps (%.1f%% of inputs per step)", stem.c_str(),

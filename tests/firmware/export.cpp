@@ -54,7 +54,7 @@ std::size_t check_float_identical(const Net& net, const event_batch& batch) {
             const float* v = runner.push(units.data(), units.size());
             for (std::size_t i = 0; i < n; ++i)
                 if (!same_bits(v[i], record(b, t, i))) ++mismatches;
-            for (std::uint32_t w : runner.history(0)) spikes += std::popcount(w);
+            for (std::uint32_t w : runner.spikes(0)) spikes += std::popcount(w);
         }
     }
     CHECK(mismatches == 0);

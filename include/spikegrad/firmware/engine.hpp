@@ -22,26 +22,20 @@ using weight_of = typename meta::pointee<decltype(L.weight)>::type;
 template <const auto& L>
 using value_of = typename meta::pointee<decltype(L.threshold)>::type;
 
-/// A delayed layer's arrival masks, computed at compile time from its constexpr delays.
-template <const auto& L>
-struct delay_masks_table {
-    uint32_t on_time[history_depth(L) * words_for(L.n_out)] = {};
-    uint32_t late[history_depth(L) * words_for(L.n_out)] = {};
-    constexpr delay_masks_table() { build_delay_masks(L, on_time, late); }
-};
-template <const auto& L>
-inline constexpr delay_masks_table<L> delay_masks_of{};
-
-/// One layer's state.
+/// One layer's state: membranes, currents, this step's spikes and, for a delayed layer, the
+/// ring of its pending arrivals (kernels.hpp, arrival_ring).
 template <const auto& L>
 struct layer_state {
     using value = value_of<L>;
-    static constexpr size_t depth = history_depth(L);
     static constexpr size_t words = words_for(L.n_out);
+    static constexpr size_t slots = arrival_slots(L);
     value membrane[L.n_out];
     value current[L.n_out];
-    uint32_t history[depth * words];
-    history_view view() { return {history, depth, words}; }
+    uint32_t spikes[words];
+    uint32_t on_time[L.delayed ? slots * words : 1];
+    uint32_t late[L.delayed ? slots * words : 1];
+    history_view view() { return {spikes, words}; }
+    arrival_ring ring() { return {on_time, late, slots, words}; }
 };
 
 /// The states of layers L, Rest...: a recursive tuple without the standard library.
@@ -104,6 +98,7 @@ public:
         float scratch_values[2 * detail::widest<Layers...>()];
         int32_t scratch_fractions[2 * detail::widest<Layers...>()];
         int32_t scratch_sums[detail::widest<Layers...>()];
+        uint32_t scratch_keys[2 * detail::widest<Layers...>()];
         score_value scores[n_outputs];
         uint32_t step;
     };
@@ -121,16 +116,13 @@ public:
     static const value* push(state& s, const uint16_t* units, size_t count) {
         step<Layers...>(s.layers, s, units, count);
         auto& out = last_state<Layers...>(s.layers);
-        kernels::accumulate_scores(Rule, n_outputs, out.membrane, out.view().row(s.step),
-                                   s.step, s.scores);
+        kernels::accumulate_scores(Rule, n_outputs, out.membrane, out.spikes, s.step, s.scores);
         ++s.step;
         return out.membrane;
     }
 
     /// The last layer's spikes of the last step pushed, a bit per neuron.
-    static const uint32_t* output_spikes(state& s) {
-        return last_state<Layers...>(s.layers).view().row(s.step - 1);
-    }
+    static const uint32_t* output_spikes(state& s) { return last_state<Layers...>(s.layers).spikes; }
 
     /// Class scores after the steps pushed so far.
     static void scores(const state& s, score_value* out) {
@@ -152,7 +144,9 @@ private:
     template <const auto& L, const auto&... Rest, class States>
     static void clear(States& s) {
         for (size_t j = 0; j < L.n_out; ++j) s.head.membrane[j] = s.head.current[j] = 0;
-        for (auto& w : s.head.history) w = 0;
+        for (auto& w : s.head.spikes) w = 0;
+        for (auto& w : s.head.on_time) w = 0;
+        for (auto& w : s.head.late) w = 0;
         if constexpr (sizeof...(Rest) > 0) clear<Rest...>(s.tail);
     }
 
@@ -172,30 +166,30 @@ private:
         if constexpr (sizeof...(Rest) > 0) step_above<L, Rest...>(s.head, s.tail, all);
     }
 
-    /// Layer L above layer Below (whose spikes of this step are in its history).
+    /// Layer L above layer Below (whose spikes of this step are in its state).
     template <const auto& Below, const auto& L, const auto&... Rest, class States>
     static void step_above(detail::layer_state<Below>& below, States& s, state& all) {
         const uint32_t t = all.step;
         const kernels::step_scratch scratch{all.scratch_units, all.scratch_values,
-                                            all.scratch_fractions, all.scratch_sums};
+                                            all.scratch_fractions, all.scratch_sums,
+                                            all.scratch_keys};
         kernels::begin_currents(L, s.head.current);
-        if constexpr (Below.delayed) {
-            constexpr const auto& masks = detail::delay_masks_of<Below>;
-            kernels::delayed_currents(L, Below, below.view(), {masks.on_time, masks.late}, t,
-                                      s.head.current, scratch);
-        } else {
-            kernels::spike_currents(L, below.view(), t, s.head.current, scratch);
-        }
+        if constexpr (Below.delayed)
+            kernels::delayed_currents(L, Below, below.ring(), t, s.head.current, scratch);
+        else
+            kernels::spike_currents(L, below.view(), s.head.current, scratch);
         finish<L>(s.head, t);
         if constexpr (sizeof...(Rest) > 0) step_above<L, Rest...>(s.head, s.tail, all);
     }
 
     template <const auto& L>
     static void finish(detail::layer_state<L>& s, uint32_t t) {
-        if constexpr (L.neuron == neuron_kind::lif)
+        if constexpr (L.neuron == neuron_kind::lif) {
             kernels::lif_step(L, s.current, s.membrane, s.view(), t);
-        else
+            if constexpr (L.delayed) kernels::schedule_arrivals(L, s.spikes, t, s.ring());
+        } else {
             kernels::readout_step(L, s.current, s.membrane, t);
+        }
     }
 };
 

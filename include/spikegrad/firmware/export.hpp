@@ -434,15 +434,14 @@ public:
         for (std::size_t k = 0; k < params_.size(); ++k) {
             storage& s = stores_[k];
             const auto& p = params_[k];
-            s.depth = firmware::history_depth(p);
+            s.slots = firmware::arrival_slots(p);
             s.words = firmware::words_for(p.n_out);
-            s.history.assign(s.depth * s.words, 0);
+            s.spikes.assign(s.words, 0);
             s.membrane.assign(p.n_out, V(0));
             s.current.assign(p.n_out, V(0));
             if (p.delayed) {
-                s.on_time.resize(s.depth * s.words);
-                s.late.resize(s.depth * s.words);
-                firmware::build_delay_masks(p, s.on_time.data(), s.late.data());
+                s.on_time.assign(s.slots * s.words, 0);
+                s.late.assign(s.slots * s.words, 0);
             }
             widest = std::max(widest, p.n_out);
         }
@@ -450,6 +449,7 @@ public:
         scratch_values_.resize(2 * widest);
         scratch_fractions_.resize(2 * widest);
         scratch_sums_.resize(widest);
+        scratch_keys_.resize(2 * widest);
         scores_.assign(params_.back().n_out, score_value(0));
     }
 
@@ -457,7 +457,9 @@ public:
 
     void reset() {
         for (auto& s : stores_) {
-            std::fill(s.history.begin(), s.history.end(), 0u);
+            std::fill(s.spikes.begin(), s.spikes.end(), 0u);
+            std::fill(s.on_time.begin(), s.on_time.end(), 0u);
+            std::fill(s.late.begin(), s.late.end(), 0u);
             std::fill(s.membrane.begin(), s.membrane.end(), V(0));
         }
         std::fill(scores_.begin(), scores_.end(), score_value(0));
@@ -468,31 +470,30 @@ public:
     const V* push(const std::uint16_t* units, std::size_t count) {
         const firmware::kernels::step_scratch scratch{scratch_units_.data(), scratch_values_.data(),
                                                       scratch_fractions_.data(),
-                                                      scratch_sums_.data()};
+                                                      scratch_sums_.data(), scratch_keys_.data()};
         for (std::size_t k = 0; k < params_.size(); ++k) {
             const auto& p = params_[k];
             storage& s = stores_[k];
             firmware::kernels::begin_currents(p, s.current.data());
-            if (k == 0) {
+            if (k == 0)
                 firmware::kernels::event_currents(p, units, count, s.current.data());
-            } else if (params_[k - 1].delayed) {
-                const storage& b = stores_[k - 1];
-                firmware::kernels::delayed_currents(
-                    p, params_[k - 1], view(k - 1),
-                    {b.on_time.data(), b.late.data()}, step_,
-                    s.current.data(), scratch);
-            } else {
-                firmware::kernels::spike_currents(p, view(k - 1), step_, s.current.data(), scratch);
-            }
-            if (p.neuron == firmware::neuron_kind::lif)
-                firmware::kernels::lif_step(p, s.current.data(), s.membrane.data(), view(k), step_);
+            else if (params_[k - 1].delayed)
+                firmware::kernels::delayed_currents(p, params_[k - 1], ring(k - 1), step_,
+                                                    s.current.data(), scratch);
             else
+                firmware::kernels::spike_currents(p, view(k - 1), s.current.data(), scratch);
+            if (p.neuron == firmware::neuron_kind::lif) {
+                firmware::kernels::lif_step(p, s.current.data(), s.membrane.data(), view(k), step_);
+                if (p.delayed)
+                    firmware::kernels::schedule_arrivals(p, s.spikes.data(), step_, ring(k));
+            } else {
                 firmware::kernels::readout_step(p, s.current.data(), s.membrane.data(), step_);
+            }
         }
         const std::size_t last = params_.size() - 1;
         firmware::kernels::accumulate_scores(model_.options.rule, params_[last].n_out,
                                              stores_[last].membrane.data(),
-                                             view(last).row(step_), step_, scores_.data());
+                                             stores_[last].spikes.data(), step_, scores_.data());
         ++step_;
         return stores_[last].membrane.data();
     }
@@ -510,18 +511,23 @@ public:
         return firmware::kernels::argmax(scores_.data(), scores_.size());
     }
     const std::vector<score_value>& raw_scores() const { return scores_; }
-    const std::vector<std::uint32_t>& history(std::size_t k) const { return stores_[k].history; }
+    /// Layer k's spikes of the last step pushed, a bit per neuron.
+    const std::vector<std::uint32_t>& spikes(std::size_t k) const { return stores_[k].spikes; }
 
 private:
     struct storage {
         std::vector<W> weight;
         std::vector<V> bias, threshold, membrane, current;
-        std::vector<std::uint32_t> history;
-        std::size_t depth = 1, words = 1;
-        std::vector<std::uint32_t> on_time, late;  // delay arrival masks by age
+        std::vector<std::uint32_t> spikes;
+        std::size_t slots = 1, words = 1;
+        std::vector<std::uint32_t> on_time, late;  // a delayed layer's pending arrivals
     };
     firmware::history_view view(std::size_t k) {
-        return {stores_[k].history.data(), stores_[k].depth, stores_[k].words};
+        return {stores_[k].spikes.data(), stores_[k].words};
+    }
+    firmware::arrival_ring ring(std::size_t k) {
+        return {stores_[k].on_time.data(), stores_[k].late.data(), stores_[k].slots,
+                stores_[k].words};
     }
 
     firmware_model model_;
@@ -530,6 +536,7 @@ private:
     std::vector<std::uint16_t> scratch_units_;
     std::vector<float> scratch_values_;
     std::vector<std::int32_t> scratch_fractions_, scratch_sums_;
+    std::vector<std::uint32_t> scratch_keys_;
     std::vector<score_value> scores_;
     std::uint32_t step_ = 0;
 };

@@ -106,9 +106,10 @@ constexpr bool has_fraction(const layer_params<W, V>& L, size_t j) {
         return L.delay_fraction[j] != 0.0f;
 }
 
-/// Spikes a delayed layer keeps: ages 0 .. max k + 1.
+/// Arrival steps a delayed layer's ring holds: its spike of step t arrives at t + k_j (weight
+/// 1 - phi_j) and t + k_j + 1 (weight phi_j), so max k + 2 slots; 1 for a layer without delays.
 template <class W, class V>
-constexpr size_t history_depth(const layer_params<W, V>& L) {
+constexpr size_t arrival_slots(const layer_params<W, V>& L) {
     if (!L.delayed) return 1;
     size_t oldest = 0;
     for (size_t j = 0; j < L.n_out; ++j)
@@ -116,36 +117,22 @@ constexpr size_t history_depth(const layer_params<W, V>& L) {
     return oldest + 1;
 }
 
-/// The delayed events a layer's successor receives at one step, by age a (0 .. depth - 1):
-/// on_time marks the neurons with k_j == a (their spike of a steps ago arrives with weight
-/// 1 - phi_j), late those with phi_j != 0 and k_j + 1 == a (weight phi_j); `depth * words` words
-/// each, row a at a * words. A neuron is in at most one mask of an age, so reading the ages in
-/// descending order (source step ascending) and each age's bits in ascending order gives the
-/// host's event order (delay/axonal.hpp's counting sort: source step, then neuron).
-template <class W, class V>
-constexpr void build_delay_masks(const layer_params<W, V>& L, uint32_t* on_time, uint32_t* late) {
-    const size_t depth = history_depth(L), words = words_for(L.n_out);
-    for (size_t k = 0; k < depth * words; ++k) on_time[k] = late[k] = 0;
-    for (size_t j = 0; j < L.n_out; ++j) {
-        const size_t a = L.delay_whole[j], word = j / 32;
-        const uint32_t bit = uint32_t(1) << (j % 32);
-        on_time[a * words + word] |= bit;
-        if (has_fraction(L, j)) late[(a + 1) * words + word] |= bit;
-    }
-}
-
-/// A delayed layer's arrival masks (see build_delay_masks).
-struct delay_masks_view {
-    const uint32_t* on_time = nullptr;
-    const uint32_t* late = nullptr;
-};
-
-/// A layer's spike history: depth rows of words bits, row t % depth holding step t's spikes.
+/// A layer's spikes of the current step: one row of `words` bits.
 struct history_view {
     uint32_t* bits = nullptr;
-    size_t depth = 1, words = 1;
-    uint32_t* row(uint32_t t) const { return bits + (t % depth) * words; }
-    bool spiked(uint32_t t, size_t j) const { return (row(t)[j / 32] >> (j % 32)) & 1u; }
+    size_t words = 1;
+    uint32_t* row() const { return bits; }
+    bool spiked(size_t j) const { return (bits[j / 32] >> (j % 32)) & 1u; }
+};
+
+/// A delayed layer's pending arrivals, written when its neurons spike: `slots` rows of `words`
+/// bits each for the on-time events (weight 1 - phi_j) and the late ones (weight phi_j), row
+/// s % slots for arrival step s. The layer above reads and clears the row of its step, so each
+/// step costs the spikes sent and the events received, not the delays' span.
+struct arrival_ring {
+    uint32_t* on_time = nullptr;
+    uint32_t* late = nullptr;
+    size_t slots = 1, words = 1;
 };
 
 namespace kernels {
@@ -174,13 +161,63 @@ struct multiply_leak {
     }
 };
 
+#if !defined(__arm__) && !defined(__thumb__) && (defined(__GNUC__) || defined(__clang__))
+/// Host builds: 8 neurons at a time in GCC/Clang vectors (GCC 12 does not vectorise the scalar
+/// loop once the model's constexpr arrays are inlined: "control flow in loop"); the same
+/// integer operations lane by lane, so the results are identical.
+namespace lanes_lif {
+typedef int32_t i32x8 __attribute__((vector_size(32)));
+typedef int64_t i64x8 __attribute__((vector_size(64)));
+typedef uint8_t u8x8 __attribute__((vector_size(8)));
+
+// Vectors by reference only: a vector argument or result by value changes the ABI between
+// SSE and AVX builds (GCC's -Wpsabi).
+inline void load(i32x8& x, const int32_t* p) { __builtin_memcpy(&x, p, sizeof x); }
+inline void leak_lanes(i32x8& out, const shift_leak& leak, const i32x8& x, size_t j) {
+    u8x8 s8;
+    __builtin_memcpy(&s8, leak.shift + j, sizeof s8);
+    out = x - (x >> __builtin_convertvector(s8, i32x8));
+}
+inline void leak_lanes(i32x8& out, const multiply_leak& leak, const i32x8& x, size_t j) {
+    i32x8 factor;
+    load(factor, leak.factor + j);
+    const i64x8 p = __builtin_convertvector(x, i64x8) * __builtin_convertvector(factor, i64x8) +
+                    leak.half;
+    out = __builtin_convertvector(p >> leak.bits, i32x8);
+}
+}  // namespace lanes_lif
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Waggressive-loop-optimizations"  // as gather_block's
+#endif
 /// One fixed-point LIF step after the first: v = I + leak(v') - theta s' (Subtract) or
-/// s' ? I : I + leak(v'), with s' = v' >= theta (what set the previous step's bit). A loop
-/// without branches over distinct arrays, which compilers vectorise.
+/// s' ? I : I + leak(v'), with s' = v' >= theta (what set the previous step's bit). No
+/// branches; host builds run 8 neurons at a time.
 template <bool Subtract, class Leak>
 inline void fixed_lif_update(const int32_t* __restrict threshold, const int32_t* __restrict in,
                              int32_t* __restrict v, size_t n, Leak leak) {
-    for (size_t j = 0; j < n; ++j) {
+    size_t j = 0;
+#if !defined(__arm__) && !defined(__thumb__) && (defined(__GNUC__) || defined(__clang__))
+    for (; j + 8 <= n; j += 8) {
+        using lanes_lif::i32x8;
+        i32x8 th, vp, x, leak_of_vp;
+        lanes_lif::load(th, threshold + j);
+        lanes_lif::load(vp, v + j);
+        lanes_lif::load(x, in + j);
+        lanes_lif::leak_lanes(leak_of_vp, leak, vp, j);
+        const i32x8 leaked = x + leak_of_vp;
+        const i32x8 fired = vp >= th;  // -1 where the neuron spiked, else 0
+        i32x8 out;
+        if constexpr (Subtract)
+            out = leaked - (th & fired);
+        else
+            out = (x & fired) | (leaked & ~fired);
+        __builtin_memcpy(v + j, &out, sizeof out);
+    }
+#endif
+    for (; j < n; ++j) {
         const int32_t th = threshold[j], vp = v[j];
         const int32_t leaked = in[j] + leak(vp, j);
         if constexpr (Subtract)
@@ -189,6 +226,9 @@ inline void fixed_lif_update(const int32_t* __restrict threshold, const int32_t*
             v[j] = vp >= th ? in[j] : leaked;
     }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 /// I = bias (or 0).
 template <class W, class V>
@@ -197,12 +237,13 @@ inline void begin_currents(const layer_params<W, V>& L, V* I) {
 }
 
 /// Scratch of one step's currents, sized for the widest layer n: the events of the layer below
-/// (2 n units and values: a delayed neuron sends two) and n fixed-point sums.
+/// (2 n units, values and keys: a delayed neuron sends two) and n fixed-point sums.
 struct step_scratch {
     uint16_t* units = nullptr;
     float* values = nullptr;
     int32_t* fractions = nullptr;
     int32_t* sums = nullptr;
+    uint32_t* keys = nullptr;  // 2 n: the float delayed events' sort keys
 };
 
 /// Output columns summed in registers at a time on a microcontroller: 16 floats, half the
@@ -337,11 +378,11 @@ inline void event_currents(const layer_params<W, V>& L, const uint16_t* units, s
     gather_rows(L.weight, L.n_out, units, static_cast<const V*>(nullptr), count, I);
 }
 
-/// I += W[j, :] for the spikes of the layer below at step t, neuron ascending.
+/// I += W[j, :] for the spikes of the layer below at this step, neuron ascending.
 template <class W, class V>
-inline void spike_currents(const layer_params<W, V>& L, const history_view& below, uint32_t t,
-                           V* I, const step_scratch& scratch) {
-    const uint32_t* bits = below.row(t);
+inline void spike_currents(const layer_params<W, V>& L, const history_view& below, V* I,
+                           const step_scratch& scratch) {
+    const uint32_t* bits = below.row();
     size_t count = 0;
     for (size_t w = 0; w < below.words; ++w)
         for (uint32_t m = bits[w]; m; m &= m - 1)
@@ -349,57 +390,98 @@ inline void spike_currents(const layer_params<W, V>& L, const history_view& belo
     gather_rows(L.weight, L.n_out, scratch.units, static_cast<const V*>(nullptr), count, I);
 }
 
-/// The currents from the delayed spikes of the layer below (its params `B`, its history and
-/// arrival masks). Float adds value * W[j, :] event by event as synapse/dense.hpp does (a value
-/// of 1 multiplies exactly); fixed point sums fraction (Q7) * W[j, :] in int32 and rounds the
-/// sum back to weight units.
+/// After a delayed layer `B`'s step t: each neuron that spiked (bits `now`) is put in the ring
+/// row of step t + k_j (on time) and, when phi_j != 0, of step t + k_j + 1 (late).
+template <class W, class V>
+inline void schedule_arrivals(const layer_params<W, V>& B, const uint32_t* now, uint32_t t,
+                              const arrival_ring& ring) {
+    const size_t base = t % ring.slots;
+    for (size_t w = 0; w < ring.words; ++w)
+        for (uint32_t m = now[w]; m; m &= m - 1) {
+            const unsigned bit = unsigned(__builtin_ctz(m));
+            const size_t j = w * 32 + bit;
+            size_t slot = base + B.delay_whole[j];  // < 2 slots: k_j + 1 < slots
+            if (slot >= ring.slots) slot -= ring.slots;
+            ring.on_time[slot * ring.words + w] |= uint32_t(1) << bit;
+            if (has_fraction(B, j)) {
+                slot = slot + 1 == ring.slots ? 0 : slot + 1;
+                ring.late[slot * ring.words + w] |= uint32_t(1) << bit;
+            }
+        }
+}
+
+/// The currents from the delayed spikes of the layer below (its params `B`) arriving at step
+/// t, read from its ring (and cleared there). Float adds value * W[j, :] event by event in the
+/// host's order (delay/axonal.hpp: source step ascending, that is age k_j or k_j + 1
+/// descending, then neuron ascending), so the events are sorted by that key; a value of 1
+/// multiplies exactly. Fixed point sums fraction (Q7) * W[j, :] in int32, exactly in any order,
+/// and rounds the sum back to weight units.
 template <class W, class V, class BW>
 inline void delayed_currents(const layer_params<W, V>& L, const layer_params<BW, V>& B,
-                             const history_view& below, const delay_masks_view& masks,
-                             uint32_t t, V* I, const step_scratch& scratch) {
+                             const arrival_ring& ring, uint32_t t, V* I,
+                             const step_scratch& scratch) {
+    uint32_t* on_time = ring.on_time + (t % ring.slots) * ring.words;
+    uint32_t* late = ring.late + (t % ring.slots) * ring.words;
     size_t count = 0;
-    // Ages from the oldest the history holds (and that exists yet) down to 0; the row of age a
-    // is (t - a) % depth, stepped without a division per age.
-    const size_t oldest = below.depth - 1 < t ? below.depth - 1 : size_t(t);
-    size_t r = (t - oldest) % below.depth;
-    for (size_t a = oldest + 1; a-- > 0; r = r + 1 == below.depth ? 0 : r + 1) {
-        const uint32_t* row = below.bits + r * below.words;
-        const uint32_t* on_time = masks.on_time + a * below.words;
-        const uint32_t* late = masks.late + a * below.words;
-        for (size_t w = 0; w < below.words; ++w)
-            for (uint32_t m = row[w] & (on_time[w] | late[w]); m; m &= m - 1) {
-                const unsigned bit = unsigned(__builtin_ctz(m));
-                const size_t j = w * 32 + bit;
-                const bool is_late = (late[w] >> bit) & 1u;
-                scratch.units[count] = static_cast<uint16_t>(j);
-                if constexpr (is_fixed_v<V>) {
-                    scratch.fractions[count++] = is_late ? B.delay_fraction_q[j]
-                                                         : fraction_one - B.delay_fraction_q[j];
-                } else {
-                    const float phi = B.delay_fraction[j];
-                    scratch.values[count++] = is_late ? phi : 1.0f - phi;  // x phi, x (1 - phi)
-                }
-            }
-    }
-    if (count == 0) return;
     if constexpr (is_fixed_v<V>) {
+        for (size_t w = 0; w < ring.words; ++w) {
+            for (uint32_t m = on_time[w]; m; m &= m - 1) {
+                const size_t j = w * 32 + size_t(__builtin_ctz(m));
+                scratch.units[count] = static_cast<uint16_t>(j);
+                scratch.fractions[count++] = fraction_one - B.delay_fraction_q[j];
+            }
+            for (uint32_t m = late[w]; m; m &= m - 1) {
+                const size_t j = w * 32 + size_t(__builtin_ctz(m));
+                scratch.units[count] = static_cast<uint16_t>(j);
+                scratch.fractions[count++] = B.delay_fraction_q[j];
+            }
+            on_time[w] = late[w] = 0;
+        }
+        if (count == 0) return;
         for (size_t k = 0; k < L.n_out; ++k) scratch.sums[k] = 0;
         gather_rows(L.weight, L.n_out, scratch.units, scratch.fractions, count, scratch.sums);
         for (size_t k = 0; k < L.n_out; ++k)
             I[k] += (scratch.sums[k] + fraction_one / 2) >> fraction_bits;
     } else {
+        // Key: (slots - age) in the high half, the neuron in the low half (n < 2^16).
+        uint32_t* keys = scratch.keys;
+        for (size_t w = 0; w < ring.words; ++w) {
+            for (uint32_t m = on_time[w]; m; m &= m - 1) {
+                const size_t j = w * 32 + size_t(__builtin_ctz(m));
+                keys[count++] = uint32_t(ring.slots - B.delay_whole[j]) << 16 | uint32_t(j);
+            }
+            for (uint32_t m = late[w]; m; m &= m - 1) {
+                const size_t j = w * 32 + size_t(__builtin_ctz(m));
+                keys[count++] = uint32_t(ring.slots - B.delay_whole[j] - 1) << 16 | uint32_t(j);
+            }
+            on_time[w] = late[w] = 0;
+        }
+        if (count == 0) return;
+        for (size_t e = 1; e < count; ++e) {  // insertion sort: a few dozen events
+            const uint32_t key = keys[e];
+            size_t k = e;
+            for (; k > 0 && keys[k - 1] > key; --k) keys[k] = keys[k - 1];
+            keys[k] = key;
+        }
+        for (size_t e = 0; e < count; ++e) {
+            const size_t j = keys[e] & 0xFFFFu;
+            const bool is_late = (keys[e] >> 16) != ring.slots - B.delay_whole[j];
+            const float phi = B.delay_fraction[j];
+            scratch.units[e] = static_cast<uint16_t>(j);
+            scratch.values[e] = is_late ? phi : 1.0f - phi;  // x phi, x (1 - phi)
+        }
         gather_rows(L.weight, L.n_out, scratch.units, scratch.values, count, I);
     }
 }
 
 /// neuron/lif.hpp's step: v = I + beta v' - theta s' (subtract) or I + beta (1 - s') v'
 /// (zero); s = v >= theta. Float keeps x = v - theta (the host's trace) in `membrane`, fixed
-/// point v. `history` gets this step's spikes in row t. Float updates every membrane first (a
+/// point v. `history` gets this step's spikes. Float updates every membrane first (a
 /// loop without branches, which compilers vectorise) and then packs the spike bits.
 template <class W, class V>
 inline void lif_step(const layer_params<W, V>& L, const V* I, V* membrane,
                      const history_view& history, uint32_t t) {
-    uint32_t* now = history.row(t);
+    uint32_t* now = history.row();
     if constexpr (is_fixed_v<V>) {
         // The previous step's spike is v' >= theta (what set its bit), so the loops read no
         // bits and have no branches; the leak's kind is chosen once per step.
