@@ -13,6 +13,10 @@
 // gcc-arm-none-eabi comes without libstdc++).
 #include <stddef.h>
 #include <stdint.h>
+// Host builds with AVX2: the sign extensions of integer weights (kernels::lanes::load).
+#if defined(__AVX2__) && !defined(__arm__) && !defined(__thumb__)
+#include <immintrin.h>
+#endif
 
 namespace spikegrad::firmware {
 
@@ -307,6 +311,16 @@ struct of8<int16_t> {
 /// GCC 12 turns into two sign extensions instead of eight scalar ones).
 template <class A, class W>
 inline void load(typename of8<A>::type& out, const W* p) {
+#ifdef __AVX2__
+    // GCC 12 widens a vector through two or five shuffles; AVX2 sign-extends from memory in one.
+    if constexpr (meta::is_same<A, int32_t> && meta::is_same<W, int8_t>) {
+        out = (typename of8<A>::type)_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i*)p));
+        return;
+    } else if constexpr (meta::is_same<A, int32_t> && meta::is_same<W, int16_t>) {
+        out = (typename of8<A>::type)_mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i*)p));
+        return;
+    }
+#endif
     if constexpr (meta::is_same<W, int8_t>) {
         const typename of8<int16_t>::type w = {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
         out = __builtin_convertvector(w, typename of8<A>::type);

@@ -65,7 +65,9 @@ int main(int argc, char** argv) {
     using delayed_lif = dense<lif, fast_sigmoid, axonal_delay>;
     using net_t = network<delayed_lif, delayed_lif, dense<readout>>;
     const axonal_delay::params delays{.max_ms = 8, .init_low = 0, .init_high = 6};
-    net_t net({12, 24, 16, 3}, {.dt_ms = 1.0, .seed = 3, .threads = 1},
+    // 72 = 64 + 8 hidden neurons: the host paths of 64 and 8 columns, the 16-, 4- and 1-column blocks
+    // of the microcontroller (72 = 4 x 16 + 2 x 4, and 3).
+    net_t net({12, 72, 16, 3}, {.dt_ms = 1.0, .seed = 3, .threads = 1},
               {.neuron = {.tau_ms = 10, .theta = 1.0}, .delay = delays, .init_scale = 3.0},
               {.neuron = {.tau_ms = 15, .theta = 0.8, .reset = reset_mode::zero},
                .delay = delays, .init_scale = 3.0},
