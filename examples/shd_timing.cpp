@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
     app.add_option("--gamma-lr", s.gamma_lr, "gamma: Adam learning rate")->capture_default_str();
     app.add_option("--gamma-loss-from", s.gamma_loss_from, "gamma: share of the sample before the per-step loss starts")->capture_default_str();
     app.add_option("--threads", s.threads, "threads (0: all cores)")->capture_default_str();
+    add_progress_option(app, s.progress);
     app.add_flag("--paper", paper, "the paper's settings: every sample, f = 0, 0.1, ..., 1, up to 1000 "
                                    "epochs, batch 128, lr x0.1 at epoch 300, patience 300, at least 3 seeds "
                                    "(the learning rate stays --lr: see docs/experiments.md)");

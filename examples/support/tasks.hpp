@@ -465,6 +465,16 @@ inline void apply_paper_settings(model_settings& s, const std::string& task) {
 }
 
 /// --train, --test, --valid (SHD-layout files) and --n-units; `prefix` starts each help text.
+/// `--progress`: a live line on a terminal (auto, the default), one line per epoch (lines,
+/// for logs of runs under nohup or a batch system), or nothing (quiet).
+inline void add_progress_option(CLI::App& app, progress_mode& mode) {
+    static const std::map<std::string, progress_mode> names{
+        {"auto", progress_mode::automatic}, {"lines", progress_mode::lines}, {"quiet", progress_mode::quiet}};
+    app.add_option("--progress", mode, "training progress: auto (a live line on a terminal), lines "
+                                       "(one line per epoch, also in a log file), quiet")
+        ->transform(CLI::CheckedTransformer(names));
+}
+
 inline void add_shd_file_options(CLI::App& app, data_choice& choice, const std::string& prefix = "") {
     app.add_option("--train", choice.train_file, prefix + "training split (e.g. shd_train.h5; gunzip first)")
         ->check(CLI::ExistingFile);
@@ -526,6 +536,7 @@ public:
         add("--mlp-hidden", &model_settings::mlp_hidden, "hidden units of the MLP on counts");
         add("--mlp-epochs", &model_settings::mlp_epochs, "epochs of the MLP on counts");
         app.add_option("--threads", s.threads, "threads (0: all cores)")->capture_default_str();
+        add_progress_option(app, s.progress);
     }
 
     /// After parsing: the settings become `defaults` except for the options the user gave.
@@ -533,6 +544,7 @@ public:
         const model_settings given = s_;
         s_ = defaults;
         s_.threads = given.threads;
+        s_.progress = given.progress;
         for (auto& keep : keep_) keep(given);
     }
     /// After parsing, for perturbations and time_reversal: the task's settings with their
