@@ -9525,7 +9525,8 @@ struct event_loss {
 /// optional adaptive threshold (Wunderlich and Pehle 2021, Sci. Rep. 11:12829, eqs. 1-2):
 /// tau_m dV/dt = -V + I, tau_s dI/dt = -I, tau_B dB/dt = -B. Over an elapsed time s the state
 /// (V, I, B) maps linearly, x(s) = P(s) x(0); the adjoint maps back by P(s)^T. Also the
-/// threshold-crossing search g(s) = V(s) - theta - B(s) = 0 (bracketing + safeguarded Newton).
+/// threshold-crossing search g(s) = V(s) - theta - B(s) = 0 (bracketing + safeguarded Newton),
+/// and its time-driven counterpart that tests g only on a grid of step h.
 
 #include <algorithm>
 #include <cmath>
@@ -9684,6 +9685,34 @@ S first_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta, S le
     return S(-1);
 }
 
+/// The grid variant's crossing: the first grid point t_k = k h in [start, start + length]
+/// (k an integer, k h > start up to rounding) at which g >= 0, as an offset from `start`;
+/// negative when g stays below 0 at every grid point there. The state between grid points is
+/// still exact (the same closed-form propagator); only the threshold test is on the grid, as
+/// in a time-driven simulator with exact exponential propagators. `x` may have g(0) >= 0 (a
+/// crossing between grid points not yet emitted).
+template <class S>
+S first_grid_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta, S start,
+                      S length, S h) {
+    const S end = start + length;
+    // a grid point within rounding of `start` was tested as the previous interval's end
+    const S slack = std::numeric_limits<S>::epsilon() * S(64) * std::max(S(1), std::abs(end));
+    S k = std::floor(start / h) + S(1);
+    if (k * h - start <= slack) k += S(1);
+    S offset = std::max(S(0), k * h - start);
+    if (offset > length + slack) return S(-1);
+    auto y = propagator<S>::apply(p.over(offset), x);
+    const auto step = p.over(h);
+    for (;;) {
+        if (y.v - theta - y.b >= S(0)) return std::min(offset, length);
+        k += S(1);
+        const S next = k * h - start;
+        if (next > length + slack) return S(-1);
+        offset = next;
+        y = propagator<S>::apply(step, y);
+    }
+}
+
 }  // namespace spikegrad::event
 // ---- end spikegrad/engine/event/propagator.hpp ----
 // ---- begin spikegrad/engine/event/tape.hpp ----
@@ -9781,7 +9810,8 @@ struct event_tape {
 /// in continuous time: between events the state moves in closed form, spike times are roots
 /// of V - theta - B, and the backward pass carries the adjoint between the taped events in
 /// closed form with jumps at spikes. Gradients for weights, axonal delays, thresholds and the
-/// adaptation jump beta are exact (no surrogate, no time grid). See docs/event_driven.md.
+/// adaptation jump beta are exact (no surrogate, no time grid; `grid_ms` > 0 gives the
+/// time-driven grid variant, which converges to them). See docs/event_driven.md.
 
 
 #include <algorithm>
@@ -9837,6 +9867,12 @@ struct event_network_options {
     double min_crossing_slope = 1e-9;
     /// Bracketing step for adaptive neurons as a fraction of min(tau_m, tau_s, tau_adapt).
     double bracket_fraction = 0.125;
+    /// 0: exact crossing times. > 0: the grid variant: arrivals move to the next multiple of
+    /// grid_ms and the threshold is tested only at those multiples (spike times on the grid;
+    /// the state between grid points stays exact, no root finding), and the backward pass
+    /// applies the exact engine's jumps and arrival credits at those times; it converges to
+    /// the exact engine as grid_ms shrinks. Readouts stay exact between arrivals.
+    double grid_ms = 0.0;
 };
 
 /// The exact event-driven network: continuous-time forward, EventProp adjoint, exact gradients.
@@ -9855,6 +9891,9 @@ public:
         if (!(options_.duration_ms > 0))
             raise<option_error>("event_network: duration_ms ", options_.duration_ms,
                                 " must be > 0");
+        if (!(options_.grid_ms >= 0) || !std::isfinite(options_.grid_ms))
+            raise<option_error>("event_network: grid_ms ", options_.grid_ms,
+                                " must be 0 (exact crossings) or a finite step > 0");
         rng random(options_.seed);
         if (options_.input_delay)
             input_delay_ = store_.add("input.delay", parameter_kind::delay, {sizes_[0]}, 0.0,
@@ -10171,8 +10210,13 @@ private:
         const std::optional<std::size_t> delay = l == 0 ? input_delay_ : layers_[l - 1].delay;
         const S* d = delay ? store_.values(*delay).data() : nullptr;
         const S end = S(options_.duration_ms);
+        const S h = S(options_.grid_ms);
+        // the grid variant moves each arrival to the next grid point (one within rounding of
+        // a grid point stays there), so the arrivals of one step share one interval
+        const S slack = std::numeric_limits<S>::epsilon() * S(64) * std::max(S(1), end);
         auto push = [&](S t, std::uint32_t source, std::size_t k) {
-            const S a = d ? t + d[source] : t;
+            S a = d ? t + d[source] : t;
+            if (h > S(0)) a = std::ceil((a - slack) / h) * h;
             if (a < end) arrivals.push_back({a, source, static_cast<std::uint32_t>(k)});
         };
         if (l == 0)
@@ -10247,8 +10291,10 @@ private:
     /// adaptation V has at most one extremum, so g's maximum is at an end unless V rises at
     /// the start and falls at the end.
     /// 1 where g may reach 0 in the interval, else 0 (as S, so that the layer loop vectorises).
+    /// g >= 0 at the start happens only in the grid variant (a crossing between grid points).
     static S may_cross(S adaptive, S v0, S i0, S b0, S v1, S i1, S b1, S theta) {
-        const S at_end = v1 - theta - b1 >= S(0) ? S(1) : S(0);
+        const S at_start = v0 - theta - b0 >= S(0) ? S(1) : S(0);
+        const S at_end = std::max(at_start, v1 - theta - b1 >= S(0) ? S(1) : S(0));
         const S reachable =
             std::max(v0, std::max(i0, S(0))) >= theta + std::min(b0, b1) ? S(1) : S(0);
         const S peak_inside = (i0 > v0 ? S(1) : S(0)) * (i1 < v1 ? S(1) : S(0));
@@ -10261,7 +10307,11 @@ private:
         S done = 0;
         for (;;) {
             const S rest = length - done;
-            const S found = event::first_crossing(ls.prop, s, theta, rest, pieces(ls, rest));
+            const S found =
+                options_.grid_ms > 0
+                    ? event::first_grid_crossing(ls.prop, s, theta, t_prev + done, rest,
+                                                 S(options_.grid_ms))
+                    : event::first_crossing(ls.prop, s, theta, rest, pieces(ls, rest));
             if (found < S(0)) return event::propagator<S>::apply(ls.prop.over(rest), s);
             s = event::propagator<S>::apply(ls.prop.over(found), s);
             done += found;

@@ -5,7 +5,8 @@
 /// in continuous time: between events the state moves in closed form, spike times are roots
 /// of V - theta - B, and the backward pass carries the adjoint between the taped events in
 /// closed form with jumps at spikes. Gradients for weights, axonal delays, thresholds and the
-/// adaptation jump beta are exact (no surrogate, no time grid). See docs/event_driven.md.
+/// adaptation jump beta are exact (no surrogate, no time grid; `grid_ms` > 0 gives the
+/// time-driven grid variant, which converges to them). See docs/event_driven.md.
 #pragma once
 
 #include "../config.hpp"
@@ -70,6 +71,12 @@ struct event_network_options {
     double min_crossing_slope = 1e-9;
     /// Bracketing step for adaptive neurons as a fraction of min(tau_m, tau_s, tau_adapt).
     double bracket_fraction = 0.125;
+    /// 0: exact crossing times. > 0: the grid variant: arrivals move to the next multiple of
+    /// grid_ms and the threshold is tested only at those multiples (spike times on the grid;
+    /// the state between grid points stays exact, no root finding), and the backward pass
+    /// applies the exact engine's jumps and arrival credits at those times; it converges to
+    /// the exact engine as grid_ms shrinks. Readouts stay exact between arrivals.
+    double grid_ms = 0.0;
 };
 
 /// The exact event-driven network: continuous-time forward, EventProp adjoint, exact gradients.
@@ -88,6 +95,9 @@ public:
         if (!(options_.duration_ms > 0))
             raise<option_error>("event_network: duration_ms ", options_.duration_ms,
                                 " must be > 0");
+        if (!(options_.grid_ms >= 0) || !std::isfinite(options_.grid_ms))
+            raise<option_error>("event_network: grid_ms ", options_.grid_ms,
+                                " must be 0 (exact crossings) or a finite step > 0");
         rng random(options_.seed);
         if (options_.input_delay)
             input_delay_ = store_.add("input.delay", parameter_kind::delay, {sizes_[0]}, 0.0,
@@ -404,8 +414,13 @@ private:
         const std::optional<std::size_t> delay = l == 0 ? input_delay_ : layers_[l - 1].delay;
         const S* d = delay ? store_.values(*delay).data() : nullptr;
         const S end = S(options_.duration_ms);
+        const S h = S(options_.grid_ms);
+        // the grid variant moves each arrival to the next grid point (one within rounding of
+        // a grid point stays there), so the arrivals of one step share one interval
+        const S slack = std::numeric_limits<S>::epsilon() * S(64) * std::max(S(1), end);
         auto push = [&](S t, std::uint32_t source, std::size_t k) {
-            const S a = d ? t + d[source] : t;
+            S a = d ? t + d[source] : t;
+            if (h > S(0)) a = std::ceil((a - slack) / h) * h;
             if (a < end) arrivals.push_back({a, source, static_cast<std::uint32_t>(k)});
         };
         if (l == 0)
@@ -480,8 +495,10 @@ private:
     /// adaptation V has at most one extremum, so g's maximum is at an end unless V rises at
     /// the start and falls at the end.
     /// 1 where g may reach 0 in the interval, else 0 (as S, so that the layer loop vectorises).
+    /// g >= 0 at the start happens only in the grid variant (a crossing between grid points).
     static S may_cross(S adaptive, S v0, S i0, S b0, S v1, S i1, S b1, S theta) {
-        const S at_end = v1 - theta - b1 >= S(0) ? S(1) : S(0);
+        const S at_start = v0 - theta - b0 >= S(0) ? S(1) : S(0);
+        const S at_end = std::max(at_start, v1 - theta - b1 >= S(0) ? S(1) : S(0));
         const S reachable =
             std::max(v0, std::max(i0, S(0))) >= theta + std::min(b0, b1) ? S(1) : S(0);
         const S peak_inside = (i0 > v0 ? S(1) : S(0)) * (i1 < v1 ? S(1) : S(0));
@@ -494,7 +511,11 @@ private:
         S done = 0;
         for (;;) {
             const S rest = length - done;
-            const S found = event::first_crossing(ls.prop, s, theta, rest, pieces(ls, rest));
+            const S found =
+                options_.grid_ms > 0
+                    ? event::first_grid_crossing(ls.prop, s, theta, t_prev + done, rest,
+                                                 S(options_.grid_ms))
+                    : event::first_crossing(ls.prop, s, theta, rest, pieces(ls, rest));
             if (found < S(0)) return event::propagator<S>::apply(ls.prop.over(rest), s);
             s = event::propagator<S>::apply(ls.prop.over(found), s);
             done += found;

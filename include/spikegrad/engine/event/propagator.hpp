@@ -3,7 +3,8 @@
 /// optional adaptive threshold (Wunderlich and Pehle 2021, Sci. Rep. 11:12829, eqs. 1-2):
 /// tau_m dV/dt = -V + I, tau_s dI/dt = -I, tau_B dB/dt = -B. Over an elapsed time s the state
 /// (V, I, B) maps linearly, x(s) = P(s) x(0); the adjoint maps back by P(s)^T. Also the
-/// threshold-crossing search g(s) = V(s) - theta - B(s) = 0 (bracketing + safeguarded Newton).
+/// threshold-crossing search g(s) = V(s) - theta - B(s) = 0 (bracketing + safeguarded Newton),
+/// and its time-driven counterpart that tests g only on a grid of step h.
 #pragma once
 
 #include <algorithm>
@@ -161,6 +162,34 @@ S first_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta, S le
     }
     (void)g_left;
     return S(-1);
+}
+
+/// The grid variant's crossing: the first grid point t_k = k h in [start, start + length]
+/// (k an integer, k h > start up to rounding) at which g >= 0, as an offset from `start`;
+/// negative when g stays below 0 at every grid point there. The state between grid points is
+/// still exact (the same closed-form propagator); only the threshold test is on the grid, as
+/// in a time-driven simulator with exact exponential propagators. `x` may have g(0) >= 0 (a
+/// crossing between grid points not yet emitted).
+template <class S>
+S first_grid_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta, S start,
+                      S length, S h) {
+    const S end = start + length;
+    // a grid point within rounding of `start` was tested as the previous interval's end
+    const S slack = std::numeric_limits<S>::epsilon() * S(64) * std::max(S(1), std::abs(end));
+    S k = std::floor(start / h) + S(1);
+    if (k * h - start <= slack) k += S(1);
+    S offset = std::max(S(0), k * h - start);
+    if (offset > length + slack) return S(-1);
+    auto y = propagator<S>::apply(p.over(offset), x);
+    const auto step = p.over(h);
+    for (;;) {
+        if (y.v - theta - y.b >= S(0)) return std::min(offset, length);
+        k += S(1);
+        const S next = k * h - start;
+        if (next > length + slack) return S(-1);
+        offset = next;
+        y = propagator<S>::apply(step, y);
+    }
 }
 
 }  // namespace spikegrad::event
