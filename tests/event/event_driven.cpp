@@ -2,11 +2,15 @@
 // finite differences, a single neuron against its closed form, the DelGrad identity, the
 // forward against fine Euler integration, the grazing guard and the refused count loss.
 #include <spikegrad/engine/event_driven.hpp>
+#include <spikegrad/train/checkpoint.hpp>
+#include <spikegrad/train/optimizer.hpp>
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -470,4 +474,56 @@ TEST_CASE("event engine: the grid variant's spikes and gradients converge to the
 TEST_CASE("event engine: a negative or non-finite grid step is refused") {
     for (double h : {-0.1, std::nan(""), std::numeric_limits<double>::infinity()})
         CHECK_THROWS_AS(network_332(true, h), option_error);
+}
+
+TEST_CASE("event engine: a checkpoint restores parameters and optimiser state, and refuses another network") {
+    namespace fs = std::filesystem;
+    const auto dir = fs::temp_directory_path() / "spikegrad-tests";
+    fs::create_directories(dir);
+    const std::string path = (dir / "event_332.ckpt").string();
+    const auto sample = three_inputs();
+    const event_loss loss{.kind = event_loss_kind::first_spike_time, .tau0_ms = 2};
+    const std::vector<timed_spikes<double>> set{sample};
+    const std::vector<std::size_t> one{0};
+
+    auto trained = network_332(true);
+    optimizer<adam, double> opt(trained.parameters(), 1e-2);
+    for (int step = 0; step < 3; ++step) {
+        trained.train_step(set, one, loss);
+        opt.step(trained.parameters(), trained.gradients());
+    }
+    save_checkpoint(path, trained, &opt);
+
+    auto fresh = network_332(true);  // the initial parameters, not the trained ones
+    REQUIRE(fresh.parameters().flat() != trained.parameters().flat());
+    optimizer<adam, double> fresh_opt(fresh.parameters(), 1e-2);
+    load_checkpoint(path, fresh, &fresh_opt);
+    CHECK(fresh.parameters().flat() == trained.parameters().flat());
+    CHECK(fresh_opt.steps() == opt.steps());
+    CHECK(fresh_opt.slots() == opt.slots());
+    event_tape<double> a, b;
+    trained.forward(sample, loss, a);
+    fresh.forward(sample, loss, b);
+    REQUIRE(a.spike_count() == b.spike_count());
+    for (std::size_t l = 0; l < a.layers.size(); ++l)
+        for (std::size_t k = 0; k < a.layers[l].spikes.size(); ++k)
+            CHECK(a.layers[l].spikes[k].time == b.layers[l].spikes[k].time);
+
+    // another structure, another grid, a corrupted file: refused, the network unchanged
+    auto readout = network_332(false);
+    const auto before = readout.parameters().flat();
+    CHECK_THROWS_AS(load_checkpoint(path, readout), io_error);
+    CHECK(readout.parameters().flat() == before);
+    auto gridded = network_332(true, 0.1);
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, gridded), doctest::Contains("grid_ms"), io_error);
+    {
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(100);
+        f.put('\x7f');
+    }
+    auto other = network_332(true);
+    const auto kept = other.parameters().flat();
+    CHECK_THROWS(load_checkpoint(path, other));
+    CHECK(other.parameters().flat() == kept);
+    fs::remove(path);
 }

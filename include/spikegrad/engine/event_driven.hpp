@@ -27,6 +27,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace spikegrad {
@@ -158,6 +159,35 @@ public:
     std::size_t n_outputs() const { return sizes_.back(); }
     bool spiking_output() const { return layer_options_.back().spiking; }
     int threads() const { return options_.threads > 0 ? options_.threads : max_threads(); }
+
+    /// The structure checkpoints compare (train/checkpoint.hpp): scalar, sizes, which layers
+    /// spike and carry delays, input delays.
+    std::string architecture() const {
+        std::string out = std::is_same_v<S, float> ? "float" : "double";
+        if (options_.input_delay) out += "|input_delay[" + std::to_string(sizes_[0]) + "]";
+        for (std::size_t l = 0; l < layer_options_.size(); ++l) {
+            const auto& o = layer_options_[l];
+            out += std::string("|event_") + (o.spiking ? "cuba_lif" : "readout") +
+                   (o.delay && l + 1 < layer_options_.size() ? "+delay" : "") + "[" +
+                   std::to_string(sizes_[l]) + "->" + std::to_string(sizes_[l + 1]) + "]";
+        }
+        return out;
+    }
+
+    /// The settings that change what the network computes (checkpoints record and compare
+    /// them, network/settings.hpp): the window, the grid and each layer's time constants.
+    template <class Record>
+    void describe_settings(Record& r) const {
+        r.add("duration_ms", options_.duration_ms);
+        r.add("grid_ms", options_.grid_ms);
+        for (std::size_t l = 0; l < layer_options_.size(); ++l) {
+            const std::string layer = "layer" + std::to_string(l);
+            const auto& o = layer_options_[l];
+            r.add(layer + ".tau_m_ms", o.tau_m_ms);
+            r.add(layer + ".tau_s_ms", o.tau_s_ms);
+            if (o.spiking) r.add(layer + ".tau_adapt_ms", o.tau_adapt_ms);
+        }
+    }
 
     /// Trainable flags: gradients of fixed thresholds / adaptations are zeroed after backward.
     bool trains(std::size_t parameter) const {
