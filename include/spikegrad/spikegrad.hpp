@@ -43,6 +43,7 @@
 #include "loss/cross_entropy.hpp"
 #include "loss/spike_rate.hpp"
 #include "loss/spikemax.hpp"
+#include "loss/van_rossum.hpp"
 
 #include "network/layer.hpp"
 #include "network/network.hpp"

@@ -4386,6 +4386,83 @@ struct spikemax {
 
 }  // namespace spikegrad
 // ---- end spikegrad/loss/spikemax.hpp ----
+// ---- begin spikegrad/loss/van_rossum.hpp ----
+/// \file
+/// spikegrad: the van Rossum distance (van Rossum 2001, Neural Comput. 13:751) between each
+/// output's spike train and a target train of its class: both filtered by e^{-t/tau}, the
+/// distance D = 1/(2 tau) int (f - g)^2 dt. On a grid of step dt: e[t] = a e[t-1] + s[t] - g[t],
+/// a = e^{-dt/tau}, L = dt / (2 tau) sum_t sum_i e_i[t]^2, so that L tends to D as dt shrinks;
+/// dL/ds_i[t] = dt / tau sum_{t' >= t} a^{t' - t} e_i[t'] (the same filter run backwards).
+/// A loss for spike timing (a target spike at a chosen time), not for classification.
+
+
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+namespace spikegrad {
+
+/// Loss policy: van Rossum distance of every output's spikes to its target times for the label.
+struct van_rossum_distance {
+    /// The filter's time constant, ms.
+    double tau_ms = 5.0;
+    /// The length of one step of the record, ms (the network's dt).
+    double step_ms = 1.0;
+    /// Target spike times (ms) of output i for class c at index c * n_outputs + i; an empty
+    /// list asks for silence.
+    std::vector<std::vector<double>> target_ms;
+
+    static constexpr record_kind reads = record_kind::spikes;
+    static constexpr const char* name = "van_rossum";
+
+    template <class S>
+    S evaluate(const S* record, std::size_t T, std::size_t n, int label, S* grad, S scale) const {
+        if (!(tau_ms > 0) || !(step_ms > 0))
+            raise<option_error>("van_rossum_distance: tau_ms ", tau_ms, " and step_ms ", step_ms,
+                                " must be > 0");
+        if (n == 0 || target_ms.size() % n != 0)
+            raise<shape_error>("van_rossum_distance: ", target_ms.size(),
+                               " target lists are not a multiple of the ", n, " outputs");
+        if (label < 0 || static_cast<std::size_t>(label) >= target_ms.size() / n)
+            raise<data_error>("van_rossum_distance: label ", label, " has no targets (",
+                              target_ms.size() / n, " classes)");
+        std::vector<S> target(T * n, S(0));
+        for (std::size_t i = 0; i < n; ++i)
+            for (double t : target_ms[static_cast<std::size_t>(label) * n + i]) {
+                if (!(t >= 0)) raise<data_error>("van_rossum_distance: target time ", t, " ms");
+                const auto step = static_cast<std::size_t>(std::floor(t / step_ms));
+                if (step < T) target[step * n + i] += S(1);
+            }
+        const S a = S(std::exp(-step_ms / tau_ms));
+        const S factor = S(step_ms / tau_ms);
+        std::vector<S> e(T * n);
+        std::vector<S> state(n, S(0));
+        S loss = 0;
+        for (std::size_t t = 0; t < T; ++t)
+            for (std::size_t i = 0; i < n; ++i) {
+                state[i] = a * state[i] + record[t * n + i] - target[t * n + i];
+                e[t * n + i] = state[i];
+                loss += state[i] * state[i];
+            }
+        if (grad) {
+            std::fill(state.begin(), state.end(), S(0));
+            for (std::size_t t = T; t-- > 0;)
+                for (std::size_t i = 0; i < n; ++i) {
+                    state[i] = e[t * n + i] + a * state[i];
+                    grad[t * n + i] = scale * factor * state[i];
+                }
+        }
+        return S(0.5) * factor * loss;
+    }
+
+    template <class S>
+    void scores(const S* record, std::size_t T, std::size_t n, S* out) const {
+        detail::count_rows(record, 0, T, n, out);
+    }
+};
+
+}  // namespace spikegrad
+// ---- end spikegrad/loss/van_rossum.hpp ----
 
 // ---- begin spikegrad/network/layer.hpp ----
 /// \file
@@ -9436,10 +9513,14 @@ inline void save_json(const variant_report& report, const std::string& path) {
 #include <cstddef>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace spikegrad {
 
-enum class event_loss_kind { first_spike_time, max_voltage, weighted_voltage, spike_count };
+/// first_spike_time: cross-entropy on first-spike times; spike_time: squared error of the
+/// first-spike times to target times; max_voltage / weighted_voltage: cross-entropy on a
+/// readout; spike_count: refused.
+enum class event_loss_kind { first_spike_time, max_voltage, weighted_voltage, spike_count, spike_time };
 
 inline const char* to_string(event_loss_kind kind) {
     switch (kind) {
@@ -9447,6 +9528,7 @@ inline const char* to_string(event_loss_kind kind) {
         case event_loss_kind::max_voltage: return "max_voltage";
         case event_loss_kind::weighted_voltage: return "weighted_voltage";
         case event_loss_kind::spike_count: return "spike_count";
+        case event_loss_kind::spike_time: return "spike_time";
     }
     return "?";
 }
@@ -9462,6 +9544,10 @@ struct event_loss {
     /// weighted_voltage: scores y_k = (1/T) int_0^T exp(-t / weight_tau_ms) V_k(t) dt;
     /// 0 takes weight_tau_ms = T (mlGeNN's avg_var_exp_weight); infinity gives the plain mean.
     double weight_tau_ms = 0.0;
+    /// spike_time: L = 1/2 sum_k ((t_k - target_k) / tau0_ms)^2 over the outputs' first-spike
+    /// times, target_k = target_ms[label * n_outputs + k]; a silent output counts as firing at
+    /// the window's end and gets no gradient (use dead_weight_push).
+    std::vector<double> target_ms;
     /// Heuristic for dead neurons (no exact gradient exists for a neuron that never fires):
     /// an output neuron that does not fire gets dL/dw -= dead_weight_push on all its input
     /// weights ("weight bumping", Goltz et al. 2021). 0 turns it off.
@@ -9474,13 +9560,16 @@ struct event_loss {
                 "event_driven: a spike-count loss has zero exact gradient (a count is piecewise "
                 "constant in weights, delays and thresholds); use first_spike_time, "
                 "max_voltage or weighted_voltage");
-        if (kind == event_loss_kind::first_spike_time && !(tau0_ms > 0 && tau1_ms > 0))
+        if ((kind == event_loss_kind::first_spike_time || kind == event_loss_kind::spike_time) &&
+            !(tau0_ms > 0 && tau1_ms > 0))
             raise<option_error>("event_loss: tau0_ms ", tau0_ms, " and tau1_ms ", tau1_ms,
                                 " must be > 0");
         if (kind == event_loss_kind::weighted_voltage && !(weight_tau_ms >= 0))
             raise<option_error>("event_loss: weight_tau_ms ", weight_tau_ms, " must be >= 0");
     }
-    bool reads_spikes() const { return kind == event_loss_kind::first_spike_time; }
+    bool reads_spikes() const {
+        return kind == event_loss_kind::first_spike_time || kind == event_loss_kind::spike_time;
+    }
 
     /// The loss of one sample from the output quantities (first-spike times or scores) and,
     /// when `grad` is given, its derivative with respect to them, times `scale`.
@@ -9488,6 +9577,20 @@ struct event_loss {
     template <class S>
     S evaluate(const S* values, const bool* fired, std::size_t n, int label, S* grad,
                S scale) const {
+        if (kind == event_loss_kind::spike_time) {
+            if (n == 0 || target_ms.size() % n != 0 || label < 0 ||
+                static_cast<std::size_t>(label) >= target_ms.size() / n)
+                raise<data_error>("event_loss: spike_time has ", target_ms.size(),
+                                  " target times, not one per output (", n, ") for label ", label);
+            S loss = 0;
+            for (std::size_t k = 0; k < n; ++k) {
+                const S error = (values[k] - S(target_ms[static_cast<std::size_t>(label) * n + k])) /
+                                S(tau0_ms);
+                loss += S(0.5) * error * error;
+                if (grad) grad[k] = fired[k] ? scale * error / S(tau0_ms) : S(0);
+            }
+            return loss;
+        }
         if (label < 0 || static_cast<std::size_t>(label) >= n)
             raise<data_error>("event_loss: label ", label, " outside the ", n, " outputs");
         if (kind != event_loss_kind::first_spike_time)

@@ -527,3 +527,27 @@ TEST_CASE("event engine: a checkpoint restores parameters and optimiser state, a
     CHECK(other.parameters().flat() == kept);
     fs::remove(path);
 }
+
+TEST_CASE("event engine: 3-3-2 gradients match central differences, spike-time squared error to targets") {
+    auto net = network_332(true);
+    const auto sample = three_inputs();  // label 1: targets 12 and 20 ms
+    // tau0 10 ms keeps L near 1, so the quotients' rounding stays below the 1e-6 tolerance
+    const event_loss loss{.kind = event_loss_kind::spike_time, .tau0_ms = 10,
+                          .target_ms = {5, 5, 12, 20}};
+    const auto r = check_all(net, sample, loss);
+    MESSAGE("checked ", r.checked, ", nonzero ", r.nonzero, ", worst ", r.worst, " (", r.worst_name, ")");
+    CHECK(r.failed == 0);
+    for (const char* name : {"input.delay", "layer0.weight", "layer0.threshold", "layer0.delay",
+                             "layer1.weight", "layer1.threshold"})
+        CHECK_MESSAGE(has(r, name), name, " has no nonzero gradient to check");
+    // the loss itself: 1/2 sum ((t_first - target) / tau0)^2
+    event_tape<double> tape;
+    net.forward(sample, loss, tape);
+    const double expected = 0.5 * std::pow((tape.first_spike_ms[0] - 12) / 10, 2) +
+                            0.5 * std::pow((tape.first_spike_ms[1] - 20) / 10, 2);
+    CHECK(net.output_loss(tape, loss, 1, nullptr, 1.0) == doctest::Approx(expected));
+    const event_loss short_targets{.kind = event_loss_kind::spike_time, .target_ms = {1, 2, 3}};
+    CHECK_THROWS_AS(net.output_loss(tape, short_targets, 1, nullptr, 1.0), data_error);
+    const event_loss one_class{.kind = event_loss_kind::spike_time, .target_ms = {1, 2}};
+    CHECK_THROWS_AS(net.output_loss(tape, one_class, 1, nullptr, 1.0), data_error);
+}

@@ -150,3 +150,52 @@ TEST_CASE("evaluate_loss averages over the batch, predicts by argmax and rejects
     CHECK_THROWS_WITH_AS(evaluate_loss(spikemax{}, record, std::span<const std::int32_t>(bad)),
                          doctest::Contains("label 3 outside [0, 3)"), data_error);
 }
+
+TEST_CASE("van_rossum_distance tends to 1/2 (1 - exp(-|t - target| / tau)) for one spike as dt shrinks") {
+    // f = e^{-(t - t1)/tau}, g = e^{-(t - t2)/tau} after their spikes: int f^2 = int g^2 = tau/2,
+    // int f g = tau/2 e^{-|t1 - t2|/tau}, so 1/(2 tau) int (f - g)^2 = 1/2 (1 - e^{-|t1 - t2|/tau}).
+    const double tau = 5, spike = 10, target = 12, T_ms = 200;
+    const double closed = 0.5 * (1 - std::exp(-(target - spike) / tau));
+    double previous = 1;
+    for (double dt : {0.1, 0.01, 0.001}) {
+        const auto T = static_cast<std::size_t>(std::llround(T_ms / dt));
+        std::vector<double> record(T * 2, 0.0);
+        record[static_cast<std::size_t>(std::llround(spike / dt)) * 2 + 1] = 1;
+        const van_rossum_distance loss{.tau_ms = tau, .step_ms = dt,
+                                       .target_ms = {{}, {}, {}, {target}}};
+        const double value = loss.evaluate(record.data(), T, 2, 1, static_cast<double*>(nullptr), 1.0);
+        const double error = std::abs(value - closed);
+        MESSAGE("dt ", dt, " ms: ", value, " (closed form ", closed, ")");
+        CHECK(error < previous / 5);  // first order in dt
+        previous = error;
+    }
+    CHECK(previous < 1e-3 * closed);
+}
+
+TEST_CASE("van_rossum_distance: the gradient equals finite differences of the record, and bad targets are refused") {
+    const std::size_t T = 30, n = 3;
+    std::vector<double> record(T * n, 0.0);
+    for (std::size_t t = 0; t < T; t += 4) record[t * n + t % n] = 1;
+    record[7 * n + 1] = 0.5;  // graded values too: the loss is a polynomial of the record
+    const van_rossum_distance loss{.tau_ms = 3, .step_ms = 0.5,
+                                   .target_ms = {{2.0, 9.1}, {}, {5.5}, {1}, {2}, {3}}};
+    std::vector<double> grad(T * n);
+    loss.evaluate(record.data(), T, n, 0, grad.data(), 2.0);
+    const double h = 1e-4;
+    for (std::size_t k = 0; k < record.size(); ++k) {
+        auto plus = record, minus = record;
+        plus[k] += h, minus[k] -= h;
+        const double fd = 2.0 *
+                          (loss.evaluate(plus.data(), T, n, 0, static_cast<double*>(nullptr), 1.0) -
+                           loss.evaluate(minus.data(), T, n, 0, static_cast<double*>(nullptr), 1.0)) /
+                          (2 * h);
+        CHECK(grad[k] == doctest::Approx(fd).epsilon(1e-7).scale(1e-7));
+    }
+    double* none = nullptr;
+    CHECK_THROWS_AS(loss.evaluate(record.data(), T, n, 2, none, 1.0), data_error);  // 2 classes
+    CHECK_THROWS_AS(loss.evaluate(record.data(), T, 4, 0, none, 1.0), shape_error);
+    const van_rossum_distance negative{.target_ms = {{-1.0}, {}, {}}};
+    CHECK_THROWS_AS(negative.evaluate(record.data(), T, n, 0, none, 1.0), data_error);
+    const van_rossum_distance zero_tau{.tau_ms = 0, .target_ms = {{}, {}, {}}};
+    CHECK_THROWS_AS(zero_tau.evaluate(record.data(), T, n, 0, none, 1.0), option_error);
+}

@@ -13,10 +13,14 @@
 #include <cstddef>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace spikegrad {
 
-enum class event_loss_kind { first_spike_time, max_voltage, weighted_voltage, spike_count };
+/// first_spike_time: cross-entropy on first-spike times; spike_time: squared error of the
+/// first-spike times to target times; max_voltage / weighted_voltage: cross-entropy on a
+/// readout; spike_count: refused.
+enum class event_loss_kind { first_spike_time, max_voltage, weighted_voltage, spike_count, spike_time };
 
 inline const char* to_string(event_loss_kind kind) {
     switch (kind) {
@@ -24,6 +28,7 @@ inline const char* to_string(event_loss_kind kind) {
         case event_loss_kind::max_voltage: return "max_voltage";
         case event_loss_kind::weighted_voltage: return "weighted_voltage";
         case event_loss_kind::spike_count: return "spike_count";
+        case event_loss_kind::spike_time: return "spike_time";
     }
     return "?";
 }
@@ -39,6 +44,10 @@ struct event_loss {
     /// weighted_voltage: scores y_k = (1/T) int_0^T exp(-t / weight_tau_ms) V_k(t) dt;
     /// 0 takes weight_tau_ms = T (mlGeNN's avg_var_exp_weight); infinity gives the plain mean.
     double weight_tau_ms = 0.0;
+    /// spike_time: L = 1/2 sum_k ((t_k - target_k) / tau0_ms)^2 over the outputs' first-spike
+    /// times, target_k = target_ms[label * n_outputs + k]; a silent output counts as firing at
+    /// the window's end and gets no gradient (use dead_weight_push).
+    std::vector<double> target_ms;
     /// Heuristic for dead neurons (no exact gradient exists for a neuron that never fires):
     /// an output neuron that does not fire gets dL/dw -= dead_weight_push on all its input
     /// weights ("weight bumping", Goltz et al. 2021). 0 turns it off.
@@ -51,13 +60,16 @@ struct event_loss {
                 "event_driven: a spike-count loss has zero exact gradient (a count is piecewise "
                 "constant in weights, delays and thresholds); use first_spike_time, "
                 "max_voltage or weighted_voltage");
-        if (kind == event_loss_kind::first_spike_time && !(tau0_ms > 0 && tau1_ms > 0))
+        if ((kind == event_loss_kind::first_spike_time || kind == event_loss_kind::spike_time) &&
+            !(tau0_ms > 0 && tau1_ms > 0))
             raise<option_error>("event_loss: tau0_ms ", tau0_ms, " and tau1_ms ", tau1_ms,
                                 " must be > 0");
         if (kind == event_loss_kind::weighted_voltage && !(weight_tau_ms >= 0))
             raise<option_error>("event_loss: weight_tau_ms ", weight_tau_ms, " must be >= 0");
     }
-    bool reads_spikes() const { return kind == event_loss_kind::first_spike_time; }
+    bool reads_spikes() const {
+        return kind == event_loss_kind::first_spike_time || kind == event_loss_kind::spike_time;
+    }
 
     /// The loss of one sample from the output quantities (first-spike times or scores) and,
     /// when `grad` is given, its derivative with respect to them, times `scale`.
@@ -65,6 +77,20 @@ struct event_loss {
     template <class S>
     S evaluate(const S* values, const bool* fired, std::size_t n, int label, S* grad,
                S scale) const {
+        if (kind == event_loss_kind::spike_time) {
+            if (n == 0 || target_ms.size() % n != 0 || label < 0 ||
+                static_cast<std::size_t>(label) >= target_ms.size() / n)
+                raise<data_error>("event_loss: spike_time has ", target_ms.size(),
+                                  " target times, not one per output (", n, ") for label ", label);
+            S loss = 0;
+            for (std::size_t k = 0; k < n; ++k) {
+                const S error = (values[k] - S(target_ms[static_cast<std::size_t>(label) * n + k])) /
+                                S(tau0_ms);
+                loss += S(0.5) * error * error;
+                if (grad) grad[k] = fired[k] ? scale * error / S(tau0_ms) : S(0);
+            }
+            return loss;
+        }
         if (label < 0 || static_cast<std::size_t>(label) >= n)
             raise<data_error>("event_loss: label ", label, " outside the ", n, " outputs");
         if (kind != event_loss_kind::first_spike_time)
