@@ -129,6 +129,20 @@ timing bptt_timing(const bptt_net& net, const event_batch& batch, const task& t)
     return a.result();
 }
 
+/// `epochs` passes over `samples` samples in a fresh shuffled order each, calling
+/// step(batch indices) once per batch.
+template <class Step>
+void train_epochs(std::size_t samples, std::size_t epochs, std::size_t batch, std::uint64_t seed, Step&& step) {
+    std::vector<std::size_t> order(samples);
+    rng shuffler(seed);
+    for (std::size_t epoch = 1; epoch <= epochs; ++epoch) {
+        std::iota(order.begin(), order.end(), std::size_t(0));
+        shuffler.shuffle(order);
+        for (std::size_t b = 0; b < order.size(); b += batch)
+            step(std::span<const std::size_t>(order.data() + b, std::min(batch, order.size() - b)));
+    }
+}
+
 struct row {
     std::string engine;
     double dt_ms;
@@ -199,18 +213,11 @@ int main(int argc, char** argv) {
                                       {{.tau_m_ms = 20, .tau_s_ms = 5, .weight_mean = weight_mean,
                                         .weight_std = weight_std}});
             optimizer<adam, double> opt(net.parameters(), lr);
-            std::vector<std::size_t> order(train.size());
-            rng shuffler(seed);
             const double t0 = seconds();
-            for (std::size_t epoch = 1; epoch <= epochs; ++epoch) {
-                std::iota(order.begin(), order.end(), std::size_t(0));
-                shuffler.shuffle(order);
-                for (std::size_t b = 0; b < order.size(); b += batch) {
-                    const std::span<const std::size_t> part(order.data() + b, std::min(batch, order.size() - b));
-                    net.train_step(train, part, loss);
-                    opt.step(net.parameters(), net.gradients());
-                }
-            }
+            train_epochs(train.size(), epochs, batch, seed, [&](std::span<const std::size_t> part) {
+                net.train_step(train, part, loss);
+                opt.step(net.parameters(), net.gradients());
+            });
             const timing r = event_timing(net, test, loss, t);
             rows.push_back({grid_ms > 0 ? "grid" : "exact", grid_ms, r, seconds() - t0});
             std::printf("%-5s dt %-5s: timing error %.3f ms, silent %.1f%%, %.2f spikes per output (%.1f s)\n",
@@ -231,19 +238,11 @@ int main(int argc, char** argv) {
                          {.neuron = {.tau_syn_ms = 5, .membrane = {.tau_ms = 20, .reset = reset_mode::zero}},
                           .init_scale = bptt_scale});
             optimizer<adam, float> opt(net.parameters(), bptt_lr);
-            std::vector<std::size_t> order(train.size());
-            rng shuffler(seed);
             const double t0 = seconds();
-            for (std::size_t epoch = 1; epoch <= epochs; ++epoch) {
-                std::iota(order.begin(), order.end(), std::size_t(0));
-                shuffler.shuffle(order);
-                for (std::size_t b = 0; b < order.size(); b += batch) {
-                    std::vector<std::size_t> part(order.begin() + std::ptrdiff_t(b),
-                                                  order.begin() + std::ptrdiff_t(std::min(order.size(), b + batch)));
-                    net.train_step(train_events.select(part), vr);
-                    opt.step(net.parameters(), net.gradients());
-                }
-            }
+            train_epochs(train.size(), epochs, batch, seed, [&](std::span<const std::size_t> part) {
+                net.train_step(train_events.select(part), vr);
+                opt.step(net.parameters(), net.gradients());
+            });
             const timing r = bptt_timing(net, test_events, t);
             rows.push_back({"bptt", dt, r, seconds() - t0});
             std::printf("bptt  dt %-5.3g: timing error %.3f ms, silent %.1f%%, %.2f spikes per output (%.1f s)\n",
