@@ -364,7 +364,7 @@ struct model_settings {
     /// quantum theta, weight scale, Adam learning rate, and the share of the sample before the
     /// per-step loss starts (per_step_cross_entropy::from); epochs, batch, schedule as the SNNs.
     std::size_t gamma_hidden = 128, gamma_buckets = 4;
-    double gamma_tau_ms = 30, gamma_theta = 0.05, gamma_init_scale = 2.0, gamma_lr = 3e-3,
+    double gamma_tau_ms = 60, gamma_theta = 0.05, gamma_init_scale = 2.0, gamma_lr = 3e-3,
            gamma_loss_from = 0.3;
     int threads = 0;
     progress_mode progress = progress_mode::automatic;
