@@ -27,8 +27,10 @@ using lif_delay_net = network<dense<lif, fast_sigmoid, axonal_delay>, dense<read
 using gamma_net = gamma_network<float, 2>;
 
 struct settings {
-    std::size_t epochs = 15, batch = 16, lif_hidden = 3, lif_hidden_delay = 16, gamma_hidden = 6;
-    double lr = 2e-3, tau_lr = 0.05, delay_lr = 0.05, gamma_lr = 3e-2, theta = 1, lif_init_delay = 1;
+    std::size_t epochs = 15, batch = 16, lif_hidden = 3, lif_hidden_delay = 16, gamma_hidden = 6,
+                gamma_hidden_delay = 16;
+    double lr = 2e-3, tau_lr = 0.05, delay_lr = 0.05, gamma_lr = 3e-2, theta = 1, lif_init_delay = 1,
+           gamma_clip = 0, gamma_bias_delay = 0.1, gamma_lr_delay = 1e-2, gamma_cosine = -1;
     int threads = 1;
     progress_mode progress = progress_mode::quiet;
     gamma_training training = gamma_training::online_exact;
@@ -38,12 +40,13 @@ struct task_setup {
     std::string name;
     spike_dataset data;
     double duration_ms = 0, max_delay_ms = 15, loss_from = 0.1, lif_init_scale = 1;
-    std::size_t lif_hidden = 3;
+    std::size_t lif_hidden = 3, gamma_hidden = 6;
+    double gamma_lr = 3e-2;
     gamma_layer_options hidden, out;
 };
 
 struct measured {
-    double accuracy = 0, spikes_per_sample = 0, input_spikes_per_sample = 0, seconds_per_sample = 0;
+    double accuracy = 0, validation_accuracy = 0, spikes_per_sample = 0, input_spikes_per_sample = 0, seconds_per_sample = 0;
     std::size_t state_bytes = 0;
 };
 
@@ -88,6 +91,7 @@ measured train_lif(const settings& o, const task_setup& task, const splits& data
     measured m;
     m.seconds_per_sample = since(start) / double(o.epochs * data.train.n_samples);
     m.accuracy = result.test_accuracy;
+    m.validation_accuracy = result.validation_accuracy;
     net.evaluate(data.test, final_membrane_cross_entropy{});
     m.spikes_per_sample = double(net.activity()[0].spikes()) / double(data.test.n_samples);
     const std::size_t first = 0;
@@ -97,18 +101,20 @@ measured train_lif(const settings& o, const task_setup& task, const splits& data
 }
 
 measured train_gamma(const settings& o, const task_setup& task, const splits& data, std::uint64_t seed) {
-    gamma_net net({data.train.n_units, o.gamma_hidden, data.train.n_classes},
+    gamma_net net({data.train.n_units, task.gamma_hidden, data.train.n_classes},
                   {.dt_ms = data.train.dt_ms, .seed = seed, .threads = o.threads,
                    .training = o.training, .coder = {.theta = o.theta}},
                   {task.hidden, task.out});
     const per_step_cross_entropy loss{.from = task.loss_from};
     const auto start = std::chrono::steady_clock::now();
     const auto result = train_and_test<gamma_net, per_step_cross_entropy, adam>(
-        net, data, {.lr = o.gamma_lr, .epochs = o.epochs, .batch = o.batch, .seed = seed,
+        net, data, {.lr = task.gamma_lr, .epochs = o.epochs, .batch = o.batch, .seed = seed,
+                    .cosine_floor = o.gamma_cosine, .clip_norm = o.gamma_clip,
                     .progress = o.progress}, loss);
     measured m;
     m.seconds_per_sample = since(start) / double(o.epochs * data.train.n_samples);
     m.accuracy = result.test_accuracy;
+    m.validation_accuracy = result.validation_accuracy;
     net.evaluate(data.test, loss);
     m.spikes_per_sample = double(net.activity()[0].spikes()) / double(data.test.n_samples);
     m.state_bytes = net.training_state_bytes(data.train.n_steps);
@@ -132,11 +138,16 @@ int main(int argc, char** argv) {
     app.add_option("--coincidence-ms", coincidence_ms, "coincidence sample length, ms (paper: 1000)")->capture_default_str();
     app.add_option("--epochs", o.epochs, "training epochs")->capture_default_str();
     app.add_option("--batch", o.batch, "batch size")->capture_default_str();
-    app.add_option("--gamma-hidden", o.gamma_hidden, "hidden SpikingGamma neurons")->capture_default_str();
+    app.add_option("--gamma-hidden", o.gamma_hidden, "hidden SpikingGamma neurons, coincidence task")->capture_default_str();
+    app.add_option("--gamma-hidden-delay", o.gamma_hidden_delay, "hidden SpikingGamma neurons, delay task")->capture_default_str();
     app.add_option("--lif-hidden", o.lif_hidden, "hidden LIF neurons, coincidence task")->capture_default_str();
     app.add_option("--lif-hidden-delay", o.lif_hidden_delay, "hidden LIF neurons, delay task")->capture_default_str();
     app.add_option("--lif-init-delay", o.lif_init_delay, "LIF weights ~ U(+-s / sqrt(n_in)), delay task")->capture_default_str();
-    app.add_option("--gamma-lr", o.gamma_lr, "Adam learning rate of SpikingGamma")->capture_default_str();
+    app.add_option("--gamma-lr", o.gamma_lr, "Adam learning rate of SpikingGamma, coincidence task")->capture_default_str();
+    app.add_option("--gamma-lr-delay", o.gamma_lr_delay, "Adam learning rate of SpikingGamma, delay task")->capture_default_str();
+    app.add_option("--gamma-clip", o.gamma_clip, "SpikingGamma: clip the global gradient norm (0: off)")->capture_default_str();
+    app.add_option("--gamma-bias-delay", o.gamma_bias_delay, "SpikingGamma: initial hidden bias, delay task (against dead ReLUs)")->capture_default_str();
+    app.add_option("--gamma-cosine", o.gamma_cosine, "SpikingGamma: cosine schedule floor (negative: off)")->capture_default_str();
     app.add_option("--lr", o.lr, "Nadam learning rate of the LIF weights")->capture_default_str();
     app.add_option("--theta", o.theta, "sigma-delta quantum")->capture_default_str();
     app.add_option("--threads", o.threads, "threads (0: all cores)")->capture_default_str();
@@ -164,14 +175,14 @@ int main(int argc, char** argv) {
         record["epochs"] = o.epochs;
         record["batch"] = o.batch;
         record["threads"] = o.threads;
-        record["gamma"] = json::object{{"hidden", o.gamma_hidden}, {"lr", o.gamma_lr}, {"theta", o.theta},
+        record["gamma"] = json::object{{"hidden_coincidence", o.gamma_hidden}, {"hidden_delay", o.gamma_hidden_delay}, {"lr_coincidence", o.gamma_lr}, {"lr_delay", o.gamma_lr_delay}, {"theta", o.theta}, {"clip_norm", o.gamma_clip}, {"hidden_bias_init_delay", o.gamma_bias_delay}, {"cosine_floor", o.gamma_cosine},
                                        {"training", to_string(o.training)}, {"optimizer", "adam"},
                                        {"loss", "per-step cross-entropy"}};
         record["lif"] = json::object{{"hidden_coincidence", o.lif_hidden}, {"hidden_delay", o.lif_hidden_delay}, {"init_scale_delay", o.lif_init_delay}, {"lr", o.lr}, {"tau_lr", o.tau_lr},
                                      {"delay_lr", o.delay_lr}, {"optimizer", "nadam"},
                                      {"loss", "cross-entropy on the final readout membrane"}};
         record.save(out);
-        io::csv_writer results({"task", "model", "dt_ms", "steps", "seed", "test_accuracy",
+        io::csv_writer results({"task", "model", "dt_ms", "steps", "seed", "test_accuracy", "validation_accuracy",
                                 "hidden_spikes_per_sample", "input_spikes_per_sample",
                                 "state_bytes_per_sample", "train_seconds_per_sample"});
         std::map<std::string, std::vector<double>> curves[3];  // accuracy, memory, time
@@ -185,6 +196,8 @@ int main(int argc, char** argv) {
                     task.duration_ms = coincidence_ms;
                     task.lif_hidden = o.lif_hidden;
                     task.hidden = {.buckets = 2, .tau_ms = 2};
+                    task.gamma_hidden = o.gamma_hidden;
+                    task.gamma_lr = o.gamma_lr;
                     task.out = {.buckets = 4, .tau_ms = 50};
                 } else if (name == "delay") {
                     task.data = make_delay_task({.samples_per_class = per_class, .seed = 42 + s});
@@ -193,7 +206,10 @@ int main(int argc, char** argv) {
                     task.lif_hidden = o.lif_hidden_delay;
                     task.lif_init_scale = o.lif_init_delay;
                     task.loss_from = 0.6;
-                    task.hidden = {.buckets = 6, .tau_ms = 8, .weights = bucket_weights::per_synapse};
+                    task.hidden = {.buckets = 6, .tau_ms = 8, .weights = bucket_weights::per_synapse,
+                                   .bias_init = o.gamma_bias_delay};
+                    task.gamma_hidden = o.gamma_hidden_delay;
+                    task.gamma_lr = o.gamma_lr_delay;
                     task.out = {.buckets = 4, .tau_ms = 20};
                 } else {
                     raise<option_error>("gamma_resolution: unknown task '", name, "'");
@@ -210,7 +226,7 @@ int main(int argc, char** argv) {
                         else if (model == "lif_delay") m = train_lif<lif_delay_net>(o, task, data, 100 + s);
                         else raise<option_error>("gamma_resolution: unknown model '", model, "'");
                         m.input_spikes_per_sample = input_spikes;
-                        results.row(name, model, dt, steps, s, m.accuracy, m.spikes_per_sample,
+                        results.row(name, model, dt, steps, s, m.accuracy, m.validation_accuracy, m.spikes_per_sample,
                                     m.input_spikes_per_sample, m.state_bytes, m.seconds_per_sample);
                         results.save(out + "/results.csv");
                         const std::string key = name + "/" + model;

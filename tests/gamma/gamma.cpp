@@ -300,6 +300,15 @@ TEST_CASE("gamma_network rejects bad sizes, options and inputs with typed errors
     CHECK_THROWS_AS((gamma_network<double, 2>({3, 4})), shape_error);
     CHECK_THROWS_AS((gamma_network<double, 1>({3, 4}, {}, {{.buckets = 0}})), option_error);
     CHECK_THROWS_AS((gamma_network<double, 1>({3, 4}, {}, {{.tau_ms = -1}})), option_error);
+    CHECK_THROWS_AS((gamma_network<double, 1>({3, 4}, {}, {{.bias_init = NAN}})), option_error);
+    CHECK_THROWS_AS((gamma_network<double, 1>({3, 4}, {}, {{.init_scale = -1}})), option_error);
+    gamma_network<double, 2> biased({3, 4, 2}, {}, {gamma_layer_options{.bias_init = 0.25}, {}});
+    for (const auto& info : biased.parameters().infos()) {
+        if (info.name != "layer0.bias" && info.name != "layer1.bias") continue;
+        const double expected = info.name == "layer0.bias" ? 0.25 : 0.0;
+        for (std::size_t k = info.offset; k < info.offset + info.size; ++k)
+            CHECK(biased.parameters().flat()[k] == expected);
+    }
     gamma_network<double, 1> net({3, 2});
     const auto wrong = random_batch(1, 10, 5, 2, 0.1, 1);
     CHECK_THROWS_AS(net.forward(wrong), shape_error);

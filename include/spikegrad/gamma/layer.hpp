@@ -35,6 +35,9 @@ struct gamma_layer_options {
     bucket_weights weights = bucket_weights::per_neuron;
     /// Weights ~ U(+-init_scale / sqrt(n_in)).
     double init_scale = 1;
+    /// Initial bias of every neuron. A small positive value keeps hidden ReLUs active at the
+    /// start of training (a heuristic against dead units; docs/spiking_gamma.md).
+    double bias_init = 0;
 };
 
 /// One SpikingGamma layer: gamma cascades per input and the neurons' weighted bucket sums.
@@ -56,6 +59,9 @@ public:
         if (o.buckets == 0) raise<option_error>("gamma_layer: buckets must be >= 1");
         if (!(o.tau_ms > 0) || !std::isfinite(o.tau_ms))
             raise<option_error>("gamma_layer: tau_ms ", o.tau_ms, " must be > 0");
+        if (!std::isfinite(o.bias_init) || !std::isfinite(o.init_scale) || !(o.init_scale >= 0))
+            raise<option_error>("gamma_layer: init_scale ", o.init_scale, " and bias_init ",
+                                o.bias_init, " must be finite (init_scale >= 0)");
         if (n_in == 0 || n_out == 0)
             raise<shape_error>("gamma_layer: sizes ", n_in, " -> ", n_out, " must be >= 1");
     }
@@ -90,6 +96,7 @@ public:
         for (auto& x : store.values(w)) x = S(random.uniform(-s, s));
         // Bucket mixes start near uniform (a smoothed delay of K tau / 2 on average).
         for (auto& x : store.values(v)) x = S((1.0 + random.uniform(-0.5, 0.5)) / double(K));
+        for (auto& x : store.values(bias)) x = S(options_.bias_init);
     }
 
     void prepare(double dt_ms) { alpha_ = S(time_grid{dt_ms, 1}.decay(options_.tau_ms)); }
