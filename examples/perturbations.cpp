@@ -184,9 +184,6 @@ int main(int argc, char** argv) {
                       "per-neuron jitter falls to it)");
 
         // Accuracy against level: a row per dataset, a panel per perturbation.
-        const svg::marker_shape markers[4] = {svg::marker_shape::circle, svg::marker_shape::square,
-                                              svg::marker_shape::triangle};
-        const char* colours[4] = {"#1f77b4", "#d62728", "#7f7f7f", "#2ca02c"};
         svg::figure fig({.rows = int(datasets.size()), .cols = int(sweeps.size()),
                          .width = 40 + 340 * double(sweeps.size()), .height = 40 + 330 * double(datasets.size()),
                          .title = "Train-at-level perturbations (mean ± std over " + seeds_text(seeds) + ")",
@@ -205,10 +202,9 @@ int main(int argc, char** argv) {
                         mean.push_back(100 * a.mean);
                         sd.push_back(100 * a.std);
                     }
-                    const auto idx = static_cast<std::size_t>(models[m]);
-                    ax.line(sweeps[p].levels, mean, {.label = model_title(models[m]), .color = colours[idx],
+                    ax.line(sweeps[p].levels, mean, {.label = model_title(models[m]), .color = model_colour(models[m]),
                                                      .dash = models[m] == model_kind::mlp ? "dashed" : "",
-                                                     .marker = markers[idx], .errors = sd});
+                                                     .marker = model_marker(models[m]), .errors = sd});
                 }
                 ax.hline(100.0 / double(datasets[d].data.n_classes()),
                          {.label = "chance", .color = "#999999", .dash = "dotted"});

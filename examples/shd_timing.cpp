@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
     app.add_option("--fractions", fractions, "random-replacement fractions f, applied to every split "
                                              "before training (one model per f)")
         ->delimiter(',')->capture_default_str();
-    app.add_option("--models", model_names, "models: sgd, sgd_delay, mlp, gamma (SpikingGamma)")->delimiter(',')->capture_default_str();
+    app.add_option("--models", model_names, "models: sgd, sgd_delay, mlp, gamma (SpikingGamma), event (exact event-driven gradients)")->delimiter(',')->capture_default_str();
     app.add_option("--seeds", seeds, "independent runs (split, initialisation, shuffling)")
         ->capture_default_str()->check(CLI::PositiveNumber);
     app.add_option("--per-class", choice.per_class, "samples per class of each variant (0: all; paper: all)")
@@ -87,6 +87,17 @@ int main(int argc, char** argv) {
     app.add_option("--gamma-init-scale", s.gamma_init_scale, "gamma: hidden weights ~ U(+-s / sqrt(n_in))")->capture_default_str();
     app.add_option("--gamma-lr", s.gamma_lr, "gamma: Adam learning rate")->capture_default_str();
     app.add_option("--gamma-loss-from", s.gamma_loss_from, "gamma: share of the sample before the per-step loss starts")->capture_default_str();
+    app.add_option("--event-hidden", s.event_hidden, "event: hidden LIF neurons")->capture_default_str();
+    app.add_option("--event-tau-m-ms", s.event_tau_m_ms, "event: hidden membrane tau, ms")->capture_default_str();
+    app.add_option("--event-tau-s-ms", s.event_tau_s_ms, "event: synaptic tau, ms")->capture_default_str();
+    app.add_option("--event-readout-tau-ms", s.event_readout_tau_m_ms, "event: readout membrane tau, ms")->capture_default_str();
+    app.add_option("--event-weight-mean", s.event_weight_mean, "event: hidden weights ~ N(mean, std)")->capture_default_str();
+    app.add_option("--event-weight-std", s.event_weight_std, "event: hidden weights ~ N(mean, std) (0: from the input rate)")->capture_default_str();
+    app.add_option("--event-readout-weight-std", s.event_readout_weight_std, "event: readout weights ~ N(0, std)")->capture_default_str();
+    app.add_option("--event-delay-init-ms", s.event_delay_init_ms, "event: initial delays ~ U(0, this)")->capture_default_str();
+    app.add_option("--event-max-delay-ms", s.event_max_delay_ms, "event: delay bound, ms (0: no delays)")->capture_default_str();
+    app.add_option("--event-lr", s.event_lr, "event: Adam learning rate")->capture_default_str();
+    app.add_option("--event-grid-ms", s.event_grid_ms, "event: grid variant step, ms (0: exact)")->capture_default_str();
     app.add_option("--threads", s.threads, "threads (0: all cores)")->capture_default_str();
     add_progress_option(app, s.progress);
     app.add_flag("--paper", paper, "the paper's settings: every sample, f = 0, 0.1, ..., 1, up to 1000 "
@@ -248,9 +259,6 @@ int main(int argc, char** argv) {
                          .height = 380,
                          .title = "Accuracy against random replacement f (mean ± std over " + seeds_text(seeds) + ")",
                          .panel_letters = datasets.size() > 1});
-        const svg::marker_shape markers[3] = {svg::marker_shape::circle, svg::marker_shape::square,
-                                              svg::marker_shape::triangle};
-        const char* colours[4] = {"#1f77b4", "#d62728", "#7f7f7f", "#2ca02c"};
         for (std::size_t v = 0; v < datasets.size(); ++v) {
             auto& ax = fig.panel(0, int(v));
             ax.set({.title = datasets[v].name, .xlabel = "replacement fraction f",
@@ -263,10 +271,9 @@ int main(int argc, char** argv) {
                     mean.push_back(100 * a.mean);
                     sd.push_back(100 * a.std);
                 }
-                const auto idx = static_cast<std::size_t>(models[m]);
-                ax.line(fractions, mean, {.label = model_title(models[m]), .color = colours[idx],
+                ax.line(fractions, mean, {.label = model_title(models[m]), .color = model_colour(models[m]),
                                           .dash = models[m] == model_kind::mlp ? "dashed" : "",
-                                          .marker = markers[idx], .errors = sd});
+                                          .marker = model_marker(models[m]), .errors = sd});
             }
             ax.hline(100.0 / double(classes), {.label = "chance", .color = "#999999", .dash = "dotted"});
         }

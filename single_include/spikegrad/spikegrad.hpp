@@ -3997,6 +3997,64 @@ void forward_fused(const Dynamics& dynamics, Current&& current_of, std::size_t T
 /// spikegrad: helpers the losses share: spike counts over time, a stable softmax, argmax, and
 /// the batch driver that applies a per-sample loss to a record [B, T, n].
 
+// ---- begin spikegrad/core/step_stats.hpp ----
+/// \file
+/// spikegrad: how a batch's predictions count: the credit of a prediction under ties (an
+/// unbiased tie-break, so a constant predictor scores chance) and the loss and accuracy summed
+/// over batches. Shared by every network kind and the trainer; needs only the standard library.
+
+#include <algorithm>
+#include <cstddef>
+
+namespace spikegrad {
+
+/// Index of the largest score (the first one on ties).
+template <class S>
+int argmax(const S* scores, std::size_t n) {
+    return static_cast<int>(std::max_element(scores, scores + n) - scores);
+}
+
+/// How much a prediction from `scores` counts as correct for `label`: 1 when the label's score
+/// is the only maximum, 1/k when it is one of k tied maxima (the expected hit of a uniformly
+/// random tie-break, so a constant predictor scores chance, not the share of class 0), 0 else.
+struct prediction_credit {
+    double credit = 0;
+    bool tie = false;  // several classes share the top score
+};
+
+template <class S>
+prediction_credit credit_of(const S* scores, std::size_t n, int label) {
+    const S top = *std::max_element(scores, scores + n);
+    std::size_t tied = 0;
+    for (std::size_t i = 0; i < n; ++i) tied += scores[i] == top;
+    const bool hit = label >= 0 && static_cast<std::size_t>(label) < n && scores[label] == top;
+    return {hit ? 1.0 / static_cast<double>(tied) : 0.0, tied > 1};
+}
+
+/// Loss and accuracy summed over the samples of one or more batches. A sample whose label ties
+/// with k - 1 other classes for the top score counts 1/k (see prediction_credit); `ties`
+/// counts the samples with any tie at the top, so a silent readout is visible.
+struct step_stats {
+    double loss_sum = 0;
+    double correct = 0;
+    std::size_t samples = 0;
+    std::size_t ties = 0;
+
+    double loss() const { return samples ? loss_sum / static_cast<double>(samples) : 0.0; }
+    double accuracy() const {
+        return samples ? correct / static_cast<double>(samples) : 0.0;
+    }
+    step_stats& operator+=(const step_stats& other) {
+        loss_sum += other.loss_sum;
+        correct += other.correct;
+        samples += other.samples;
+        ties += other.ties;
+        return *this;
+    }
+};
+
+}  // namespace spikegrad
+// ---- end spikegrad/core/step_stats.hpp ----
 
 #include <algorithm>
 #include <cmath>
@@ -4062,29 +4120,6 @@ S target_count_loss(const S* record, std::size_t T, std::size_t n, int label, S*
 }
 
 }  // namespace detail
-
-/// Index of the largest score (the first one on ties).
-template <class S>
-int argmax(const S* scores, std::size_t n) {
-    return static_cast<int>(std::max_element(scores, scores + n) - scores);
-}
-
-/// How much a prediction from `scores` counts as correct for `label`: 1 when the label's score
-/// is the only maximum, 1/k when it is one of k tied maxima (the expected hit of a uniformly
-/// random tie-break, so a constant predictor scores chance, not the share of class 0), 0 else.
-struct prediction_credit {
-    double credit = 0;
-    bool tie = false;  // several classes share the top score
-};
-
-template <class S>
-prediction_credit credit_of(const S* scores, std::size_t n, int label) {
-    const S top = *std::max_element(scores, scores + n);
-    std::size_t tied = 0;
-    for (std::size_t i = 0; i < n; ++i) tied += scores[i] == top;
-    const bool hit = label >= 0 && static_cast<std::size_t>(label) < n && scores[label] == top;
-    return {hit ? 1.0 / static_cast<double>(tied) : 0.0, tied > 1};
-}
 
 /// A loss over a batch: its mean value, dL/d(record) and the predicted classes.
 template <class S>
@@ -4796,28 +4831,6 @@ struct network_options {
     std::uint64_t seed = 0;
     /// Threads a batch is split over; 0 means OpenMP's default (all cores), 1 is serial.
     int threads = 0;
-};
-
-/// Loss and accuracy summed over the samples of one or more batches. A sample whose label ties
-/// with k - 1 other classes for the top score counts 1/k (see prediction_credit); `ties`
-/// counts the samples with any tie at the top, so a silent readout is visible.
-struct step_stats {
-    double loss_sum = 0;
-    double correct = 0;
-    std::size_t samples = 0;
-    std::size_t ties = 0;
-
-    double loss() const { return samples ? loss_sum / static_cast<double>(samples) : 0.0; }
-    double accuracy() const {
-        return samples ? correct / static_cast<double>(samples) : 0.0;
-    }
-    step_stats& operator+=(const step_stats& other) {
-        loss_sum += other.loss_sum;
-        correct += other.correct;
-        samples += other.samples;
-        ties += other.ties;
-        return *this;
-    }
 };
 
 namespace detail {
@@ -6751,8 +6764,11 @@ public:
     const Loss& loss() const { return loss_; }
     const training_history& history() const { return history_; }
 
-    /// Trains for options.epochs epochs (or until early stopping); returns the history.
-    training_history run(const event_batch& train, const event_batch& validation = {}) {
+    /// Trains for options.epochs epochs (or until early stopping); returns the history. The
+    /// sets are `event_batch`es (time-stepped networks) or `timed_batch`es (`event_network`):
+    /// anything with n_samples, n_units, labels and select(indices).
+    template <class Set>
+    training_history run(const Set& train, const Set& validation = {}) {
         check_set(train, "training set");
         if (net_.n_outputs() > 1 &&
             std::all_of(train.labels.begin(), train.labels.end(),
@@ -6785,7 +6801,7 @@ public:
                 for (std::size_t k = 0; k < batches; ++k) {
                     const std::size_t first = k * options_.batch;
                     const std::size_t last = std::min(train.n_samples, first + options_.batch);
-                    const event_batch batch = train.select(
+                    const Set batch = train.select(
                         std::span<const std::size_t>(order.data() + first, last - first));
                     seen += step(batch, epoch, k + 1, gradient_norms);
                     activity += net_.activity();
@@ -6858,7 +6874,8 @@ public:
     }
 
     /// Loss and accuracy of the current network on a labelled set, in evaluation batches.
-    step_stats evaluate(const event_batch& data, std::vector<int>* predictions = nullptr) const {
+    template <class Set>
+    step_stats evaluate(const Set& data, std::vector<int>* predictions = nullptr) const {
         step_stats total;
         if (predictions) predictions->clear();
         std::vector<std::size_t> indices;
@@ -6896,15 +6913,21 @@ private:
     /// Adds each layer's gradient L2 norm (parameters named "layer<K>.") to sums[K].
     void add_gradient_norms(const std::vector<scalar_type>& grads, std::vector<double>& sums) const {
         const auto& store = net_.parameters();
-        std::vector<double> squares(Net::depth, 0.0);
+        std::vector<double> squares(layers(), 0.0);
         for (const auto& info : store.infos()) {
             const std::size_t layer = layer_of(info.name);
             if (layer >= squares.size()) continue;
             for (std::size_t k = info.offset; k < info.offset + info.size; ++k)
                 squares[layer] += static_cast<double>(grads[k]) * static_cast<double>(grads[k]);
         }
-        sums.resize(Net::depth, 0.0);
+        sums.resize(layers(), 0.0);
         for (std::size_t k = 0; k < squares.size(); ++k) sums[k] += std::sqrt(squares[k]);
+    }
+
+    /// Layers of the network: a compile-time depth, or depth() of a network sized at run time.
+    std::size_t layers() const {
+        if constexpr (requires { Net::depth + 0; }) return Net::depth;
+        else return net_.depth();
     }
 
     /// K of a parameter named "layer<K>.<what>" (a value past every layer otherwise).
@@ -6932,7 +6955,8 @@ private:
                std::to_string(history_.best_epoch) + saved;
     }
 
-    step_stats step(const event_batch& batch, std::size_t epoch, std::size_t index,
+    template <class Set>
+    step_stats step(const Set& batch, std::size_t epoch, std::size_t index,
                     std::vector<double>& gradient_norms) {
         step_stats stats;
         try {
@@ -6953,7 +6977,8 @@ private:
         return stats;
     }
 
-    void check_set(const event_batch& set, const char* what) const {
+    template <class Set>
+    void check_set(const Set& set, const char* what) const {
         if (set.n_samples == 0) raise<data_error>("trainer: the ", what, " is empty");
         if (set.labels.size() != set.n_samples)
             raise<data_error>("trainer: the ", what, " has ", set.labels.size(), " labels for ",
@@ -9805,14 +9830,18 @@ S first_grid_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta,
     S offset = std::max(S(0), k * h - start);
     if (offset > length + slack) return S(-1);
     auto y = propagator<S>::apply(p.over(offset), x);
+    if (y.v - theta - y.b >= S(0)) return std::min(offset, length);
+    // the one-step propagator only when the interval holds a second grid point (the usual
+    // interval, between arrivals snapped to the grid, holds one)
+    k += S(1);
+    if (k * h - start > length + slack) return S(-1);
     const auto step = p.over(h);
     for (;;) {
+        offset = k * h - start;
+        y = propagator<S>::apply(step, y);
         if (y.v - theta - y.b >= S(0)) return std::min(offset, length);
         k += S(1);
-        const S next = k * h - start;
-        if (next > length + slack) return S(-1);
-        offset = next;
-        y = propagator<S>::apply(step, y);
+        if (k * h - start > length + slack) return S(-1);
     }
 }
 
@@ -9905,6 +9934,109 @@ struct event_tape {
 
 }  // namespace spikegrad
 // ---- end spikegrad/engine/event/tape.hpp ----
+// ---- begin spikegrad/engine/event/timed_batch.hpp ----
+/// \file
+/// spikegrad: a labelled set of samples at real spike times for the event engine, shaped like
+/// `event_batch` (n_samples, n_units, labels, select) so the one `trainer<>` drives both the
+/// time-stepped networks and `event_network`. Unlike binning, nothing is rounded to a grid.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace spikegrad {
+
+/// Samples of spikes at real times (ms) with their labels, for `event_network` and `trainer<>`.
+template <class S>
+struct timed_batch {
+    std::size_t n_samples = 0;
+    std::size_t n_units = 0;
+    std::size_t n_classes = 0;
+    std::vector<timed_spikes<S>> samples;
+    std::vector<std::int32_t> labels;
+
+    timed_batch() = default;
+    timed_batch(std::size_t units, std::size_t classes) : n_units(units), n_classes(classes) {}
+
+    /// Appends a sample; its label and units are checked against the set's sizes.
+    void add(timed_spikes<S> sample) {
+        if (sample.times_ms.size() != sample.units.size())
+            raise<shape_error>("timed_batch: sample ", n_samples, " has ", sample.times_ms.size(),
+                               " times but ", sample.units.size(), " units");
+        if (n_classes > 0 && (sample.label < 0 || std::size_t(sample.label) >= n_classes))
+            raise<data_error>("timed_batch: sample ", n_samples, " has label ", sample.label,
+                              " outside [0, ", n_classes, ")");
+        for (std::size_t e = 0; e < sample.size(); ++e) {
+            if (sample.units[e] >= n_units)
+                raise<data_error>("timed_batch: sample ", n_samples, " event ", e, " has unit ",
+                                  sample.units[e], " >= ", n_units);
+            if (!std::isfinite(double(sample.times_ms[e])) || sample.times_ms[e] < S(0))
+                raise<data_error>("timed_batch: sample ", n_samples, " event ", e, " has time ",
+                                  sample.times_ms[e], " ms (must be finite and >= 0)");
+        }
+        labels.push_back(sample.label);
+        samples.push_back(std::move(sample));
+        ++n_samples;
+    }
+
+    /// The samples at `indices`, in that order (a copy of their spikes).
+    timed_batch select(std::span<const std::size_t> indices) const {
+        timed_batch out(n_units, n_classes);
+        out.samples.reserve(indices.size());
+        out.labels.reserve(indices.size());
+        for (auto i : indices) {
+            if (i >= n_samples)
+                raise<shape_error>("timed_batch: sample index ", i, " >= ", n_samples);
+            out.samples.push_back(samples[i]);
+            out.labels.push_back(labels[i]);
+        }
+        out.n_samples = indices.size();
+        return out;
+    }
+};
+
+/// A spike dataset's samples at their own times in ms, sorted by time (then unit) as the event
+/// engine expects; nothing is binned or dropped. Events at or after `duration_ms` (> 0) are
+/// left out, and their count is returned through `dropped` when given.
+template <class S>
+timed_batch<S> to_timed_batch(const spike_dataset& data, double duration_ms,
+                              std::size_t* dropped = nullptr) {
+    if (!(duration_ms > 0) || !std::isfinite(duration_ms))
+        raise<option_error>("to_timed_batch: duration_ms ", duration_ms, " must be > 0");
+    timed_batch<S> out(data.n_units(), data.n_classes());
+    const double scale = data.ms_per_unit();
+    std::size_t left_out = 0;
+    std::vector<std::pair<double, std::uint32_t>> events;
+    for (std::size_t s = 0; s < data.size(); ++s) {
+        const auto view = data.sample(s);
+        events.clear();
+        for (std::size_t e = 0; e < view.size(); ++e) {
+            const double t = double(view.times[e]) * scale;
+            if (t >= duration_ms) {
+                ++left_out;
+                continue;
+            }
+            events.emplace_back(t, view.units[e]);
+        }
+        std::sort(events.begin(), events.end());
+        timed_spikes<S> sample;
+        sample.label = view.label;
+        sample.times_ms.reserve(events.size());
+        sample.units.reserve(events.size());
+        for (const auto& [t, u] : events) sample.add(S(t), u);
+        out.add(std::move(sample));
+    }
+    if (dropped) *dropped = left_out;
+    return out;
+}
+
+}  // namespace spikegrad
+// ---- end spikegrad/engine/event/timed_batch.hpp ----
 // ---- begin spikegrad/engine/event_driven.hpp ----
 /// \file
 /// spikegrad: the exact event-driven gradient engine (EventProp: Wunderlich and Pehle 2021,
@@ -10217,7 +10349,10 @@ public:
 
     struct batch_result {
         double loss = 0;
+        /// Mean prediction credit: a label tied with k - 1 other classes at the top counts 1/k
+        /// (prediction_credit), so a silent output layer scores chance, not class 0's share.
         double accuracy = 0;
+        std::size_t ties = 0;     // samples with several classes tied at the top
         std::size_t spikes = 0;   // hidden + output spikes, summed over the samples
         std::size_t grazing = 0;  // grazing crossings met
         std::size_t silent_outputs = 0;
@@ -10236,6 +10371,24 @@ public:
         return const_cast<event_network*>(this)->run_batch(samples, indices, loss, false);
     }
 
+    // The interface trainer<> drives (train/trainer.hpp), on a timed_batch.
+    std::size_t n_inputs() const { return sizes_.front(); }
+    /// Layers (the trainer's per-layer gradient norms).
+    std::size_t depth() const { return layers_.size(); }
+    step_stats train_step(const timed_batch<S>& batch, const event_loss& loss) {
+        return stats_of(run_batch(batch.samples, all_of(batch), loss, true), batch.n_samples);
+    }
+    step_stats evaluate(const timed_batch<S>& batch, const event_loss& loss,
+                        std::vector<int>* predictions = nullptr) const {
+        return stats_of(const_cast<event_network*>(this)->run_batch(
+                            batch.samples, all_of(batch), loss, false, predictions),
+                        batch.n_samples);
+    }
+    /// Spikes per neuron of every layer in the last batch run; a readout layer is not
+    /// spiking. One "step" is one millisecond of sample time (rate() = spikes per neuron-ms).
+    const network_activity& activity() const { return activity_; }
+    void end_epoch(std::size_t) {}
+
 private:
     struct layer_state {
         std::size_t n_in = 0, n_out = 0;
@@ -10250,12 +10403,54 @@ private:
     struct thread_space {
         event_tape<S> tape;
         std::vector<S> grad;
+        std::vector<S> scores;
+        network_activity activity;
         batch_result result;
     };
 
+    network_activity empty_activity() const {
+        network_activity a(layers_.size());
+        for (std::size_t l = 0; l < layers_.size(); ++l)
+            a[l].reset(layer_options_[l].spiking, layers_[l].n_out);
+        return a;
+    }
+    /// One sample's spikes per neuron; its duration counts as one step per millisecond.
+    void add_activity(const event_tape<S>& tape, network_activity& a) const {
+        const auto ms = static_cast<std::size_t>(std::llround(options_.duration_ms));
+        for (std::size_t l = 0; l < layers_.size() && l < tape.layers.size(); ++l) {
+            if (!a[l].spiking) continue;
+            a[l].steps += std::max<std::size_t>(1, ms);
+            for (const auto& sp : tape.layers[l].spikes) ++a[l].per_neuron[sp.neuron];
+        }
+    }
+
+    static std::vector<std::size_t> all_of(const timed_batch<S>& batch) {
+        std::vector<std::size_t> all(batch.n_samples);
+        std::iota(all.begin(), all.end(), std::size_t(0));
+        return all;
+    }
+    static step_stats stats_of(const batch_result& r, std::size_t samples) {
+        step_stats out;
+        out.samples = samples;
+        out.loss_sum = r.loss * double(samples);
+        out.correct = r.accuracy * double(samples);
+        out.ties = r.ties;
+        return out;
+    }
+    /// The scores whose top is the prediction: -first spike time, or the readout scores.
+    static void prediction_scores(const event_tape<S>& tape, const event_loss& loss,
+                                  std::vector<S>& scores) {
+        if (loss.reads_spikes()) {
+            scores.resize(tape.first_spike_ms.size());
+            for (std::size_t k = 0; k < scores.size(); ++k) scores[k] = -tape.first_spike_ms[k];
+        } else {
+            scores = tape.scores;
+        }
+    }
+
     batch_result run_batch(const std::vector<timed_spikes<S>>& samples,
                            std::span<const std::size_t> indices, const event_loss& loss,
-                           bool with_gradient) {
+                           bool with_gradient, std::vector<int>* predictions = nullptr) {
         check_loss(loss);
         const std::size_t B = indices.size();
         if (B == 0) raise<shape_error>("event_network: empty batch");
@@ -10265,8 +10460,11 @@ private:
         const int count = static_cast<int>(
             std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(threads()), B)));
         std::vector<thread_space> spaces(static_cast<std::size_t>(count));
-        for (auto& s : spaces)
+        for (auto& s : spaces) {
             if (with_gradient) s.grad.assign(store_.size(), S(0));
+            s.activity = empty_activity();
+        }
+        if (predictions) predictions->assign(B, -1);
         const S scale = S(1) / S(B);
 #if SPIKEGRAD_HAS_OPENMP
 #pragma omp parallel for schedule(static) num_threads(count)
@@ -10286,7 +10484,13 @@ private:
                 backward(sample, space.tape, loss, grad_out.data(), space.grad, nullptr, scale);
             auto& r = space.result;
             r.loss += double(value);
-            r.accuracy += predict(space.tape, loss) == static_cast<std::size_t>(sample.label);
+            prediction_scores(space.tape, loss, space.scores);
+            const auto credit = credit_of(space.scores.data(), space.scores.size(), sample.label);
+            r.accuracy += credit.credit;
+            r.ties += credit.tie ? 1 : 0;
+            if (predictions)
+                (*predictions)[std::size_t(b)] = int(predict(space.tape, loss));
+            add_activity(space.tape, space.activity);
             r.spikes += space.tape.spike_count();
             r.grazing += space.tape.grazing;
             r.tape_bytes = std::max(r.tape_bytes, space.tape.bytes());
@@ -10295,9 +10499,12 @@ private:
         }
         batch_result total;
         if (with_gradient) std::fill(gradients_.begin(), gradients_.end(), S(0));
+        activity_ = empty_activity();
         for (const auto& s : spaces) {
+            activity_ += s.activity;
             total.loss += s.result.loss;
             total.accuracy += s.result.accuracy;
+            total.ties += s.result.ties;
             total.spikes += s.result.spikes;
             total.grazing += s.result.grazing;
             total.silent_outputs += s.result.silent_outputs;
@@ -10705,6 +10912,7 @@ private:
     std::optional<std::size_t> input_delay_;
     parameter_store<S> store_;
     std::vector<S> gradients_;
+    mutable network_activity activity_;
 };
 
 }  // namespace spikegrad
@@ -10806,6 +11014,9 @@ struct gamma_layer_options {
     bucket_weights weights = bucket_weights::per_neuron;
     /// Weights ~ U(+-init_scale / sqrt(n_in)).
     double init_scale = 1;
+    /// Initial bias of every neuron. A small positive value keeps hidden ReLUs active at the
+    /// start of training (a heuristic against dead units; docs/spiking_gamma.md).
+    double bias_init = 0;
 };
 
 /// One SpikingGamma layer: gamma cascades per input and the neurons' weighted bucket sums.
@@ -10827,6 +11038,9 @@ public:
         if (o.buckets == 0) raise<option_error>("gamma_layer: buckets must be >= 1");
         if (!(o.tau_ms > 0) || !std::isfinite(o.tau_ms))
             raise<option_error>("gamma_layer: tau_ms ", o.tau_ms, " must be > 0");
+        if (!std::isfinite(o.bias_init) || !std::isfinite(o.init_scale) || !(o.init_scale >= 0))
+            raise<option_error>("gamma_layer: init_scale ", o.init_scale, " and bias_init ",
+                                o.bias_init, " must be finite (init_scale >= 0)");
         if (n_in == 0 || n_out == 0)
             raise<shape_error>("gamma_layer: sizes ", n_in, " -> ", n_out, " must be >= 1");
     }
@@ -10861,6 +11075,7 @@ public:
         for (auto& x : store.values(w)) x = S(random.uniform(-s, s));
         // Bucket mixes start near uniform (a smoothed delay of K tau / 2 on average).
         for (auto& x : store.values(v)) x = S((1.0 + random.uniform(-0.5, 0.5)) / double(K));
+        for (auto& x : store.values(bias)) x = S(options_.bias_init);
     }
 
     void prepare(double dt_ms) { alpha_ = S(time_grid{dt_ms, 1}.decay(options_.tau_ms)); }

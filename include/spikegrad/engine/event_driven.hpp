@@ -10,13 +10,16 @@
 #pragma once
 
 #include "../config.hpp"
+#include "../core/activity.hpp"
 #include "../core/error.hpp"
 #include "../core/parameters.hpp"
+#include "../core/step_stats.hpp"
 #include "../core/random.hpp"
 #include "../simd/kernels.hpp"
 #include "event/loss.hpp"
 #include "event/propagator.hpp"
 #include "event/tape.hpp"
+#include "event/timed_batch.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -318,7 +321,10 @@ public:
 
     struct batch_result {
         double loss = 0;
+        /// Mean prediction credit: a label tied with k - 1 other classes at the top counts 1/k
+        /// (prediction_credit), so a silent output layer scores chance, not class 0's share.
         double accuracy = 0;
+        std::size_t ties = 0;     // samples with several classes tied at the top
         std::size_t spikes = 0;   // hidden + output spikes, summed over the samples
         std::size_t grazing = 0;  // grazing crossings met
         std::size_t silent_outputs = 0;
@@ -337,6 +343,24 @@ public:
         return const_cast<event_network*>(this)->run_batch(samples, indices, loss, false);
     }
 
+    // The interface trainer<> drives (train/trainer.hpp), on a timed_batch.
+    std::size_t n_inputs() const { return sizes_.front(); }
+    /// Layers (the trainer's per-layer gradient norms).
+    std::size_t depth() const { return layers_.size(); }
+    step_stats train_step(const timed_batch<S>& batch, const event_loss& loss) {
+        return stats_of(run_batch(batch.samples, all_of(batch), loss, true), batch.n_samples);
+    }
+    step_stats evaluate(const timed_batch<S>& batch, const event_loss& loss,
+                        std::vector<int>* predictions = nullptr) const {
+        return stats_of(const_cast<event_network*>(this)->run_batch(
+                            batch.samples, all_of(batch), loss, false, predictions),
+                        batch.n_samples);
+    }
+    /// Spikes per neuron of every layer in the last batch run; a readout layer is not
+    /// spiking. One "step" is one millisecond of sample time (rate() = spikes per neuron-ms).
+    const network_activity& activity() const { return activity_; }
+    void end_epoch(std::size_t) {}
+
 private:
     struct layer_state {
         std::size_t n_in = 0, n_out = 0;
@@ -351,12 +375,54 @@ private:
     struct thread_space {
         event_tape<S> tape;
         std::vector<S> grad;
+        std::vector<S> scores;
+        network_activity activity;
         batch_result result;
     };
 
+    network_activity empty_activity() const {
+        network_activity a(layers_.size());
+        for (std::size_t l = 0; l < layers_.size(); ++l)
+            a[l].reset(layer_options_[l].spiking, layers_[l].n_out);
+        return a;
+    }
+    /// One sample's spikes per neuron; its duration counts as one step per millisecond.
+    void add_activity(const event_tape<S>& tape, network_activity& a) const {
+        const auto ms = static_cast<std::size_t>(std::llround(options_.duration_ms));
+        for (std::size_t l = 0; l < layers_.size() && l < tape.layers.size(); ++l) {
+            if (!a[l].spiking) continue;
+            a[l].steps += std::max<std::size_t>(1, ms);
+            for (const auto& sp : tape.layers[l].spikes) ++a[l].per_neuron[sp.neuron];
+        }
+    }
+
+    static std::vector<std::size_t> all_of(const timed_batch<S>& batch) {
+        std::vector<std::size_t> all(batch.n_samples);
+        std::iota(all.begin(), all.end(), std::size_t(0));
+        return all;
+    }
+    static step_stats stats_of(const batch_result& r, std::size_t samples) {
+        step_stats out;
+        out.samples = samples;
+        out.loss_sum = r.loss * double(samples);
+        out.correct = r.accuracy * double(samples);
+        out.ties = r.ties;
+        return out;
+    }
+    /// The scores whose top is the prediction: -first spike time, or the readout scores.
+    static void prediction_scores(const event_tape<S>& tape, const event_loss& loss,
+                                  std::vector<S>& scores) {
+        if (loss.reads_spikes()) {
+            scores.resize(tape.first_spike_ms.size());
+            for (std::size_t k = 0; k < scores.size(); ++k) scores[k] = -tape.first_spike_ms[k];
+        } else {
+            scores = tape.scores;
+        }
+    }
+
     batch_result run_batch(const std::vector<timed_spikes<S>>& samples,
                            std::span<const std::size_t> indices, const event_loss& loss,
-                           bool with_gradient) {
+                           bool with_gradient, std::vector<int>* predictions = nullptr) {
         check_loss(loss);
         const std::size_t B = indices.size();
         if (B == 0) raise<shape_error>("event_network: empty batch");
@@ -366,8 +432,11 @@ private:
         const int count = static_cast<int>(
             std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(threads()), B)));
         std::vector<thread_space> spaces(static_cast<std::size_t>(count));
-        for (auto& s : spaces)
+        for (auto& s : spaces) {
             if (with_gradient) s.grad.assign(store_.size(), S(0));
+            s.activity = empty_activity();
+        }
+        if (predictions) predictions->assign(B, -1);
         const S scale = S(1) / S(B);
 #if SPIKEGRAD_HAS_OPENMP
 #pragma omp parallel for schedule(static) num_threads(count)
@@ -387,7 +456,13 @@ private:
                 backward(sample, space.tape, loss, grad_out.data(), space.grad, nullptr, scale);
             auto& r = space.result;
             r.loss += double(value);
-            r.accuracy += predict(space.tape, loss) == static_cast<std::size_t>(sample.label);
+            prediction_scores(space.tape, loss, space.scores);
+            const auto credit = credit_of(space.scores.data(), space.scores.size(), sample.label);
+            r.accuracy += credit.credit;
+            r.ties += credit.tie ? 1 : 0;
+            if (predictions)
+                (*predictions)[std::size_t(b)] = int(predict(space.tape, loss));
+            add_activity(space.tape, space.activity);
             r.spikes += space.tape.spike_count();
             r.grazing += space.tape.grazing;
             r.tape_bytes = std::max(r.tape_bytes, space.tape.bytes());
@@ -396,9 +471,12 @@ private:
         }
         batch_result total;
         if (with_gradient) std::fill(gradients_.begin(), gradients_.end(), S(0));
+        activity_ = empty_activity();
         for (const auto& s : spaces) {
+            activity_ += s.activity;
             total.loss += s.result.loss;
             total.accuracy += s.result.accuracy;
+            total.ties += s.result.ties;
             total.spikes += s.result.spikes;
             total.grazing += s.result.grazing;
             total.silent_outputs += s.result.silent_outputs;
@@ -806,6 +884,7 @@ private:
     std::optional<std::size_t> input_delay_;
     parameter_store<S> store_;
     std::vector<S> gradients_;
+    mutable network_activity activity_;
 };
 
 }  // namespace spikegrad

@@ -5,6 +5,7 @@
 
 #include "../concepts.hpp"
 #include "../core/error.hpp"
+#include "../core/step_stats.hpp"
 #include "../core/tensor.hpp"
 
 #include <algorithm>
@@ -71,29 +72,6 @@ S target_count_loss(const S* record, std::size_t T, std::size_t n, int label, S*
 }
 
 }  // namespace detail
-
-/// Index of the largest score (the first one on ties).
-template <class S>
-int argmax(const S* scores, std::size_t n) {
-    return static_cast<int>(std::max_element(scores, scores + n) - scores);
-}
-
-/// How much a prediction from `scores` counts as correct for `label`: 1 when the label's score
-/// is the only maximum, 1/k when it is one of k tied maxima (the expected hit of a uniformly
-/// random tie-break, so a constant predictor scores chance, not the share of class 0), 0 else.
-struct prediction_credit {
-    double credit = 0;
-    bool tie = false;  // several classes share the top score
-};
-
-template <class S>
-prediction_credit credit_of(const S* scores, std::size_t n, int label) {
-    const S top = *std::max_element(scores, scores + n);
-    std::size_t tied = 0;
-    for (std::size_t i = 0; i < n; ++i) tied += scores[i] == top;
-    const bool hit = label >= 0 && static_cast<std::size_t>(label) < n && scores[label] == top;
-    return {hit ? 1.0 / static_cast<double>(tied) : 0.0, tied > 1};
-}
 
 /// A loss over a batch: its mean value, dL/d(record) and the predicted classes.
 template <class S>

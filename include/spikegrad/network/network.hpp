@@ -46,28 +46,6 @@ struct network_options {
     int threads = 0;
 };
 
-/// Loss and accuracy summed over the samples of one or more batches. A sample whose label ties
-/// with k - 1 other classes for the top score counts 1/k (see prediction_credit); `ties`
-/// counts the samples with any tie at the top, so a silent readout is visible.
-struct step_stats {
-    double loss_sum = 0;
-    double correct = 0;
-    std::size_t samples = 0;
-    std::size_t ties = 0;
-
-    double loss() const { return samples ? loss_sum / static_cast<double>(samples) : 0.0; }
-    double accuracy() const {
-        return samples ? correct / static_cast<double>(samples) : 0.0;
-    }
-    step_stats& operator+=(const step_stats& other) {
-        loss_sum += other.loss_sum;
-        correct += other.correct;
-        samples += other.samples;
-        ties += other.ties;
-        return *this;
-    }
-};
-
 namespace detail {
 
 /// Per-thread scratch that is not part of a network's value: copies start empty.

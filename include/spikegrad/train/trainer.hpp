@@ -79,8 +79,11 @@ public:
     const Loss& loss() const { return loss_; }
     const training_history& history() const { return history_; }
 
-    /// Trains for options.epochs epochs (or until early stopping); returns the history.
-    training_history run(const event_batch& train, const event_batch& validation = {}) {
+    /// Trains for options.epochs epochs (or until early stopping); returns the history. The
+    /// sets are `event_batch`es (time-stepped networks) or `timed_batch`es (`event_network`):
+    /// anything with n_samples, n_units, labels and select(indices).
+    template <class Set>
+    training_history run(const Set& train, const Set& validation = {}) {
         check_set(train, "training set");
         if (net_.n_outputs() > 1 &&
             std::all_of(train.labels.begin(), train.labels.end(),
@@ -113,7 +116,7 @@ public:
                 for (std::size_t k = 0; k < batches; ++k) {
                     const std::size_t first = k * options_.batch;
                     const std::size_t last = std::min(train.n_samples, first + options_.batch);
-                    const event_batch batch = train.select(
+                    const Set batch = train.select(
                         std::span<const std::size_t>(order.data() + first, last - first));
                     seen += step(batch, epoch, k + 1, gradient_norms);
                     activity += net_.activity();
@@ -186,7 +189,8 @@ public:
     }
 
     /// Loss and accuracy of the current network on a labelled set, in evaluation batches.
-    step_stats evaluate(const event_batch& data, std::vector<int>* predictions = nullptr) const {
+    template <class Set>
+    step_stats evaluate(const Set& data, std::vector<int>* predictions = nullptr) const {
         step_stats total;
         if (predictions) predictions->clear();
         std::vector<std::size_t> indices;
@@ -224,15 +228,21 @@ private:
     /// Adds each layer's gradient L2 norm (parameters named "layer<K>.") to sums[K].
     void add_gradient_norms(const std::vector<scalar_type>& grads, std::vector<double>& sums) const {
         const auto& store = net_.parameters();
-        std::vector<double> squares(Net::depth, 0.0);
+        std::vector<double> squares(layers(), 0.0);
         for (const auto& info : store.infos()) {
             const std::size_t layer = layer_of(info.name);
             if (layer >= squares.size()) continue;
             for (std::size_t k = info.offset; k < info.offset + info.size; ++k)
                 squares[layer] += static_cast<double>(grads[k]) * static_cast<double>(grads[k]);
         }
-        sums.resize(Net::depth, 0.0);
+        sums.resize(layers(), 0.0);
         for (std::size_t k = 0; k < squares.size(); ++k) sums[k] += std::sqrt(squares[k]);
+    }
+
+    /// Layers of the network: a compile-time depth, or depth() of a network sized at run time.
+    std::size_t layers() const {
+        if constexpr (requires { Net::depth + 0; }) return Net::depth;
+        else return net_.depth();
     }
 
     /// K of a parameter named "layer<K>.<what>" (a value past every layer otherwise).
@@ -260,7 +270,8 @@ private:
                std::to_string(history_.best_epoch) + saved;
     }
 
-    step_stats step(const event_batch& batch, std::size_t epoch, std::size_t index,
+    template <class Set>
+    step_stats step(const Set& batch, std::size_t epoch, std::size_t index,
                     std::vector<double>& gradient_norms) {
         step_stats stats;
         try {
@@ -281,7 +292,8 @@ private:
         return stats;
     }
 
-    void check_set(const event_batch& set, const char* what) const {
+    template <class Set>
+    void check_set(const Set& set, const char* what) const {
         if (set.n_samples == 0) raise<data_error>("trainer: the ", what, " is empty");
         if (set.labels.size() != set.n_samples)
             raise<data_error>("trainer: the ", what, " has ", set.labels.size(), " labels for ",

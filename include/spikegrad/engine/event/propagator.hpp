@@ -181,14 +181,18 @@ S first_grid_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta,
     S offset = std::max(S(0), k * h - start);
     if (offset > length + slack) return S(-1);
     auto y = propagator<S>::apply(p.over(offset), x);
+    if (y.v - theta - y.b >= S(0)) return std::min(offset, length);
+    // the one-step propagator only when the interval holds a second grid point (the usual
+    // interval, between arrivals snapped to the grid, holds one)
+    k += S(1);
+    if (k * h - start > length + slack) return S(-1);
     const auto step = p.over(h);
     for (;;) {
+        offset = k * h - start;
+        y = propagator<S>::apply(step, y);
         if (y.v - theta - y.b >= S(0)) return std::min(offset, length);
         k += S(1);
-        const S next = k * h - start;
-        if (next > length + slack) return S(-1);
-        offset = next;
-        y = propagator<S>::apply(step, y);
+        if (k * h - start > length + slack) return S(-1);
     }
 }
 
