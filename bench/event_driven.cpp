@@ -5,7 +5,7 @@
 // program prints the measured activity of both engines next to the numbers, since the engines'
 // neurons differ (CUBA LIF with tau_s = 5 ms here, LIF in the BPTT engine).
 //
-//   bench_event_driven [samples] [threads] [rate_hz] [event_scale] [bptt_scale]
+//   bench_event_driven [samples] [threads] [rate_hz] [event_scale] [bptt_scale] [bptt_scale2]
 // Times are process CPU time per sample (run with threads = 1 to compare engines).
 #include <spikegrad/engine/event_driven.hpp>
 #include <spikegrad/spikegrad.hpp>
@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
     const int threads = argc > 2 ? std::atoi(argv[2]) : 1;
     const double rate_hz = argc > 3 ? std::atof(argv[3]) : 10;
     const double event_scale = argc > 4 ? std::atof(argv[4]) : 1.0;
-    const double bptt_scale = argc > 5 ? std::atof(argv[5]) : 4.0;
+    const double bptt_scale = argc > 5 ? std::atof(argv[5]) : 8.0;
+    const double bptt_scale2 = argc > 6 ? std::atof(argv[6]) : 5.0;  // second hidden layer
     std::printf("T_steps,engine,cpu_ms_per_sample,bytes_per_sample,hidden1_pct,hidden2_pct,input_spikes\n");
     for (std::size_t T : {std::size_t(100), std::size_t(1000)}) {
         rng random(7);
@@ -76,7 +77,7 @@ int main(int argc, char** argv) {
                 {.duration_ms = double(T), .seed = 1, .threads = threads, .grid_ms = grid_ms},
                 {{.delay = true, .delay_init_ms = 5, .weight_mean = 0.02 * event_scale,
                   .weight_std = 0.25 * event_scale},
-                 {.delay = true, .delay_init_ms = 5, .weight_mean = 0.05 * event_scale,
+                 {.delay = true, .delay_init_ms = 5, .weight_mean = 0.035 * event_scale,
                   .weight_std = 0.6 * event_scale},
                  {.spiking = false, .weight_mean = 0, .weight_std = 0.2}});
             const event_loss loss{.kind = event_loss_kind::max_voltage};
@@ -112,7 +113,7 @@ int main(int argc, char** argv) {
                               dense<lif, fast_sigmoid, axonal_delay>, dense<readout>>;
         net_t bptt({700, 128, 128, 20}, {.dt_ms = 1.0, .seed = 1, .threads = threads},
                    {.delay = {.max_ms = 20}, .init_scale = bptt_scale},
-                   {.delay = {.max_ms = 20}, .init_scale = bptt_scale}, {});
+                   {.delay = {.max_ms = 20}, .init_scale = bptt_scale2}, {});
         optimizer<adam, float> opt_b(bptt.parameters(), 1e-3);
         const double t1 = cpu_ms();
         const auto saved_b = bptt.parameters().flat();
@@ -126,7 +127,9 @@ int main(int argc, char** argv) {
         // BPTT keeps, per step, x = v - theta of every spiking neuron and the readout membrane
         // (float), plus the spikes as indices: a lower bound of its per-sample trace.
         const std::size_t bptt_bytes = T * (128 + 128 + 20) * sizeof(float);
-        std::printf("%zu,bptt,%.3f,%zu,,,%.0f\n", T, bptt_ms, bptt_bytes,
+        const auto& active = bptt.activity();  // of the last step's batch
+        std::printf("%zu,bptt,%.3f,%zu,%.2f,%.2f,%.0f\n", T, bptt_ms, bptt_bytes,
+                    100 * active[0].rate(), 100 * active[1].rate(),
                     double(input_spikes) / double(samples));
         std::fflush(stdout);
     }
