@@ -30,7 +30,8 @@ timed_spikes<double> three_inputs() {
 
 /// The 3-3-2 network with learnable input delays, hidden delays, thresholds and threshold
 /// adaptation in both spiking layers.
-event_network<double> network_332(bool spiking_output, double grid_ms = 0) {
+event_network<double> network_332(bool spiking_output, double grid_ms = 0,
+                                   bool train_tau = false) {
     event_layer_options hidden{.train_theta = true, .adaptation = 0.3, .train_adaptation = true,
                                .tau_adapt_ms = 30, .delay = true, .delay_init_ms = 4,
                                .weight_mean = 3, .weight_std = 1};
@@ -38,6 +39,8 @@ event_network<double> network_332(bool spiking_output, double grid_ms = 0) {
                             .train_adaptation = true, .tau_adapt_ms = 25, .weight_mean = 3,
                             .weight_std = 1};
     if (!spiking_output) out.adaptation = 0, out.train_adaptation = false, out.train_theta = false;
+    hidden.train_tau = train_tau;
+    out.train_tau = train_tau;
     return event_network<double>({3, 3, 2},
                                  {.duration_ms = 40, .seed = 3, .input_delay = true,
                                   .input_delay_init_ms = 3, .grid_ms = grid_ms},
@@ -550,4 +553,129 @@ TEST_CASE("event engine: 3-3-2 gradients match central differences, spike-time s
     CHECK_THROWS_AS(net.output_loss(tape, short_targets, 1, nullptr, 1.0), data_error);
     const event_loss one_class{.kind = event_loss_kind::spike_time, .target_ms = {1, 2}};
     CHECK_THROWS_AS(net.output_loss(tape, one_class, 1, nullptr, 1.0), data_error);
+}
+
+// Time constants by the adjoint integral int mu^T df/dtau (a forward replay with checkpoints
+// supplies the state inside the backward pass): every tau_m, tau_s and tau_adapt gradient
+// against central differences, next to every other parameter, under each loss that allows it.
+TEST_CASE("event engine: learnable time constants: gradients match central differences") {
+    const event_loss first{.kind = event_loss_kind::first_spike_time, .tau0_ms = 2, .alpha = 0.01};
+    const event_loss timing{.kind = event_loss_kind::spike_time, .tau0_ms = 10,
+                            .target_ms = {5, 5, 12, 20}};
+    const event_loss peak{.kind = event_loss_kind::max_voltage};
+    const auto sample = three_inputs();
+    for (const auto* loss : {&first, &timing, &peak}) {
+        const std::string kind = to_string(loss->kind);
+        CAPTURE(kind);
+        auto net = network_332(loss->reads_spikes(), 0, true);
+        const auto r = check_all(net, sample, *loss);
+        MESSAGE(kind, ": checked ", r.checked, ", nonzero ", r.nonzero, ", worst ", r.worst,
+                " (", r.worst_name, ")");
+        CHECK(r.failed == 0);
+        for (const char* name : {"layer0.tau_m", "layer0.tau_s", "layer1.tau_m", "layer1.tau_s"})
+            CHECK_MESSAGE(has(r, name), name, " has no nonzero gradient to check");
+        if (loss->reads_spikes()) {
+            // the output's adaptation B is 0 until its first spike, and these losses read only
+            // first spikes: its time constant has no effect, and the gradient is exactly 0
+            event_tape<double> tape;
+            std::vector<double> g(net.parameters().size(), 0.0);
+            net.sample_gradient(sample, *loss, tape, g);
+            const auto& info = net.parameters().info(net.parameters().find("layer1.tau_adapt"));
+            CHECK(g[info.offset] == 0.0);
+        } else {
+            CHECK_MESSAGE(has(r, "layer0.tau_adapt"), "layer0.tau_adapt has no nonzero gradient");
+        }
+    }
+}
+
+TEST_CASE("event engine: learnable time constants at and near tau_m == tau_s match central differences") {
+    for (double tau_s : {10.0, 10.0 * (1 + 1e-9), 10.2}) {
+        CAPTURE(tau_s);
+        event_network<double> net(
+            {3, 3, 2}, {.duration_ms = 40, .seed = 5},
+            {{.tau_m_ms = 10, .tau_s_ms = tau_s, .train_tau = true, .delay = true,
+              .delay_init_ms = 3, .weight_mean = 2.5, .weight_std = 0.7},
+             {.tau_m_ms = 10, .tau_s_ms = tau_s, .train_tau = true, .weight_mean = 2.5,
+              .weight_std = 0.7}});
+        const event_loss loss{.kind = event_loss_kind::first_spike_time, .tau0_ms = 2};
+        const auto r = check_all(net, three_inputs(), loss);
+        CHECK(r.failed == 0);
+        for (const char* name : {"layer0.tau_m", "layer0.tau_s", "layer1.tau_m", "layer1.tau_s"})
+            CHECK_MESSAGE(has(r, name), name, " has no nonzero gradient to check");
+    }
+}
+
+// The replay keeps ~sqrt(arrivals) checkpoints; a long input (hundreds of arrivals, many
+// blocks) must give the time-constant gradients of central differences, and the grid
+// variant's time-constant gradients must approach them as the grid shrinks.
+TEST_CASE("event engine: time-constant gradients over many replay blocks and on the grid") {
+    timed_spikes<double> sample;
+    rng random(11);
+    for (int k = 0; k < 300; ++k)
+        sample.add(0.1 * k + 0.05 * random.uniform(), static_cast<std::uint32_t>(k % 3));
+    sample.label = 0;
+    auto make = [](double grid) {
+        return event_network<double>(
+            {3, 4, 2}, {.duration_ms = 40, .seed = 2, .grid_ms = grid},
+            {{.adaptation = 0.2, .tau_adapt_ms = 15, .train_tau = true, .weight_mean = 0.4,
+              .weight_std = 0.3},
+             {.spiking = false, .train_tau = true, .weight_mean = 0.5, .weight_std = 0.5}});
+    };
+    const event_loss loss{.kind = event_loss_kind::max_voltage};
+    auto exact = make(0);
+    event_tape<double> tape;
+    exact.forward(sample, loss, tape);
+    CHECK(tape.layers[0].spikes.size() > 20);
+    const auto r = check_all(exact, sample, loss);
+    CHECK(r.failed == 0);
+    const std::vector<std::string> taus{"layer0.tau_m", "layer0.tau_s", "layer0.tau_adapt",
+                                        "layer1.tau_m", "layer1.tau_s"};
+    for (const auto& name : taus) CHECK_MESSAGE(has(r, name), name, " has no nonzero gradient");
+    auto tau_gradients = [&](event_network<double>& net) {
+        std::vector<double> g(net.parameters().size(), 0.0), out;
+        event_tape<double> t;
+        net.sample_gradient(sample, loss, t, g);
+        for (const auto& name : taus)
+            out.push_back(g[net.parameters().info(net.parameters().find(name)).offset]);
+        return out;
+    };
+    const auto reference = tau_gradients(exact);
+    std::vector<double> errors;
+    for (double grid : {0.1, 0.01, 0.001}) {
+        auto net = make(grid);
+        const auto g = tau_gradients(net);
+        double worst = 0;
+        for (std::size_t k = 0; k < g.size(); ++k)
+            worst = std::max(worst, std::abs(g[k] - reference[k]) / std::abs(reference[k]));
+        MESSAGE("grid ", grid, " ms: largest relative time-constant gradient error ", worst);
+        errors.push_back(worst);
+    }
+    CHECK(errors.back() < errors.front());
+    CHECK(errors.back() < 0.02);
+}
+
+TEST_CASE("event engine: learnable time constants: bad ranges and the weighted readout are refused") {
+    auto make = [](event_layer_options hidden, event_layer_options out) {
+        return event_network<double>({3, 3, 2}, {.duration_ms = 40}, {hidden, out});
+    };
+    CHECK_THROWS_WITH_AS(make({.tau_m_ms = 2000, .train_tau = true}, {}),
+                         doctest::Contains("outside the trainable range"), option_error);
+    CHECK_THROWS_WITH_AS(make({.train_tau = true, .tau_min_ms = 0}, {}),
+                         doctest::Contains("tau range"), option_error);
+    CHECK_THROWS_WITH_AS(make({.train_tau = true, .tau_min_ms = 30, .tau_max_ms = 10}, {}),
+                         doctest::Contains("tau range"), option_error);
+    auto net = make({.train_tau = true}, {.spiking = false, .train_tau = true});
+    event_tape<double> tape;
+    CHECK_THROWS_WITH_AS(net.forward(three_inputs(), {.kind = event_loss_kind::weighted_voltage}, tape),
+                         doctest::Contains("weighted-voltage readout"), option_error);
+    // fixed readout time constants with learnable hidden ones are fine, and exact
+    event_network<double> hidden_only(
+        {3, 3, 2}, {.duration_ms = 40, .seed = 3, .input_delay = true, .input_delay_init_ms = 3},
+        {{.train_theta = true, .adaptation = 0.3, .train_adaptation = true,
+          .tau_adapt_ms = 30, .train_tau = true, .delay = true, .delay_init_ms = 4, .weight_mean = 3, .weight_std = 1},
+         {.spiking = false, .weight_mean = 3, .weight_std = 1}});
+    const auto r = check_all(hidden_only, three_inputs(), {.kind = event_loss_kind::weighted_voltage});
+    CHECK(r.failed == 0);
+    for (const char* name : {"layer0.tau_m", "layer0.tau_s", "layer0.tau_adapt"})
+        CHECK_MESSAGE(has(r, name), name, " has no nonzero gradient to check");
 }

@@ -49,6 +49,14 @@ struct event_layer_options {
     double adaptation = 0.0;
     bool train_adaptation = false;
     double tau_adapt_ms = 100.0;
+    /// Learnable time constants: one tau_m, one tau_s and (adaptive layers) one tau_adapt for
+    /// the whole layer, starting at the values above, with exact gradients by the adjoint
+    /// integral dL/dtau = int mu^T df/dtau dt (needs a forward replay in the backward pass,
+    /// kept to O(sqrt(arrivals)) states by checkpointing); kept in [tau_min_ms, tau_max_ms].
+    /// Not for a weighted-voltage readout (refused when that loss is used).
+    bool train_tau = false;
+    double tau_min_ms = 0.5;
+    double tau_max_ms = 1000.0;
     /// A learnable axonal delay per neuron of this layer's output, in [0, delay_max_ms],
     /// initialised uniformly in [0, delay_init_ms].
     bool delay = false;
@@ -119,6 +127,18 @@ public:
             if (o.adaptation < 0)
                 raise<option_error>("event_network: layer ", l, ": adaptation ", o.adaptation,
                                     " must be >= 0");
+            if (o.train_tau) {
+                if (!(o.tau_min_ms > 0 && o.tau_max_ms >= o.tau_min_ms) ||
+                    !std::isfinite(o.tau_max_ms))
+                    raise<option_error>("event_network: layer ", l, ": tau range [",
+                                        o.tau_min_ms, ", ", o.tau_max_ms,
+                                        "] must satisfy 0 < tau_min_ms <= tau_max_ms < inf");
+                for (double tau : {o.tau_m_ms, o.tau_s_ms, o.tau_adapt_ms})
+                    if (tau < o.tau_min_ms || tau > o.tau_max_ms)
+                        raise<option_error>("event_network: layer ", l, ": time constant ", tau,
+                                            " ms outside the trainable range [", o.tau_min_ms,
+                                            ", ", o.tau_max_ms, "]");
+            }
             const std::string prefix = "layer" + std::to_string(l);
             layer_state ls;
             ls.n_in = sizes_[l];
@@ -139,6 +159,17 @@ public:
                 ls.beta = store_.add(prefix + ".adaptation", parameter_kind::threshold,
                                      {ls.n_out}, 0.0);
                 for (auto& b : store_.values(ls.beta)) b = S(o.adaptation);
+            }
+            if (o.train_tau) {
+                auto add_tau = [&](const char* name, double value) {
+                    const auto p = store_.add(prefix + "." + name, parameter_kind::time_constant,
+                                              {1}, o.tau_min_ms, o.tau_max_ms);
+                    store_.values(p)[0] = S(value);
+                    return p;
+                };
+                ls.tau_m = add_tau("tau_m", o.tau_m_ms);
+                ls.tau_s = add_tau("tau_s", o.tau_s_ms);
+                if (adaptive && o.spiking) ls.tau_b = add_tau("tau_adapt", o.tau_adapt_ms);
             }
             if (o.delay && l + 1 < layer_options_.size()) {
                 ls.delay = store_.add(prefix + ".delay", parameter_kind::delay, {ls.n_out}, 0.0,
@@ -369,6 +400,7 @@ private:
         std::size_t weight = 0;
         std::size_t theta = npos, beta = npos;
         std::optional<std::size_t> delay;
+        std::size_t tau_m = npos, tau_s = npos, tau_b = npos;  // learnable time constants
     };
     static constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
 
@@ -379,6 +411,15 @@ private:
         network_activity activity;
         batch_result result;
     };
+
+    /// Layer l's propagator at the current time constants (the learnable ones from the store).
+    event::propagator<S> propagator_of(std::size_t l) const {
+        const auto& ls = layers_[l];
+        if (ls.tau_m == npos) return ls.prop;
+        const S tb = ls.tau_b == npos ? ls.prop.tau_b() : store_.values(ls.tau_b)[0];
+        return event::propagator<S>(double(store_.values(ls.tau_m)[0]),
+                                    double(store_.values(ls.tau_s)[0]), double(tb));
+    }
 
     network_activity empty_activity() const {
         network_activity a(layers_.size());
@@ -497,6 +538,10 @@ private:
             raise<option_error>("event_network: loss ", to_string(loss.kind), " needs ",
                                 loss.reads_spikes() ? "a spiking" : "a readout (spiking = false)",
                                 " output layer");
+        if (loss.kind == event_loss_kind::weighted_voltage && layer_options_.back().train_tau)
+            raise<option_error>("event_network: train_tau on the weighted-voltage readout "
+                                "(layer ", layers_.size() - 1, ") is not implemented; fix its "
+                                "time constants or use the max_voltage readout");
     }
 
     void check_sample(const timed_spikes<S>& sample) const {
@@ -546,10 +591,10 @@ private:
         });
     }
 
-    int pieces(const layer_state& ls, S length) const {
+    int pieces(const layer_state& ls, const event::propagator<S>& prop, S length) const {
         if (!ls.adaptive) return 1;
         const S h = S(options_.bracket_fraction) *
-                    std::min({ls.prop.tau_m(), ls.prop.tau_s(), ls.prop.tau_b()});
+                    std::min({prop.tau_m(), prop.tau_s(), prop.tau_b()});
         return std::max(1, static_cast<int>(std::ceil(length / h)));
     }
 
@@ -558,6 +603,7 @@ private:
     /// the interval are searched, one by one.
     void run_spiking(std::size_t l, event_tape<S>& tape) const {
         const auto& ls = layers_[l];
+        const auto prop = propagator_of(l);
         auto& lt = tape.layers[l];
         lt.spikes.clear();
         const std::size_t n = ls.n_out;
@@ -572,7 +618,7 @@ private:
             const S t_next = m < M ? lt.arrivals[m].time : S(options_.duration_ms);
             const S length = t_next - t_prev;
             if (length > S(0)) {
-                const auto f = ls.prop.over(length);
+                const auto f = prop.over(length);
                 const S adaptive = ls.adaptive ? S(1) : S(0);
                 for (std::size_t j = 0; j < n; ++j) {  // branch-free: the compiler vectorises it
                     v1[j] = f.a_m * v[j] + f.k * i[j];
@@ -583,7 +629,7 @@ private:
                 }
                 for (std::size_t j = 0; j < n; ++j)
                         if (candidate[j] != S(0)) {
-                            const auto x = spikes_in_interval(ls, tape, j, m, t_prev, length,
+                            const auto x = spikes_in_interval(ls, prop, tape, j, m, t_prev, length,
                                                               {v[j], i[j], b[j]}, theta[j],
                                                               beta[j]);
                             v1[j] = x.v, i1[j] = x.i, b1[j] = x.b;
@@ -613,7 +659,8 @@ private:
         return std::max(at_end, reachable * std::max(adaptive, peak_inside));
     }
 
-    event::neuron_state<S> spikes_in_interval(const layer_state& ls, event_tape<S>& tape,
+    event::neuron_state<S> spikes_in_interval(const layer_state& ls,
+                                              const event::propagator<S>& prop, event_tape<S>& tape,
                                               std::size_t j, std::size_t m, S t_prev, S length,
                                               event::neuron_state<S> s, S theta, S beta) const {
         S done = 0;
@@ -621,13 +668,13 @@ private:
             const S rest = length - done;
             const S found =
                 options_.grid_ms > 0
-                    ? event::first_grid_crossing(ls.prop, s, theta, t_prev + done, rest,
+                    ? event::first_grid_crossing(prop, s, theta, t_prev + done, rest,
                                                  S(options_.grid_ms))
-                    : event::first_crossing(ls.prop, s, theta, rest, pieces(ls, rest));
-            if (found < S(0)) return event::propagator<S>::apply(ls.prop.over(rest), s);
-            s = event::propagator<S>::apply(ls.prop.over(found), s);
+                    : event::first_crossing(prop, s, theta, rest, pieces(ls, prop, rest));
+            if (found < S(0)) return event::propagator<S>::apply(prop.over(rest), s);
+            s = event::propagator<S>::apply(prop.over(found), s);
             done += found;
-            if (ls.prop.crossing_slope(s) < S(options_.min_crossing_slope)) ++tape.grazing;
+            if (prop.crossing_slope(s) < S(options_.min_crossing_slope)) ++tape.grazing;
             tape.layers[&ls - layers_.data()].spikes.push_back(
                 {t_prev + done, static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(m), s});
             s.v = 0;
@@ -640,6 +687,7 @@ private:
     /// arrivals and the window's end are the candidates.
     void run_readout_max(std::size_t l, event_tape<S>& tape) const {
         const auto& ls = layers_[l];
+        const auto prop = propagator_of(l);
         auto& lt = tape.layers[l];
         lt.spikes.clear();
         const std::size_t n = ls.n_out;
@@ -653,18 +701,18 @@ private:
             const S t_next = m < M ? lt.arrivals[m].time : S(options_.duration_ms);
             const S length = t_next - t_prev;
             if (length > S(0)) {
-                const auto f = ls.prop.over(length);
+                const auto f = prop.over(length);
                 for (std::size_t j = 0; j < n; ++j) {
                     const auto start = x[j];
                     x[j] = event::propagator<S>::apply(f, start);
                     auto& peak = tape.peaks[j];
                     if (start.i > start.v && x[j].i < x[j].v) {
                         auto slope = [&](S s) {
-                            const auto y = event::propagator<S>::apply(ls.prop.over(s), start);
-                            return std::pair<S, S>{-ls.prop.crossing_slope(y), -ls.prop.crossing_curvature(y)};
+                            const auto y = event::propagator<S>::apply(prop.over(s), start);
+                            return std::pair<S, S>{-prop.crossing_slope(y), -prop.crossing_curvature(y)};
                         };
                         const S s = event::safeguarded_root<S>(slope, S(0), length);
-                        const S v = event::propagator<S>::apply(ls.prop.over(s), start).v;
+                        const S v = event::propagator<S>::apply(prop.over(s), start).v;
                         if (v > peak.value)
                             peak = {v, t_prev + s, kind::interior, static_cast<std::uint32_t>(m), 0};
                     }
@@ -706,9 +754,9 @@ private:
             return {value, slope};
         }
     };
-    weighting make_weighting(const layer_state& ls, const event_loss& loss) const {
+    weighting make_weighting(std::size_t l, const event_loss& loss) const {
         const double tw = loss.weight_tau_ms == 0 ? options_.duration_ms : loss.weight_tau_ms;
-        return {S(options_.duration_ms), std::isinf(tw) ? S(0) : S(1.0 / tw), ls.prop};
+        return {S(options_.duration_ms), std::isinf(tw) ? S(0) : S(1.0 / tw), propagator_of(l)};
     }
 
     void run_readout_weighted(std::size_t l, event_tape<S>& tape, const event_loss& loss) const {
@@ -716,7 +764,7 @@ private:
         const auto& lt = tape.layers[l];
         tape.layers[l].spikes.clear();
         const S* w = store_.values(ls.weight).data();
-        const auto weights = make_weighting(ls, loss);
+        const auto weights = make_weighting(l, loss);
         tape.scores.assign(ls.n_out, S(0));
         for (const auto& a : lt.arrivals) {
             const S value = weights.phi(a.time).first;
@@ -731,7 +779,7 @@ private:
         const auto& ls = layers_[l];
         const S* w = store_.values(ls.weight).data();
         S* dw = grad.data() + store_.info(ls.weight).offset;
-        const auto weights = make_weighting(ls, loss);
+        const auto weights = make_weighting(l, loss);
         for (const auto& a : lt.arrivals) {
             const auto [value, slope] = weights.phi(a.time);
             const S* row = w + std::size_t(a.source) * ls.n_out;
@@ -744,6 +792,107 @@ private:
             below[a.spike] += slope * dot;
         }
     }
+
+    /// The forward state of a layer at the start of every interval (just after the previous
+    /// arrival), recomputed from the tape for the time-constant gradients: one replay pass
+    /// keeps every K-th interval's state (K ~ sqrt(intervals)), and the backward pass replays
+    /// the block of K intervals it enters from that checkpoint, so the layer holds
+    /// O(sqrt(arrivals) x neurons) states, never a full membrane trace. Spikes are not
+    /// searched again: each replayed neuron restarts from its taped pre-spike state.
+    class state_replay {
+    public:
+        state_replay(const event_network& net, std::size_t l,
+                     const typename event_tape<S>::layer& lt)
+            : net_(net), l_(l), lt_(lt), n_(net.layers_[l].n_out),
+              intervals_(lt.arrivals.size() + 1),
+              block_(std::max<std::size_t>(
+                  1, static_cast<std::size_t>(std::ceil(std::sqrt(double(intervals_)))))),
+              prop_(net.propagator_of(l)) {
+            const auto& ls = net.layers_[l];
+            beta_ = ls.beta != npos ? net.store_.values(ls.beta).data() : nullptr;
+            checkpoints_.assign(((intervals_ + block_ - 1) / block_) * 3 * n_, S(0));
+            states_.assign(block_ * 3 * n_, S(0));
+            std::vector<S> x(3 * n_, S(0));
+            std::size_t cursor = 0;
+            for (std::size_t m = 0; m < intervals_; ++m) {
+                if (m % block_ == 0)
+                    std::copy(x.begin(), x.end(), checkpoints_.begin() + (m / block_) * 3 * n_);
+                if (m + 1 < intervals_) advance(m, cursor, x.data());
+            }
+        }
+        /// The state of neuron j at the start of interval m.
+        event::neuron_state<S> at(std::size_t m, std::size_t j) {
+            const std::size_t b = m / block_;
+            if (b != loaded_) load(b);
+            const S* x = states_.data() + (m - b * block_) * 3 * n_;
+            return {x[j], x[n_ + j], x[2 * n_ + j]};
+        }
+
+    private:
+        void load(std::size_t b) {
+            const std::size_t first = b * block_;
+            const std::size_t last = std::min(intervals_, first + block_);
+            std::vector<S> x(checkpoints_.begin() + b * 3 * n_,
+                             checkpoints_.begin() + (b + 1) * 3 * n_);
+            const auto& spikes = lt_.spikes;
+            std::size_t cursor = static_cast<std::size_t>(
+                std::partition_point(spikes.begin(), spikes.end(),
+                                     [&](const auto& sp) { return sp.gap < first; }) -
+                spikes.begin());
+            for (std::size_t m = first; m < last; ++m) {
+                std::copy(x.begin(), x.end(), states_.begin() + (m - first) * 3 * n_);
+                if (m + 1 < last) advance(m, cursor, x.data());
+            }
+            loaded_ = b;
+        }
+        /// From the start of interval m to the start of m + 1 (after arrival m).
+        void advance(std::size_t m, std::size_t& cursor, S* x) const {
+            const auto& arrivals = lt_.arrivals;
+            const std::size_t M = arrivals.size();
+            const S t_prev = m > 0 ? arrivals[m - 1].time : S(0);
+            const S t_next = m < M ? arrivals[m].time : S(net_.options_.duration_ms);
+            S* v = x;
+            S* i = x + n_;
+            S* b = x + 2 * n_;
+            if (t_next - t_prev > S(0)) {
+                const auto f = prop_.over(t_next - t_prev);
+                for (std::size_t j = 0; j < n_; ++j) {
+                    v[j] = f.a_m * v[j] + f.k * i[j];
+                    i[j] = f.a_s * i[j];
+                    b[j] = f.a_b * b[j];
+                }
+                // a neuron that spiked here restarts from its last spike of the interval
+                const auto& spikes = lt_.spikes;
+                while (cursor < spikes.size() && spikes[cursor].gap == m) {
+                    std::size_t last = cursor;
+                    while (last + 1 < spikes.size() && spikes[last + 1].gap == m &&
+                           spikes[last + 1].neuron == spikes[cursor].neuron)
+                        ++last;
+                    const auto& sp = spikes[last];
+                    const std::size_t j = sp.neuron;
+                    const auto y = event::propagator<S>::apply(
+                        prop_.over(t_next - sp.time),
+                        {S(0), sp.before.i, sp.before.b + beta_[j]});
+                    v[j] = y.v, i[j] = y.i, b[j] = y.b;
+                    cursor = last + 1;
+                }
+            }
+            if (m < M) {
+                const S* row = net_.store_.values(net_.layers_[l_].weight).data() +
+                               std::size_t(arrivals[m].source) * n_;
+                for (std::size_t j = 0; j < n_; ++j) i[j] += row[j];
+            }
+        }
+
+        const event_network& net_;
+        std::size_t l_;
+        const typename event_tape<S>::layer& lt_;
+        std::size_t n_, intervals_, block_;
+        event::propagator<S> prop_;
+        const S* beta_ = nullptr;
+        std::vector<S> checkpoints_, states_;
+        std::size_t loaded_ = npos;
+    };
 
     /// A point inside an interval where a neuron's adjoint jumps: one of its spikes, or the
     /// interior maximum of a max-voltage readout.
@@ -763,6 +912,7 @@ private:
                                  const S* grad_out = nullptr) const {
         using kind = typename event_tape<S>::peak_kind;
         const auto& ls = layers_[l];
+        const auto prop = propagator_of(l);
         const std::size_t n = ls.n_out;
         const S* w = store_.values(ls.weight).data();
         S* dw = grad.data() + store_.info(ls.weight).offset;
@@ -770,7 +920,7 @@ private:
         const S* beta = spiking ? store_.values(ls.beta).data() : nullptr;
         S* dtheta = spiking ? grad.data() + store_.info(ls.theta).offset : nullptr;
         S* dbeta = spiking ? grad.data() + store_.info(ls.beta).offset : nullptr;
-        const S tm = ls.prop.tau_m(), ts = ls.prop.tau_s(), tb = ls.prop.tau_b();
+        const S tm = prop.tau_m(), ts = prop.tau_s(), tb = prop.tau_b();
         const S min_slope = S(options_.min_crossing_slope);
         std::vector<split> splits;
         if (spiking) {
@@ -800,7 +950,7 @@ private:
                 return;
             }
             const auto& x = lt.spikes[static_cast<std::size_t>(sp.spike)].before;
-            S slope = ls.prop.crossing_slope(x);
+            S slope = prop.crossing_slope(x);
             if (slope < min_slope) {
                 ++grazing;
                 slope = min_slope;
@@ -812,6 +962,17 @@ private:
             dbeta[j] += m.b;
             m.v = -r;
             m.b += r;
+        };
+        // time-constant gradients: int mu_V (I - V), int mu_I I, int mu_B B over [0, T]
+        const bool tau_gradient = ls.tau_m != npos;
+        std::optional<state_replay> replay;
+        if (tau_gradient) replay.emplace(*this, l, lt);
+        double moment_vi = 0, moment_ii = 0, moment_bb = 0;
+        auto add_moments = [&](const typename event::propagator<S>::interval_moments& q,
+                               double sign) {
+            moment_vi += sign * double(q.vi);
+            moment_ii += sign * double(q.ii);
+            moment_bb += sign * double(q.bb);
         };
         std::size_t cursor = splits.size();  // splits of gaps >= the current one lie past it
         std::vector<std::pair<std::size_t, event::neuron_state<S>>> saved;
@@ -846,7 +1007,19 @@ private:
                         saved.push_back({splits[k].neuron,
                                          {mu_v[splits[k].neuron], mu_i[splits[k].neuron],
                                           mu_b[splits[k].neuron]}});
-                const auto f = ls.prop.over(length);
+                const auto f = prop.over(length);
+                if (tau_gradient) {
+                    // every neuron over the whole interval; those with splits are redone
+                    // piecewise below (their whole-interval term taken out again)
+                    const auto q = prop.moments_over(length, f);
+                    for (std::size_t j = 0; j < n; ++j)
+                        add_moments(event::propagator<S>::moments(q, replay->at(m, j),
+                                                                  {mu_v[j], mu_i[j], mu_b[j]}),
+                                    1.0);
+                    for (const auto& [j, mu_end] : saved)
+                        add_moments(event::propagator<S>::moments(q, replay->at(m, j), mu_end),
+                                    -1.0);
+                }
                 for (std::size_t j = 0; j < n; ++j) {  // P(s)^T mu
                     mu_i[j] = f.k * mu_v[j] + f.a_s * mu_i[j];
                     mu_v[j] = f.a_m * mu_v[j];
@@ -860,19 +1033,45 @@ private:
                     S t_cur = t_next;
                     while (k > first && splits[k - 1].neuron == j) {
                         const auto& sp = splits[--k];
-                        state = event::propagator<S>::apply_transposed(
-                            ls.prop.over(t_cur - sp.time), state);
+                        const auto piece = prop.over(t_cur - sp.time);
+                        if (tau_gradient) {
+                            // the forward state just after the split: reset after a spike,
+                            // unchanged at a readout's maximum
+                            const auto x0 = replay->at(m, j);
+                            const auto after =
+                                sp.spike >= 0
+                                    ? event::neuron_state<S>{S(0),
+                                                             lt.spikes[std::size_t(sp.spike)].before.i,
+                                                             lt.spikes[std::size_t(sp.spike)].before.b +
+                                                                 beta[j]}
+                                    : event::propagator<S>::apply(prop.over(sp.time - t_prev), x0);
+                            add_moments(event::propagator<S>::moments(
+                                            prop.moments_over(t_cur - sp.time, piece), after, state),
+                                        1.0);
+                        }
+                        state = event::propagator<S>::apply_transposed(piece, state);
                         jump(j, sp, state);
                         t_cur = sp.time;
                     }
-                    state = event::propagator<S>::apply_transposed(ls.prop.over(t_cur - t_prev),
-                                                                   state);
+                    const auto piece = prop.over(t_cur - t_prev);
+                    if (tau_gradient)
+                        add_moments(event::propagator<S>::moments(
+                                        prop.moments_over(t_cur - t_prev, piece),
+                                        replay->at(m, j), state),
+                                    1.0);
+                    state = event::propagator<S>::apply_transposed(piece, state);
                     mu_v[j] = state.v, mu_i[j] = state.i, mu_b[j] = state.b;
                 }
             } else {
                 // a zero-length interval holds no spike: the crossing search needs length > 0
             }
             cursor = first;
+        }
+        if (tau_gradient) {
+            grad[store_.info(ls.tau_m).offset] += S(-moment_vi / (double(tm) * double(tm)));
+            grad[store_.info(ls.tau_s).offset] += S(moment_ii / (double(ts) * double(ts)));
+            if (ls.tau_b != npos)
+                grad[store_.info(ls.tau_b).offset] += S(moment_bb / (double(tb) * double(tb)));
         }
         return grazing;
     }

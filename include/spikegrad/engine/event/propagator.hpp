@@ -63,6 +63,50 @@ public:
         return f;
     }
 
+    /// The interval integrals that the time-constant gradients need (the adjoint form
+    /// dL/dtau = int mu^T df/dtau dt): over an interval of length L with the state x0 at its
+    /// start and the adjoint mu_L at its end, mu(s) = P(L - s)^T mu_L and x(s) = P(s) x0, so
+    ///   int mu_V (I - V) ds = mu_L.v (x0.i (tau_m k(L) - q_m) - x0.v L a_m),
+    ///   int mu_I I ds       = x0.i (mu_L.v q_s + mu_L.i L a_s),
+    ///   int mu_B B ds       = mu_L.b x0.b L a_b,
+    /// with q_m = int a_m(L - s) k(s) ds = (L^2 / tau_m) e^{-L/tau_m} phi2(L delta) and
+    /// q_s = int k(L - s) a_s(s) ds = (L^2 / tau_m) e^{-L/tau_s} phi2(-L delta),
+    /// phi2(x) = (e^x - 1 - x) / x^2 (-> 1/2 at the tau_m == tau_s limit).
+    struct interval_moments {
+        S vi = 0;  // int mu_V (I - V)
+        S ii = 0;  // int mu_I I
+        S bb = 0;  // int mu_B B
+    };
+    struct moment_factors {
+        S length = 0, tm_k = 0, q_m = 0, q_s = 0, a_m = 1, a_s = 1, a_b = 1;
+    };
+    moment_factors moments_over(S length, const propagator_factors<S>& f) const {
+        const double L = double(length), tm = double(tau_m_), ts = double(tau_s_);
+        const double x = L * (1.0 / tm - 1.0 / ts);
+        const double scale = L * L / tm;
+        return {length,
+                f.k * tau_m_,
+                S(scale * decayed_phi2(L / tm, x)),
+                S(scale * decayed_phi2(L / ts, -x)),
+                f.a_m,
+                f.a_s,
+                f.a_b};
+    }
+    static interval_moments moments(const moment_factors& q, const neuron_state<S>& x0,
+                                     const neuron_state<S>& mu_end) {
+        return {mu_end.v * (x0.i * (q.tm_k - q.q_m) - x0.v * q.length * q.a_m),
+                x0.i * (mu_end.v * q.q_s + mu_end.i * q.length * q.a_s),
+                mu_end.b * x0.b * q.length * q.a_b};
+    }
+    /// e^{-a} (e^x - 1 - x) / x^2 without overflow (x - a <= 0 here) or cancellation.
+    static double decayed_phi2(double a, double x) {
+        if (std::abs(x) < 0.05)
+            return std::exp(-a) *
+                   (0.5 + x * (1.0 / 6 + x * (1.0 / 24 + x * (1.0 / 120 + x * (1.0 / 720 + x / 5040)))));
+        if (x > 0) return (std::exp(x - a) - std::exp(-a) * (1 + x)) / (x * x);
+        return std::exp(-a) * (std::expm1(x) - x) / (x * x);
+    }
+
     static neuron_state<S> apply(const propagator_factors<S>& f, const neuron_state<S>& x) {
         return {f.a_m * x.v + f.k * x.i, f.a_s * x.i, f.a_b * x.b};
     }
