@@ -394,6 +394,9 @@ struct model_settings {
     double event_tau_m_ms = 20, event_tau_s_ms = 5, event_readout_tau_m_ms = 20,
            event_weight_mean = 0.0, event_weight_std = 0, event_readout_weight_std = 0.5,
            event_delay_init_ms = 0, event_max_delay_ms = 50, event_lr = 2e-2, event_grid_ms = 0;
+    /// Learnable hidden time constants (tau_m, tau_s of the hidden layer; the weighted
+    /// readout's stay fixed).
+    bool event_train_tau = false;
     int threads = 0;
     progress_mode progress = progress_mode::automatic;
 
@@ -439,6 +442,7 @@ struct model_settings {
                                   {"readout_weight_std", event_readout_weight_std},
                                   {"delay_init_ms", event_delay_init_ms}, {"max_delay_ms", event_max_delay_ms},
                                   {"lr", event_lr}, {"rule", "adam"}, {"grid_ms", event_grid_ms},
+                                  {"train_tau", event_train_tau},
                                   {"loss", "weighted_voltage (exp-weighted time average of the readout)"}};
         return v;
     }
@@ -794,6 +798,7 @@ inline model_result train_event(const model_settings& s, const spike_dataset& da
     log("event: hidden weights ~ N(%g, %g)%s", s.event_weight_mean, weight_std,
         s.event_weight_std > 0 ? "" : " (from the input rate)");
     const event_layer_options hidden{.tau_m_ms = s.event_tau_m_ms, .tau_s_ms = s.event_tau_s_ms,
+                                     .train_tau = s.event_train_tau,
                                      .delay = s.event_max_delay_ms > 0,
                                      .delay_init_ms = s.event_delay_init_ms,
                                      .delay_max_ms = std::max(s.event_max_delay_ms, 1e-9),
