@@ -6,7 +6,12 @@
 // neurons differ (CUBA LIF with tau_s = 5 ms here, LIF in the BPTT engine).
 //
 //   bench_event_driven [samples] [threads] [rate_hz] [event_scale] [bptt_scale] [bptt_scale2]
-// Times are process CPU time per sample (run with threads = 1 to compare engines).
+// Times are process CPU time per sample (run with threads = 1 to compare engines). Memory:
+// `tape_bytes` is what each engine keeps of one sample's forward pass for its backward pass
+// (event engine: event_tape::bytes(); BPTT: every layer's trace and spike lists, measured by
+// network::memory()); `scratch_bytes` is the transient of the backward pass on top of it (event
+// engine: the largest layer's rebuilt events; BPTT: one thread's [T, width] buffers). The last
+// lines print the ratios against BPTT.
 #include <spikegrad/engine/event_driven.hpp>
 #include <spikegrad/spikegrad.hpp>
 #include <spikegrad/train/optimizer.hpp>
@@ -17,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <numeric>
+#include <string>
 #include <vector>
 
 using namespace spikegrad;
@@ -37,7 +43,15 @@ int main(int argc, char** argv) {
     const double event_scale = argc > 4 ? std::atof(argv[4]) : 1.0;
     const double bptt_scale = argc > 5 ? std::atof(argv[5]) : 8.0;
     const double bptt_scale2 = argc > 6 ? std::atof(argv[6]) : 5.0;  // second hidden layer
-    std::printf("T_steps,engine,cpu_ms_per_sample,bytes_per_sample,hidden1_pct,hidden2_pct,input_spikes\n");
+    std::printf("T_steps,engine,cpu_ms_per_sample,tape_bytes,scratch_bytes,hidden1_pct,"
+                "hidden2_pct,input_spikes\n");
+    struct row {
+        std::size_t T;
+        std::string engine;
+        double ms;
+        std::size_t tape, scratch;
+    };
+    std::vector<row> rows;
     for (std::size_t T : {std::size_t(100), std::size_t(1000)}) {
         rng random(7);
         std::vector<timed_spikes<float>> set(samples);
@@ -71,10 +85,11 @@ int main(int argc, char** argv) {
         // exact event-driven (and its grid variant, threshold tested every 1 ms as BPTT's
         // grid): max-over-time readout voltage cross-entropy
         const std::size_t repeats = T == 100 ? 5 : 2;
-        auto run_event = [&](double grid_ms, const char* name) {
+        auto run_event = [&](double grid_ms, bool compact, const char* name) {
             event_network<float> exact(
                 {700, 128, 128, 20},
-                {.duration_ms = double(T), .seed = 1, .threads = threads, .grid_ms = grid_ms},
+                {.duration_ms = double(T), .seed = 1, .threads = threads, .grid_ms = grid_ms,
+                 .compact_tape = compact},
                 {{.delay = true, .delay_init_ms = 5, .weight_mean = 0.02 * event_scale,
                   .weight_std = 0.25 * event_scale},
                  {.delay = true, .delay_init_ms = 5, .weight_mean = 0.035 * event_scale,
@@ -85,28 +100,32 @@ int main(int argc, char** argv) {
             // activity
             event_tape<float> tape;
             double h1 = 0, h2 = 0;
-            std::size_t largest = 0;
             for (const auto& s : set) {
                 exact.forward(s, loss, tape);
                 h1 += double(tape.layers[0].spikes.size());
                 h2 += double(tape.layers[1].spikes.size());
-                largest = std::max(largest, tape.bytes());
             }
             const double steps = double(samples) * 128.0 * double(T);
             const double t0 = cpu_ms();
             const auto saved = exact.parameters().flat();
+            std::size_t tape_bytes = 0, scratch_bytes = 0;
             for (std::size_t r = 0; r < repeats; ++r) {
-                exact.train_step(set, all, loss);
+                const auto result = exact.train_step(set, all, loss);
+                tape_bytes = std::max(tape_bytes, result.tape_bytes);
+                scratch_bytes = std::max(scratch_bytes, result.scratch_bytes);
                 opt.step(exact.parameters(), exact.gradients());
                 exact.parameters().flat() = saved;
             }
             const double exact_ms = (cpu_ms() - t0) / double(repeats * samples);
-            std::printf("%zu,%s,%.3f,%zu,%.2f,%.2f,%.0f\n", T, name, exact_ms, largest,
-                        100 * h1 / steps, 100 * h2 / steps,
+            std::printf("%zu,%s,%.3f,%zu,%zu,%.2f,%.2f,%.0f\n", T, name, exact_ms, tape_bytes,
+                        scratch_bytes, 100 * h1 / steps, 100 * h2 / steps,
                         double(input_spikes) / double(samples));
+            rows.push_back({T, name, exact_ms, tape_bytes, scratch_bytes});
         };
-        run_event(0.0, "exact");
-        run_event(1.0, "exact_grid1ms");
+        run_event(0.0, false, "exact");
+        run_event(0.0, true, "exact_compact");
+        run_event(1.0, false, "exact_grid1ms");
+        run_event(1.0, true, "exact_grid1ms_compact");
 
         // surrogate BPTT: the same shape, interpolated axonal delays, max-membrane CE
         using net_t = network<dense<lif, fast_sigmoid, axonal_delay>,
@@ -124,14 +143,25 @@ int main(int argc, char** argv) {
         }
         const double bptt_ms =
 (cpu_ms() - t1) / double(repeats * samples);
-        // BPTT keeps, per step, x = v - theta of every spiking neuron and the readout membrane
-        // (float), plus the spikes as indices: a lower bound of its per-sample trace.
-        const std::size_t bptt_bytes = T * (128 + 128 + 20) * sizeof(float);
+        // what BPTT keeps per sample: x = v - theta of every neuron and step, the readout
+        // membrane, the spike lists before and after the delays
+        const auto memory = bptt.memory();
         const auto& active = bptt.activity();  // of the last step's batch
-        std::printf("%zu,bptt,%.3f,%zu,%.2f,%.2f,%.0f\n", T, bptt_ms, bptt_bytes,
-                    100 * active[0].rate(), 100 * active[1].rate(),
+        std::printf("%zu,bptt,%.3f,%zu,%zu,%.2f,%.2f,%.0f\n", T, bptt_ms, memory.tape_bytes,
+                    memory.scratch_bytes, 100 * active[0].rate(), 100 * active[1].rate(),
                     double(input_spikes) / double(samples));
+        rows.push_back({T, "bptt", bptt_ms, memory.tape_bytes, memory.scratch_bytes});
         std::fflush(stdout);
+    }
+    std::printf("\nratios against surrogate BPTT at the same T (> 1: the event engine is "
+                "smaller / faster)\nT_steps,engine,tape_ratio,tape_plus_scratch_ratio,speed_ratio\n");
+    for (const auto& r : rows) {
+        if (r.engine == "bptt") continue;
+        for (const auto& b : rows)
+            if (b.T == r.T && b.engine == "bptt")
+                std::printf("%zu,%s,%.1f,%.1f,%.2f\n", r.T, r.engine.c_str(),
+                            double(b.tape) / double(r.tape),
+                            double(b.tape + b.scratch) / double(r.tape + r.scratch), b.ms / r.ms);
     }
     return 0;
 }

@@ -31,7 +31,7 @@ timed_spikes<double> three_inputs() {
 /// The 3-3-2 network with learnable input delays, hidden delays, thresholds and threshold
 /// adaptation in both spiking layers.
 event_network<double> network_332(bool spiking_output, double grid_ms = 0,
-                                   bool train_tau = false) {
+                                   bool train_tau = false, bool compact_tape = false) {
     event_layer_options hidden{.train_theta = true, .adaptation = 0.3, .train_adaptation = true,
                                .tau_adapt_ms = 30, .delay = true, .delay_init_ms = 4,
                                .weight_mean = 3, .weight_std = 1};
@@ -43,7 +43,8 @@ event_network<double> network_332(bool spiking_output, double grid_ms = 0,
     out.train_tau = train_tau;
     return event_network<double>({3, 3, 2},
                                  {.duration_ms = 40, .seed = 3, .input_delay = true,
-                                  .input_delay_init_ms = 3, .grid_ms = grid_ms},
+                                  .input_delay_init_ms = 3, .grid_ms = grid_ms,
+                                  .compact_tape = compact_tape},
                                  {hidden, out});
 }
 
@@ -678,4 +679,107 @@ TEST_CASE("event engine: learnable time constants: bad ranges and the weighted r
     CHECK(r.failed == 0);
     for (const char* name : {"layer0.tau_m", "layer0.tau_s", "layer0.tau_adapt"})
         CHECK_MESSAGE(has(r, name), name, " has no nonzero gradient to check");
+}
+
+// The compact tape keeps only spikes (time, 16-bit neuron, 16-bit gap step); the backward pass
+// rebuilds arrivals and pre-spike states. Its gradients must be the full tape's (up to the
+// replay's rounding) under every loss, on and off the grid, with learnable time constants,
+// and must match central differences on their own.
+TEST_CASE("event engine: a compact tape gives the full tape's gradients and matches central differences") {
+    struct setup {
+        bool spiking;
+        event_loss loss;
+    };
+    const std::vector<setup> setups{
+        {true, {.kind = event_loss_kind::first_spike_time, .tau0_ms = 2, .alpha = 0.01}},
+        {false, {.kind = event_loss_kind::max_voltage}},
+        {false, {.kind = event_loss_kind::weighted_voltage}}};
+    const auto sample = three_inputs();
+    for (const auto& [spiking, loss] : setups)
+        for (double grid : {0.0, 0.05})
+            for (bool tau : {false, true}) {
+                if (tau && loss.kind == event_loss_kind::weighted_voltage) continue;  // refused
+                auto full = network_332(spiking, grid, tau, false);
+                auto compact = network_332(spiking, grid, tau, true);
+                REQUIRE(full.parameters().flat() == compact.parameters().flat());
+                event_tape<double> tf, tc;
+                std::vector<double> gf(full.parameters().size()), gc(gf.size());
+                const double lf = full.sample_gradient(sample, loss, tf, gf);
+                const double lc = compact.sample_gradient(sample, loss, tc, gc);
+                CAPTURE(spiking);
+                CAPTURE(grid);
+                CAPTURE(tau);
+                CHECK(lc == lf);
+                REQUIRE(tc.spike_count() == tf.spike_count());
+                REQUIRE(tc.spike_count() > 0);
+                double worst = 0, largest = 0;
+                for (std::size_t k = 0; k < gf.size(); ++k) {
+                    worst = std::max(worst, std::abs(gf[k] - gc[k]));
+                    largest = std::max(largest, std::abs(gf[k]));
+                }
+                CHECK(largest > 0);
+                CHECK(worst <= 1e-12 * largest);
+                // what each tape keeps: the compact one spikes only, 16 bytes each in double
+                std::size_t spike_bytes = 0;
+                for (std::size_t l = 0; l < tc.layers.size(); ++l) {
+                    CHECK(tc.layers[l].arrivals.empty());
+                    CHECK(tc.layers[l].before.empty());
+                    CHECK(tf.layers[l].before.size() == tf.layers[l].spikes.size());
+                    CHECK(tc.layers[l].spikes.size() == tf.layers[l].spikes.size());
+                    for (std::size_t k = 0; k < tc.layers[l].spikes.size(); ++k) {
+                        CHECK(tc.layers[l].spikes[k].time == tf.layers[l].spikes[k].time);
+                        CHECK(tc.layers[l].spikes[k].neuron == tf.layers[l].spikes[k].neuron);
+                    }
+                    spike_bytes += tc.layers[l].spikes.size() * sizeof(event_tape<double>::spike);
+                }
+                CHECK(tc.bytes() < tf.bytes());
+                CHECK(tc.bytes() >= spike_bytes);
+                CHECK(tc.scratch_bytes() > 0);
+            }
+    // and on its own against central differences (first-spike loss, time constants learnable)
+    auto compact = network_332(true, 0, true, true);
+    const auto r = check_all(compact, sample, setups[0].loss);
+    MESSAGE("compact tape: checked ", r.checked, ", worst ", r.worst, " (", r.worst_name, ")");
+    CHECK(r.failed == 0);
+    CHECK(r.nonzero > 10);
+}
+
+// A gap step past 16 bits (65,535 arrivals with no spike of the layer between two spikes)
+// goes to the long-gap table; gradients still equal the full tape's.
+TEST_CASE("event engine: a compact tape stores gap steps beyond 16 bits") {
+    auto make = [](bool compact) {
+        event_network<double> net({2, 1, 2}, {.duration_ms = 100, .compact_tape = compact},
+                                  {{.delay = true, .delay_init_ms = 0},
+                                   {.spiking = false, .weight_mean = 1, .weight_std = 0}});
+        auto& P = net.parameters();
+        auto w = P.values(P.find("layer0.weight"));
+        w[0] = 1e-7;  // unit 0: many tiny inputs
+        w[1] = 8.0;   // unit 1: a few strong ones
+        auto r = P.values(P.find("layer1.weight"));
+        r[0] = 1.0, r[1] = 0.3;
+        return net;
+    };
+    timed_spikes<double> sample;
+    for (int k = 0; k < 70000; ++k) sample.add(0.001 * k, 0);
+    for (double t : {75.0, 90.0}) sample.add(t, 1);
+    sample.label = 0;
+    const event_loss loss{.kind = event_loss_kind::max_voltage};
+    auto full = make(false), compact = make(true);
+    event_tape<double> tf, tc;
+    std::vector<double> gf(full.parameters().size()), gc(gf.size());
+    full.sample_gradient(sample, loss, tf, gf);
+    compact.sample_gradient(sample, loss, tc, gc);
+    REQUIRE(tc.layers[0].spikes.size() >= 2);
+    CHECK(tc.layers[0].long_gaps.size() == 1);
+    std::vector<std::uint32_t> gaps;
+    tc.layers[0].gaps(gaps);
+    CHECK(gaps[0] == 70001);  // after the 70,001st arrival (unit 1 at 75 ms)
+    for (std::size_t k = 0; k < gf.size(); ++k)
+        CHECK(gc[k] == doctest::Approx(gf[k]).epsilon(1e-12));
+    CHECK(gf[full.parameters().info(full.parameters().find("layer0.delay")).offset] != 0);
+}
+
+TEST_CASE("event engine: a layer wider than the tape's 16-bit neuron index is refused") {
+    CHECK_THROWS_WITH_AS(event_network<float>({2, 70000, 2}, {}, {{}, {}}),
+                         doctest::Contains("at most 65535"), shape_error);
 }

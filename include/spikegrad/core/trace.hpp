@@ -29,6 +29,12 @@ struct event_train {
     std::size_t size() const { return units.size(); }
     bool binary() const { return values.empty(); }
 
+    /// Bytes of its entries (not its capacity).
+    std::size_t bytes() const {
+        return offsets.size() * sizeof(std::size_t) + units.size() * sizeof(std::uint32_t) +
+               values.size() * sizeof(Scalar);
+    }
+
     event_view<Scalar> view() const {
         return {offsets.data(), units.data(), values.empty() ? nullptr : values.data(),
                 n_steps()};
@@ -41,6 +47,11 @@ struct layer_tape {
     std::vector<Scalar> trace;      // [channels, T, n]; channel 0 is the thresholded membrane
     event_train<Scalar> spikes;     // the neuron's output spikes (spiking layers)
     event_train<Scalar> delayed;    // spikes after the axonal delay (delayed layers)
+
+    /// Bytes of its entries: what the backward pass reads of this layer's forward pass.
+    std::size_t bytes() const {
+        return trace.size() * sizeof(Scalar) + spikes.bytes() + delayed.bytes();
+    }
 };
 
 }  // namespace spikegrad

@@ -89,6 +89,12 @@ struct event_network_options {
     /// applies the exact engine's jumps and arrival credits at those times; it converges to
     /// the exact engine as grid_ms shrinks. Readouts stay exact between arrivals.
     double grid_ms = 0.0;
+    /// Keep only the spikes on the tape (time, neuron, gap step: 8 bytes a spike in float);
+    /// the backward pass rebuilds each layer's arrivals from the layer below and its
+    /// pre-spike states by a replay of that layer (no crossing search), one layer at a time.
+    /// Same gradients as the full tape (to rounding), about 10x less tape than a BPTT trace,
+    /// at the cost of that replay. false: the tape also keeps arrivals and pre-spike states.
+    bool compact_tape = false;
 };
 
 /// The exact event-driven network: continuous-time forward, EventProp adjoint, exact gradients.
@@ -139,6 +145,10 @@ public:
                                             " ms outside the trainable range [", o.tau_min_ms,
                                             ", ", o.tau_max_ms, "]");
             }
+            if (sizes_[l + 1] > event_tape<S>::max_neurons)
+                raise<shape_error>("event_network: layer ", l, " has ", sizes_[l + 1],
+                                   " neurons; at most ", event_tape<S>::max_neurons,
+                                   " (the tape names a neuron in 16 bits)");
             const std::string prefix = "layer" + std::to_string(l);
             layer_state ls;
             ls.n_in = sizes_[l];
@@ -232,8 +242,8 @@ public:
         return true;
     }
 
-    /// Runs one sample; the tape then holds every layer's arrivals and spikes and the output
-    /// quantities `loss` reads.
+    /// Runs one sample; the tape then holds every layer's spikes (a full tape: also its
+    /// arrivals and pre-spike states) and the output quantities `loss` reads.
     void forward(const timed_spikes<S>& sample, const event_loss& loss,
                  event_tape<S>& tape) const {
         check_sample(sample);
@@ -241,15 +251,19 @@ public:
         tape.layers.assign(layers_.size(), {});
         tape.grazing = 0;
         for (std::size_t l = 0; l < layers_.size(); ++l) {
-            make_arrivals(sample, tape, l);
+            // a compact tape runs each layer from the transient arrivals buffer
+            auto& arrivals =
+                options_.compact_tape ? tape.rebuilt.arrivals : tape.layers[l].arrivals;
+            make_arrivals(sample, tape, l, arrivals);
             const bool last = l + 1 == layers_.size();
             if (!last || layer_options_[l].spiking)
-                run_spiking(l, tape);
+                run_spiking(l, arrivals, tape);
             else if (loss.kind == event_loss_kind::max_voltage)
-                run_readout_max(l, tape);
+                run_readout_max(l, arrivals, tape);
             else
-                run_readout_weighted(l, tape, loss);
+                run_readout_weighted(l, arrivals, tape, loss);
         }
+        if (options_.compact_tape) tape.rebuilt.arrivals.clear();
         const std::size_t n = n_outputs();
         if (spiking_output()) {
             tape.first_spike_ms.assign(n, S(options_.duration_ms));
@@ -304,10 +318,11 @@ public:
         }
         std::size_t grazing = 0;
         for (std::size_t l = L; l-- > 0;) {
-            const auto& lt = tape.layers[l];
-            below.assign(l == 0 ? sample.size() : tape.layers[l - 1].spikes.size(), S(0));
             const bool last = l + 1 == L;
-            if (!last || layer_options_[l].spiking)
+            const bool spiking_layer = !last || layer_options_[l].spiking;
+            const layer_events lt = events_of(sample, tape, l, spiking_layer);
+            below.assign(l == 0 ? sample.size() : tape.layers[l - 1].spikes.size(), S(0));
+            if (spiking_layer)
                 grazing += backward_spiking(l, lt, above, grad, below, nullptr);
             else if (loss.kind == event_loss_kind::max_voltage)
                 backward_spiking(l, lt, above, grad, below, &tape.peaks, grad_out);
@@ -360,6 +375,9 @@ public:
         std::size_t grazing = 0;  // grazing crossings met
         std::size_t silent_outputs = 0;
         std::size_t tape_bytes = 0;  // the largest tape of one sample
+        /// The largest transient of one layer's backward pass (rebuilt arrivals, gaps,
+        /// pre-spike states), per thread.
+        std::size_t scratch_bytes = 0;
     };
 
     /// One training step's gradient: gradients() = mean over `indices` of dL/dparameters.
@@ -415,10 +433,14 @@ private:
     /// Layer l's propagator at the current time constants (the learnable ones from the store).
     event::propagator<S> propagator_of(std::size_t l) const {
         const auto& ls = layers_[l];
-        if (ls.tau_m == npos) return ls.prop;
-        const S tb = ls.tau_b == npos ? ls.prop.tau_b() : store_.values(ls.tau_b)[0];
-        return event::propagator<S>(double(store_.values(ls.tau_m)[0]),
-                                    double(store_.values(ls.tau_s)[0]), double(tb));
+        event::propagator<S> p = ls.prop;
+        if (ls.tau_m != npos) {
+            const S tb = ls.tau_b == npos ? ls.prop.tau_b() : store_.values(ls.tau_b)[0];
+            p = event::propagator<S>(double(store_.values(ls.tau_m)[0]),
+                                     double(store_.values(ls.tau_s)[0]), double(tb));
+        }
+        if (options_.grid_ms > 0) p.use_grid(S(options_.grid_ms));
+        return p;
     }
 
     network_activity empty_activity() const {
@@ -507,6 +529,7 @@ private:
             r.spikes += space.tape.spike_count();
             r.grazing += space.tape.grazing;
             r.tape_bytes = std::max(r.tape_bytes, space.tape.bytes());
+            r.scratch_bytes = std::max(r.scratch_bytes, space.tape.scratch_bytes());
             if (spiking_output())
                 for (auto k : space.tape.first_spike) r.silent_outputs += k < 0;
         }
@@ -522,6 +545,7 @@ private:
             total.grazing += s.result.grazing;
             total.silent_outputs += s.result.silent_outputs;
             total.tape_bytes = std::max(total.tape_bytes, s.result.tape_bytes);
+            total.scratch_bytes = std::max(total.scratch_bytes, s.result.scratch_bytes);
             if (with_gradient)
                 for (std::size_t k = 0; k < gradients_.size(); ++k) gradients_[k] += s.grad[k];
         }
@@ -561,8 +585,8 @@ private:
     /// The arrivals of layer l, sorted by time; ties by source neuron, then by spike index
     /// (the fixed tie order: simultaneous arrivals are summed, so their order changes no
     /// state, only the bookkeeping).
-    void make_arrivals(const timed_spikes<S>& sample, event_tape<S>& tape, std::size_t l) const {
-        auto& arrivals = tape.layers[l].arrivals;
+    void make_arrivals(const timed_spikes<S>& sample, const event_tape<S>& tape, std::size_t l,
+                       std::vector<typename event_tape<S>::arrival>& arrivals) const {
         arrivals.clear();
         const std::optional<std::size_t> delay = l == 0 ? input_delay_ : layers_[l - 1].delay;
         const S* d = delay ? store_.values(*delay).data() : nullptr;
@@ -584,11 +608,121 @@ private:
             for (std::size_t k = 0; k < spikes.size(); ++k)
                 push(spikes[k].time, spikes[k].neuron, k);
         }
-        std::sort(arrivals.begin(), arrivals.end(), [](const auto& a, const auto& b) {
+        const auto before = [](const auto& a, const auto& b) {
             if (a.time != b.time) return a.time < b.time;
             if (a.source != b.source) return a.source < b.source;
             return a.spike < b.spike;
-        });
+        };
+        // on a grid with fewer steps than arrivals: a counting sort by step, then each
+        // step's few arrivals by (source, spike); the same order as the general sort
+        const double steps = h > S(0) ? std::ceil(options_.duration_ms / double(h)) + 1 : 0;
+        if (steps > 0 && steps <= 2.0 * double(arrivals.size()) + 64) {
+            const auto n_steps = static_cast<std::size_t>(steps) + 1;
+            std::vector<std::uint32_t> start(n_steps + 1, 0);
+            auto step_of = [&](S time) {
+                return std::min(n_steps - 1, static_cast<std::size_t>(std::lround(time / h)));
+            };
+            for (const auto& a : arrivals) ++start[step_of(a.time) + 1];
+            for (std::size_t k = 0; k < n_steps; ++k) start[k + 1] += start[k];
+            std::vector<typename event_tape<S>::arrival> sorted(arrivals.size());
+            std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
+            for (const auto& a : arrivals) sorted[fill[step_of(a.time)]++] = a;
+            for (std::size_t k = 0; k < n_steps; ++k)
+                if (start[k + 1] - start[k] > 1)
+                    std::sort(sorted.begin() + start[k], sorted.begin() + start[k + 1], before);
+            arrivals.swap(sorted);
+            return;
+        }
+        std::sort(arrivals.begin(), arrivals.end(), before);
+    }
+
+    /// What the backward pass reads of one layer: its arrivals, spikes, their gaps and
+    /// pre-spike states, from a full tape or rebuilt into the tape's scratch.
+    struct layer_events {
+        std::span<const typename event_tape<S>::arrival> arrivals;
+        std::span<const typename event_tape<S>::spike> spikes;
+        std::span<const std::uint32_t> gaps;
+        std::span<const event::neuron_state<S>> before;
+    };
+
+    /// Layer l's events for the backward pass. A compact tape's arrivals are rebuilt from the
+    /// sample (l = 0) or the layer below's spikes and the current delays (as in the forward
+    /// pass), and its pre-spike states by replay_before.
+    layer_events events_of(const timed_spikes<S>& sample, const event_tape<S>& tape,
+                           std::size_t l, bool spiking_layer) const {
+        const auto& lt = tape.layers[l];
+        auto& r = tape.rebuilt;
+        lt.gaps(r.gaps);
+        layer_events ev;
+        ev.spikes = lt.spikes;
+        ev.gaps = r.gaps;
+        if (!options_.compact_tape) {
+            ev.arrivals = lt.arrivals;
+            ev.before = lt.before;
+            r.measure();
+            return ev;
+        }
+        make_arrivals(sample, tape, l, r.arrivals);
+        ev.arrivals = r.arrivals;
+        r.before.clear();
+        if (spiking_layer) replay_before(l, ev, r.before);
+        ev.before = r.before;
+        r.measure();
+        return ev;
+    }
+
+    /// The state V-, I-, B- of every taped spike of layer l, by running the layer again over
+    /// its arrivals with the spikes known (no crossing search): each neuron with spikes in an
+    /// interval moves piecewise from spike to spike, the rest of the layer in one pass.
+    void replay_before(std::size_t l, const layer_events& ev,
+                       std::vector<event::neuron_state<S>>& before) const {
+        const auto& ls = layers_[l];
+        const auto prop = propagator_of(l);
+        const std::size_t n = ls.n_out, K = ev.spikes.size(), M = ev.arrivals.size();
+        const S* w = store_.values(ls.weight).data();
+        const S* beta = store_.values(ls.beta).data();
+        before.resize(K);
+        std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0));
+        std::vector<std::pair<std::size_t, event::neuron_state<S>>> ends;
+        std::size_t k = 0;
+        S t_prev = 0;
+        for (std::size_t m = 0; m <= M; ++m) {
+            const S t_next = m < M ? ev.arrivals[m].time : S(options_.duration_ms);
+            const S length = t_next - t_prev;
+            if (length > S(0)) {
+                ends.clear();
+                while (k < K && ev.gaps[k] == m) {
+                    const std::size_t j = ev.spikes[k].neuron;
+                    event::neuron_state<S> x{v[j], i[j], b[j]};
+                    S t_cur = t_prev;
+                    for (; k < K && ev.gaps[k] == m && ev.spikes[k].neuron == j; ++k) {
+                        x = event::propagator<S>::apply(prop.over(ev.spikes[k].time - t_cur), x);
+                        before[k] = x;
+                        x.v = 0;
+                        x.b += beta[j];
+                        t_cur = ev.spikes[k].time;
+                    }
+                    ends.push_back({j, event::propagator<S>::apply(prop.over(t_next - t_cur), x)});
+                }
+                const auto f = prop.over(length);
+                for (std::size_t j = 0; j < n; ++j) {
+                    const S v0 = v[j];
+                    v[j] = f.a_m * v0 + f.k * i[j];
+                    i[j] = f.a_s * i[j];
+                    b[j] = f.a_b * b[j];
+                }
+                for (const auto& [j, x] : ends) v[j] = x.v, i[j] = x.i, b[j] = x.b;
+            }
+            if (m < M) {
+                const S* row = w + std::size_t(ev.arrivals[m].source) * n;
+                for (std::size_t j = 0; j < n; ++j) i[j] += row[j];
+            }
+            t_prev = t_next;
+        }
+        if (k != K)
+            raise<shape_error>("event_network: layer ", l, ": ", K - k,
+                               " taped spikes lie outside the rebuilt arrivals (was the tape "
+                               "made by another network or parameter state?)");
     }
 
     int pieces(const layer_state& ls, const event::propagator<S>& prop, S length) const {
@@ -601,32 +735,26 @@ private:
     /// Spiking layer: state per neuron, interval by interval between arrivals. The whole layer
     /// moves in one vectorisable pass (structure of arrays); only neurons that may cross in
     /// the interval are searched, one by one.
-    void run_spiking(std::size_t l, event_tape<S>& tape) const {
+    void run_spiking(std::size_t l, std::span<const typename event_tape<S>::arrival> arrivals,
+                     event_tape<S>& tape) const {
         const auto& ls = layers_[l];
         const auto prop = propagator_of(l);
-        auto& lt = tape.layers[l];
-        lt.spikes.clear();
         const std::size_t n = ls.n_out;
         const S* w = store_.values(ls.weight).data();
         const S* theta = store_.values(ls.theta).data();
         const S* beta = store_.values(ls.beta).data();
         std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0)), v1(n), i1(n), b1(n);
         std::vector<S> candidate(n);
-        const std::size_t M = lt.arrivals.size();
+        const std::size_t M = arrivals.size();
         S t_prev = 0;
         for (std::size_t m = 0; m <= M; ++m) {
-            const S t_next = m < M ? lt.arrivals[m].time : S(options_.duration_ms);
+            const S t_next = m < M ? arrivals[m].time : S(options_.duration_ms);
             const S length = t_next - t_prev;
             if (length > S(0)) {
                 const auto f = prop.over(length);
                 const S adaptive = ls.adaptive ? S(1) : S(0);
-                for (std::size_t j = 0; j < n; ++j) {  // branch-free: the compiler vectorises it
-                    v1[j] = f.a_m * v[j] + f.k * i[j];
-                    i1[j] = f.a_s * i[j];
-                    b1[j] = f.a_b * b[j];
-                    candidate[j] = may_cross(adaptive, v[j], i[j], b[j], v1[j], i1[j], b1[j],
-                                             theta[j]);
-                }
+                propagate_layer(n, f, adaptive, v.data(), i.data(), b.data(), theta, v1.data(),
+                                i1.data(), b1.data(), candidate.data());
                 for (std::size_t j = 0; j < n; ++j)
                         if (candidate[j] != S(0)) {
                             const auto x = spikes_in_interval(ls, prop, tape, j, m, t_prev, length,
@@ -637,10 +765,27 @@ private:
                 v.swap(v1), i.swap(i1), b.swap(b1);
             }
             if (m < M) {
-                const S* row = w + std::size_t(lt.arrivals[m].source) * n;
+                const S* row = w + std::size_t(arrivals[m].source) * n;
                 for (std::size_t j = 0; j < n; ++j) i[j] += row[j];
             }
             t_prev = t_next;
+        }
+    }
+
+    /// The whole layer over one interval with factors f (branch-free over distinct buffers,
+    /// so that the compiler vectorises it), and which neurons may cross in it.
+    static void propagate_layer(std::size_t n, const event::propagator_factors<S>& f,
+                                S adaptive, const S* SPIKEGRAD_RESTRICT v0,
+                                const S* SPIKEGRAD_RESTRICT i0, const S* SPIKEGRAD_RESTRICT b0,
+                                const S* SPIKEGRAD_RESTRICT theta, S* SPIKEGRAD_RESTRICT v1,
+                                S* SPIKEGRAD_RESTRICT i1, S* SPIKEGRAD_RESTRICT b1,
+                                S* SPIKEGRAD_RESTRICT flag) {
+        const S a_m = f.a_m, k = f.k, a_s = f.a_s, a_b = f.a_b;
+        for (std::size_t j = 0; j < n; ++j) {
+            v1[j] = a_m * v0[j] + k * i0[j];
+            i1[j] = a_s * i0[j];
+            b1[j] = a_b * b0[j];
+            flag[j] = may_cross(adaptive, v0[j], i0[j], b0[j], v1[j], i1[j], b1[j], theta[j]);
         }
     }
 
@@ -675,8 +820,9 @@ private:
             s = event::propagator<S>::apply(prop.over(found), s);
             done += found;
             if (prop.crossing_slope(s) < S(options_.min_crossing_slope)) ++tape.grazing;
-            tape.layers[&ls - layers_.data()].spikes.push_back(
-                {t_prev + done, static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(m), s});
+            auto& lt = tape.layers[std::size_t(&ls - layers_.data())];
+            lt.add_spike(t_prev + done, j, static_cast<std::uint32_t>(m));
+            if (!options_.compact_tape) lt.before.push_back(s);
             s.v = 0;
             s.b += beta;
             if (!(rest - found > S(0))) return s;
@@ -685,20 +831,20 @@ private:
 
     /// Readout of the maximum over [0, T] of V: interior maxima (V' = 0, I = V), kinks at
     /// arrivals and the window's end are the candidates.
-    void run_readout_max(std::size_t l, event_tape<S>& tape) const {
+    void run_readout_max(std::size_t l,
+                         std::span<const typename event_tape<S>::arrival> arrivals,
+                         event_tape<S>& tape) const {
         const auto& ls = layers_[l];
         const auto prop = propagator_of(l);
-        auto& lt = tape.layers[l];
-        lt.spikes.clear();
         const std::size_t n = ls.n_out;
         const S* w = store_.values(ls.weight).data();
         std::vector<event::neuron_state<S>> x(n);
         tape.peaks.assign(n, {});
-        const std::size_t M = lt.arrivals.size();
+        const std::size_t M = arrivals.size();
         S t_prev = 0;
         using kind = typename event_tape<S>::peak_kind;
         for (std::size_t m = 0; m <= M; ++m) {
-            const S t_next = m < M ? lt.arrivals[m].time : S(options_.duration_ms);
+            const S t_next = m < M ? arrivals[m].time : S(options_.duration_ms);
             const S length = t_next - t_prev;
             if (length > S(0)) {
                 const auto f = prop.over(length);
@@ -722,7 +868,7 @@ private:
                 }
             }
             if (m < M) {
-                const S* row = w + std::size_t(lt.arrivals[m].source) * n;
+                const S* row = w + std::size_t(arrivals[m].source) * n;
                 for (std::size_t j = 0; j < n; ++j) x[j].i += row[j];
             }
             t_prev = t_next;
@@ -759,21 +905,21 @@ private:
         return {S(options_.duration_ms), std::isinf(tw) ? S(0) : S(1.0 / tw), propagator_of(l)};
     }
 
-    void run_readout_weighted(std::size_t l, event_tape<S>& tape, const event_loss& loss) const {
+    void run_readout_weighted(std::size_t l,
+                              std::span<const typename event_tape<S>::arrival> arrivals,
+                              event_tape<S>& tape, const event_loss& loss) const {
         const auto& ls = layers_[l];
-        const auto& lt = tape.layers[l];
-        tape.layers[l].spikes.clear();
         const S* w = store_.values(ls.weight).data();
         const auto weights = make_weighting(l, loss);
         tape.scores.assign(ls.n_out, S(0));
-        for (const auto& a : lt.arrivals) {
+        for (const auto& a : arrivals) {
             const S value = weights.phi(a.time).first;
             const S* row = w + std::size_t(a.source) * ls.n_out;
             for (std::size_t j = 0; j < ls.n_out; ++j) tape.scores[j] += value * row[j];
         }
     }
 
-    void backward_weighted(std::size_t l, const typename event_tape<S>::layer& lt,
+    void backward_weighted(std::size_t l, const layer_events& lt,
                            const event_loss& loss, const S* grad_out, std::span<S> grad,
                            std::vector<S>& below) const {
         const auto& ls = layers_[l];
@@ -802,7 +948,7 @@ private:
     class state_replay {
     public:
         state_replay(const event_network& net, std::size_t l,
-                     const typename event_tape<S>::layer& lt)
+                     const layer_events& lt)
             : net_(net), l_(l), lt_(lt), n_(net.layers_[l].n_out),
               intervals_(lt.arrivals.size() + 1),
               block_(std::max<std::size_t>(
@@ -834,11 +980,11 @@ private:
             const std::size_t last = std::min(intervals_, first + block_);
             std::vector<S> x(checkpoints_.begin() + b * 3 * n_,
                              checkpoints_.begin() + (b + 1) * 3 * n_);
-            const auto& spikes = lt_.spikes;
+            const auto& gaps = lt_.gaps;
             std::size_t cursor = static_cast<std::size_t>(
-                std::partition_point(spikes.begin(), spikes.end(),
-                                     [&](const auto& sp) { return sp.gap < first; }) -
-                spikes.begin());
+                std::partition_point(gaps.begin(), gaps.end(),
+                                     [&](std::uint32_t g) { return g < first; }) -
+                gaps.begin());
             for (std::size_t m = first; m < last; ++m) {
                 std::copy(x.begin(), x.end(), states_.begin() + (m - first) * 3 * n_);
                 if (m + 1 < last) advance(m, cursor, x.data());
@@ -863,16 +1009,18 @@ private:
                 }
                 // a neuron that spiked here restarts from its last spike of the interval
                 const auto& spikes = lt_.spikes;
-                while (cursor < spikes.size() && spikes[cursor].gap == m) {
+                const auto& gaps = lt_.gaps;
+                while (cursor < spikes.size() && gaps[cursor] == m) {
                     std::size_t last = cursor;
-                    while (last + 1 < spikes.size() && spikes[last + 1].gap == m &&
+                    while (last + 1 < spikes.size() && gaps[last + 1] == m &&
                            spikes[last + 1].neuron == spikes[cursor].neuron)
                         ++last;
                     const auto& sp = spikes[last];
+                    const auto& before = lt_.before[last];
                     const std::size_t j = sp.neuron;
                     const auto y = event::propagator<S>::apply(
                         prop_.over(t_next - sp.time),
-                        {S(0), sp.before.i, sp.before.b + beta_[j]});
+                        {S(0), before.i, before.b + beta_[j]});
                     v[j] = y.v, i[j] = y.i, b[j] = y.b;
                     cursor = last + 1;
                 }
@@ -886,7 +1034,7 @@ private:
 
         const event_network& net_;
         std::size_t l_;
-        const typename event_tape<S>::layer& lt_;
+        const layer_events& lt_;
         std::size_t n_, intervals_, block_;
         event::propagator<S> prop_;
         const S* beta_ = nullptr;
@@ -905,7 +1053,7 @@ private:
     /// The adjoint of one layer, from T back to 0: P(s)^T between events, at each arrival
     /// dL/dw += mu_I and dL/da = w (mu_I / tau_s - mu_V / tau_m), at each spike the jump with
     /// gdot = (I - V-)/tau_m + B-/tau_B. `peaks` (max-voltage readout) injects dL/dV_max.
-    std::size_t backward_spiking(std::size_t l, const typename event_tape<S>::layer& lt,
+    std::size_t backward_spiking(std::size_t l, const layer_events& lt,
                                  const std::vector<S>& above, std::span<S> grad,
                                  std::vector<S>& below,
                                  const std::vector<typename event_tape<S>::peak>* peaks,
@@ -926,7 +1074,7 @@ private:
         if (spiking) {
             splits.reserve(lt.spikes.size());
             for (std::size_t k = 0; k < lt.spikes.size(); ++k)
-                splits.push_back({lt.spikes[k].gap, lt.spikes[k].neuron, lt.spikes[k].time,
+                splits.push_back({lt.gaps[k], lt.spikes[k].neuron, lt.spikes[k].time,
                                   static_cast<std::int64_t>(k)});
         } else {
             for (std::size_t j = 0; j < n; ++j)
@@ -949,7 +1097,7 @@ private:
                 m.v += grad_out[j];
                 return;
             }
-            const auto& x = lt.spikes[static_cast<std::size_t>(sp.spike)].before;
+            const auto& x = lt.before[static_cast<std::size_t>(sp.spike)];
             S slope = prop.crossing_slope(x);
             if (slope < min_slope) {
                 ++grazing;
@@ -974,6 +1122,9 @@ private:
             moment_ii += sign * double(q.ii);
             moment_bb += sign * double(q.bb);
         };
+        // dL/d(arrival time) per unit weight, mu_I / tau_s - mu_V / tau_m, while mu is unchanged
+        std::vector<S> credit(n);
+        bool stale = true;
         std::size_t cursor = splits.size();  // splits of gaps >= the current one lie past it
         std::vector<std::pair<std::size_t, event::neuron_state<S>>> saved;
         for (std::size_t m = M + 1; m-- > 0;) {
@@ -983,16 +1134,21 @@ private:
                 const auto& a = lt.arrivals[m];
                 const S* row = w + std::size_t(a.source) * n;
                 S* drow = dw + std::size_t(a.source) * n;
-                S da = 0;
-                const S inv_ts = S(1) / ts, inv_tm = S(1) / tm;
                 for (std::size_t j = 0; j < n; ++j) drow[j] += mu_i[j];
-                da += simd::dot(n, row, mu_i.data()) * inv_ts - simd::dot(n, row, mu_v.data()) * inv_tm;
+                if (stale) {  // arrivals at one time (the grid's steps) share it
+                    const S inv_ts = S(1) / ts, inv_tm = S(1) / tm;
+                    for (std::size_t j = 0; j < n; ++j)
+                        credit[j] = mu_i[j] * inv_ts - mu_v[j] * inv_tm;
+                    stale = false;
+                }
+                S da = simd::dot(n, row, credit.data());
                 if (!spiking)  // a maximum at the kink of this arrival: V_max = V(a-)
                     for (std::size_t j = 0; j < n; ++j) {
                         const auto& p = (*peaks)[j];
                         if (p.kind == kind::arrival && p.gap == m) {
                             mu_v[j] += grad_out[j];
                             da += grad_out[j] * (p.current_before - p.value) / tm;
+                            stale = true;
                         }
                     }
                 below[a.spike] += da;
@@ -1020,6 +1176,7 @@ private:
                         add_moments(event::propagator<S>::moments(q, replay->at(m, j), mu_end),
                                     -1.0);
                 }
+                stale = true;
                 for (std::size_t j = 0; j < n; ++j) {  // P(s)^T mu
                     mu_i[j] = f.k * mu_v[j] + f.a_s * mu_i[j];
                     mu_v[j] = f.a_m * mu_v[j];
@@ -1041,8 +1198,8 @@ private:
                             const auto after =
                                 sp.spike >= 0
                                     ? event::neuron_state<S>{S(0),
-                                                             lt.spikes[std::size_t(sp.spike)].before.i,
-                                                             lt.spikes[std::size_t(sp.spike)].before.b +
+                                                             lt.before[std::size_t(sp.spike)].i,
+                                                             lt.before[std::size_t(sp.spike)].b +
                                                                  beta[j]}
                                     : event::propagator<S>::apply(prop.over(sp.time - t_prev), x0);
                             add_moments(event::propagator<S>::moments(

@@ -321,6 +321,25 @@ public:
     /// Per-layer spiking activity of the samples of the last forward, train_step or evaluate.
     const network_activity& activity() const { return activity_.value; }
 
+    /// Memory of BPTT per sample: the tape of the last sample thread 0 ran (every layer's
+    /// trace and spike lists, what the backward pass reads of the forward pass), and one
+    /// thread's scratch ([T, width] currents and gradient buffers, the output record).
+    struct memory_use {
+        std::size_t tape_bytes = 0;
+        std::size_t scratch_bytes = 0;
+    };
+    memory_use memory() const {
+        memory_use m;
+        if (workspaces_.value.empty()) return m;
+        const auto& ws = workspaces_.value[0];
+        for (const auto& layer : ws.tape) m.tape_bytes += layer.bytes();
+        for (const auto* v : {&ws.current, &ws.g_a, &ws.g_b, &ws.g_spikes, &ws.work, &ws.record,
+                              &ws.g_record, &ws.scores})
+            m.scratch_bytes += v->size() * sizeof(Scalar);
+        m.scratch_bytes += ws.active.size() * sizeof(std::uint32_t);
+        return m;
+    }
+
     /// Spike counts per hidden layer of the last tape (for activity regularisers and plots).
     static std::vector<std::size_t> spike_counts(const sample_tape& sample) {
         std::vector<std::size_t> counts;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -54,7 +55,34 @@ public:
         return a_m * std::expm1(s * rate_gap_) / (tau_m_ * rate_gap_);
     }
 
+    /// P(s). With a grid (use_grid), the factors of the first grid_table multiples of h are
+    /// computed once and reused whenever s is such a multiple up to rounding; any other s is
+    /// computed directly, so the result never depends on the table.
     propagator_factors<S> over(S s) const {
+        if (h_ > S(0)) {
+            const S q = s / h_;
+            const S k = std::nearbyint(q);
+            if (k >= S(1) && k <= S(grid_table) &&
+                std::abs(s - k * h_) <= std::numeric_limits<S>::epsilon() * S(64) * std::max(S(1), s)) {
+                const auto at = static_cast<std::size_t>(k) - 1;
+                if (!ready_[at]) {
+                    table_[at] = compute(k * h_);
+                    ready_[at] = true;
+                }
+                return table_[at];
+            }
+        }
+        return compute(s);
+    }
+
+    /// Reuse the factors of grid multiples k h, k = 1..grid_table (the grid variant's intervals).
+    void use_grid(S h) {
+        h_ = h;
+        ready_.fill(false);
+    }
+    static constexpr std::size_t grid_table = 64;
+
+    propagator_factors<S> compute(S s) const {
         propagator_factors<S> f;
         f.a_m = std::exp(-s / tau_m_);
         f.a_s = std::exp(-s / tau_s_);
@@ -137,6 +165,9 @@ private:
     S tau_s_ = 5;
     S tau_b_ = std::numeric_limits<S>::infinity();
     S rate_gap_ = 0;
+    S h_ = 0;  // grid step of the factor table (0: none)
+    mutable std::array<propagator_factors<S>, grid_table> table_{};
+    mutable std::array<bool, grid_table> ready_{};
 };
 
 /// Root of f in [lo, hi] with f(lo) < 0 <= f(hi) (Numerical Recipes' rtsafe): Newton steps,
