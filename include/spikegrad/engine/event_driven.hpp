@@ -321,7 +321,11 @@ public:
             const bool last = l + 1 == L;
             const bool spiking_layer = !last || layer_options_[l].spiking;
             const layer_events lt = events_of(sample, tape, l, spiking_layer);
-            below.assign(l == 0 ? sample.size() : tape.layers[l - 1].spikes.size(), S(0));
+            // dL/d(input spike times) only for input delays or when asked for
+            if (l == 0 && !input_delay_ && !input_grad)
+                below.clear();
+            else
+                below.assign(l == 0 ? sample.size() : tape.layers[l - 1].spikes.size(), S(0));
             if (spiking_layer)
                 grazing += backward_spiking(l, lt, above, grad, below, nullptr);
             else if (loss.kind == event_loss_kind::max_voltage)
@@ -613,24 +617,30 @@ private:
             if (a.source != b.source) return a.source < b.source;
             return a.spike < b.spike;
         };
-        // on a grid with fewer steps than arrivals: a counting sort by step, then each
-        // step's few arrivals by (source, spike); the same order as the general sort
+        // on a grid with fewer steps than arrivals: two stable counting sorts, by source and
+        // then by step (arrivals were pushed in spike order), which give the general sort's
+        // order (time, source, spike) in linear time
         const double steps = h > S(0) ? std::ceil(options_.duration_ms / double(h)) + 1 : 0;
         if (steps > 0 && steps <= 2.0 * double(arrivals.size()) + 64) {
-            const auto n_steps = static_cast<std::size_t>(steps) + 1;
-            std::vector<std::uint32_t> start(n_steps + 1, 0);
-            auto step_of = [&](S time) {
-                return std::min(n_steps - 1, static_cast<std::size_t>(std::lround(time / h)));
+            const std::size_t n_steps = static_cast<std::size_t>(steps) + 1;
+            const std::size_t n_sources = layers_[l].n_in;
+            // per-thread buffers, kept between calls
+            thread_local std::vector<typename event_tape<S>::arrival> sorted;
+            thread_local std::vector<std::uint32_t> start;
+            sorted.resize(arrivals.size());
+            auto counting_sort = [&](auto key, std::size_t keys, const auto& from, auto& to) {
+                start.assign(keys + 1, 0);
+                for (const auto& a : from) ++start[key(a) + 1];
+                for (std::size_t k = 0; k < keys; ++k) start[k + 1] += start[k];
+                for (const auto& a : from) to[start[key(a)]++] = a;
             };
-            for (const auto& a : arrivals) ++start[step_of(a.time) + 1];
-            for (std::size_t k = 0; k < n_steps; ++k) start[k + 1] += start[k];
-            std::vector<typename event_tape<S>::arrival> sorted(arrivals.size());
-            std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
-            for (const auto& a : arrivals) sorted[fill[step_of(a.time)]++] = a;
-            for (std::size_t k = 0; k < n_steps; ++k)
-                if (start[k + 1] - start[k] > 1)
-                    std::sort(sorted.begin() + start[k], sorted.begin() + start[k + 1], before);
-            arrivals.swap(sorted);
+            const auto source_of = [](const auto& a) { return std::size_t(a.source); };
+            const S inv_h = S(1) / h;
+            const auto step_of = [&](const auto& a) {
+                return std::min(n_steps - 1, static_cast<std::size_t>(a.time * inv_h + S(0.5)));
+            };
+            counting_sort(source_of, n_sources, arrivals, sorted);
+            counting_sort(step_of, n_steps, sorted, arrivals);
             return;
         }
         std::sort(arrivals.begin(), arrivals.end(), before);
@@ -745,6 +755,7 @@ private:
         const S* beta = store_.values(ls.beta).data();
         std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0)), v1(n), i1(n), b1(n);
         std::vector<S> candidate(n);
+        const S grid_step = S(options_.grid_ms);
         const std::size_t M = arrivals.size();
         S t_prev = 0;
         for (std::size_t m = 0; m <= M; ++m) {
@@ -753,8 +764,10 @@ private:
             if (length > S(0)) {
                 const auto f = prop.over(length);
                 const S adaptive = ls.adaptive ? S(1) : S(0);
-                propagate_layer(n, f, adaptive, v.data(), i.data(), b.data(), theta, v1.data(),
-                                i1.data(), b1.data(), candidate.data());
+                // on the grid, an interval of one step holds one test point, its end
+                const bool one_step = grid_step > S(0) && length <= grid_step * (1 + S(1e-4));
+                propagate_layer(n, f, adaptive, one_step, v.data(), i.data(), b.data(), theta,
+                                v1.data(), i1.data(), b1.data(), candidate.data());
                 for (std::size_t j = 0; j < n; ++j)
                         if (candidate[j] != S(0)) {
                             const auto x = spikes_in_interval(ls, prop, tape, j, m, t_prev, length,
@@ -773,14 +786,25 @@ private:
     }
 
     /// The whole layer over one interval with factors f (branch-free over distinct buffers,
-    /// so that the compiler vectorises it), and which neurons may cross in it.
+    /// so that the compiler vectorises it), and which neurons may cross in it; with
+    /// `end_only` (a grid interval of one step), those at or above threshold at its end.
     static void propagate_layer(std::size_t n, const event::propagator_factors<S>& f,
-                                S adaptive, const S* SPIKEGRAD_RESTRICT v0,
+                                S adaptive, bool end_only, const S* SPIKEGRAD_RESTRICT v0,
                                 const S* SPIKEGRAD_RESTRICT i0, const S* SPIKEGRAD_RESTRICT b0,
                                 const S* SPIKEGRAD_RESTRICT theta, S* SPIKEGRAD_RESTRICT v1,
                                 S* SPIKEGRAD_RESTRICT i1, S* SPIKEGRAD_RESTRICT b1,
                                 S* SPIKEGRAD_RESTRICT flag) {
         const S a_m = f.a_m, k = f.k, a_s = f.a_s, a_b = f.a_b;
+        if (end_only) {
+            for (std::size_t j = 0; j < n; ++j) {
+                v1[j] = a_m * v0[j] + k * i0[j];
+                i1[j] = a_s * i0[j];
+                b1[j] = a_b * b0[j];
+                const S at_start = v0[j] - theta[j] - b0[j] >= S(0) ? S(1) : S(0);
+                flag[j] = std::max(at_start, v1[j] - theta[j] - b1[j] >= S(0) ? S(1) : S(0));
+            }
+            return;
+        }
         for (std::size_t j = 0; j < n; ++j) {
             v1[j] = a_m * v0[j] + k * i0[j];
             i1[j] = a_s * i0[j];
@@ -811,13 +835,14 @@ private:
         S done = 0;
         for (;;) {
             const S rest = length - done;
+            const bool grid = options_.grid_ms > 0;
+            event::neuron_state<S> at;
             const S found =
-                options_.grid_ms > 0
-                    ? event::first_grid_crossing(prop, s, theta, t_prev + done, rest,
-                                                 S(options_.grid_ms))
-                    : event::first_crossing(prop, s, theta, rest, pieces(ls, prop, rest));
+                grid ? event::first_grid_crossing(prop, s, theta, t_prev + done, rest,
+                                                  S(options_.grid_ms), &at)
+                     : event::first_crossing(prop, s, theta, rest, pieces(ls, prop, rest));
             if (found < S(0)) return event::propagator<S>::apply(prop.over(rest), s);
-            s = event::propagator<S>::apply(prop.over(found), s);
+            s = grid ? at : event::propagator<S>::apply(prop.over(found), s);
             done += found;
             if (prop.crossing_slope(s) < S(options_.min_crossing_slope)) ++tape.grazing;
             auto& lt = tape.layers[std::size_t(&ls - layers_.data())];
@@ -935,7 +960,7 @@ private:
                 drow[j] += value * grad_out[j];
                 dot += row[j] * grad_out[j];
             }
-            below[a.spike] += slope * dot;
+            if (!below.empty()) below[a.spike] += slope * dot;
         }
     }
 
@@ -1123,6 +1148,8 @@ private:
             moment_bb += sign * double(q.bb);
         };
         // dL/d(arrival time) per unit weight, mu_I / tau_s - mu_V / tau_m, while mu is unchanged
+        // (not needed when nobody reads dL/d(arrival time): `below` empty)
+        const bool credit_times = !below.empty();
         std::vector<S> credit(n);
         bool stale = true;
         std::size_t cursor = splits.size();  // splits of gaps >= the current one lie past it
@@ -1135,13 +1162,13 @@ private:
                 const S* row = w + std::size_t(a.source) * n;
                 S* drow = dw + std::size_t(a.source) * n;
                 for (std::size_t j = 0; j < n; ++j) drow[j] += mu_i[j];
-                if (stale) {  // arrivals at one time (the grid's steps) share it
+                if (stale && credit_times) {  // arrivals at one time (the grid's steps) share it
                     const S inv_ts = S(1) / ts, inv_tm = S(1) / tm;
                     for (std::size_t j = 0; j < n; ++j)
                         credit[j] = mu_i[j] * inv_ts - mu_v[j] * inv_tm;
                     stale = false;
                 }
-                S da = simd::dot(n, row, credit.data());
+                S da = credit_times ? simd::dot(n, row, credit.data()) : S(0);
                 if (!spiking)  // a maximum at the kink of this arrival: V_max = V(a-)
                     for (std::size_t j = 0; j < n; ++j) {
                         const auto& p = (*peaks)[j];
@@ -1151,7 +1178,7 @@ private:
                             stale = true;
                         }
                     }
-                below[a.spike] += da;
+                if (credit_times) below[a.spike] += da;
             }
             const S length = t_next - t_prev;
             std::size_t first = cursor;

@@ -59,8 +59,9 @@ public:
     /// computed once and reused whenever s is such a multiple up to rounding; any other s is
     /// computed directly, so the result never depends on the table.
     propagator_factors<S> over(S s) const {
+        if (s == S(0)) return {};  // the identity (a spike at its interval's end)
         if (h_ > S(0)) {
-            const S q = s / h_;
+            const S q = s * inv_h_;
             const S k = std::nearbyint(q);
             if (k >= S(1) && k <= S(grid_table) &&
                 std::abs(s - k * h_) <= std::numeric_limits<S>::epsilon() * S(64) * std::max(S(1), s)) {
@@ -78,6 +79,7 @@ public:
     /// Reuse the factors of grid multiples k h, k = 1..grid_table (the grid variant's intervals).
     void use_grid(S h) {
         h_ = h;
+        inv_h_ = S(1) / h;
         ready_.fill(false);
     }
     static constexpr std::size_t grid_table = 64;
@@ -166,6 +168,7 @@ private:
     S tau_b_ = std::numeric_limits<S>::infinity();
     S rate_gap_ = 0;
     S h_ = 0;  // grid step of the factor table (0: none)
+    S inv_h_ = 0;
     mutable std::array<propagator_factors<S>, grid_table> table_{};
     mutable std::array<bool, grid_table> ready_{};
 };
@@ -244,10 +247,11 @@ S first_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta, S le
 /// negative when g stays below 0 at every grid point there. The state between grid points is
 /// still exact (the same closed-form propagator); only the threshold test is on the grid, as
 /// in a time-driven simulator with exact exponential propagators. `x` may have g(0) >= 0 (a
-/// crossing between grid points not yet emitted).
+/// crossing between grid points not yet emitted). With `at`, the state there (the one the
+/// threshold test saw).
 template <class S>
 S first_grid_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta, S start,
-                      S length, S h) {
+                      S length, S h, neuron_state<S>* at = nullptr) {
     const S end = start + length;
     // a grid point within rounding of `start` was tested as the previous interval's end
     const S slack = std::numeric_limits<S>::epsilon() * S(64) * std::max(S(1), std::abs(end));
@@ -256,7 +260,11 @@ S first_grid_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta,
     S offset = std::max(S(0), k * h - start);
     if (offset > length + slack) return S(-1);
     auto y = propagator<S>::apply(p.over(offset), x);
-    if (y.v - theta - y.b >= S(0)) return std::min(offset, length);
+    auto found = [&](S s) {
+        if (at) *at = y;
+        return std::min(s, length);
+    };
+    if (y.v - theta - y.b >= S(0)) return found(offset);
     // the one-step propagator only when the interval holds a second grid point (the usual
     // interval, between arrivals snapped to the grid, holds one)
     k += S(1);
@@ -265,7 +273,7 @@ S first_grid_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta,
     for (;;) {
         offset = k * h - start;
         y = propagator<S>::apply(step, y);
-        if (y.v - theta - y.b >= S(0)) return std::min(offset, length);
+        if (y.v - theta - y.b >= S(0)) return found(offset);
         k += S(1);
         if (k * h - start > length + slack) return S(-1);
     }
