@@ -783,3 +783,22 @@ TEST_CASE("event engine: a layer wider than the tape's 16-bit neuron index is re
     CHECK_THROWS_WITH_AS(event_network<float>({2, 70000, 2}, {}, {{}, {}}),
                          doctest::Contains("at most 65535"), shape_error);
 }
+
+// The readout's interior maximum in closed form: V' = 0 there (checked by the generator),
+// V is lower just before and after, for several time-constant pairs incl. tau_m == tau_s.
+TEST_CASE("event engine: the closed-form time of a readout's maximum is where V' = 0") {
+    for (auto [tm, ts] : std::vector<std::pair<double, double>>{{20, 5}, {5, 20}, {10, 10}, {10, 9.5}})
+        for (auto [v, i] : std::vector<std::pair<double, double>>{{0, 1}, {0.3, 2}, {-0.2, 1.5}, {0.9, 1}}) {
+            const event::propagator<double> p(tm, ts, std::numeric_limits<double>::infinity());
+            const event::neuron_state<double> x{v, i, 0};
+            const double s = p.peak_time(x);
+            CAPTURE(tm);
+            CAPTURE(ts);
+            CAPTURE(v);
+            REQUIRE(s > 0);
+            const auto at = event::propagator<double>::apply(p.over(s), x);
+            CHECK(std::abs(p.derivative(at).v) < 1e-12 * std::max(1.0, std::abs(i)));
+            for (double d : {-1e-3, 1e-3})
+                CHECK(event::propagator<double>::apply(p.over(s + d), x).v < at.v);
+        }
+}

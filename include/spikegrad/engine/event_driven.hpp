@@ -755,6 +755,7 @@ private:
         const S* beta = store_.values(ls.beta).data();
         std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0)), v1(n), i1(n), b1(n);
         std::vector<S> candidate(n);
+        std::vector<std::uint32_t> which(n + simd::compaction_slack);
         const S grid_step = S(options_.grid_ms);
         const std::size_t M = arrivals.size();
         S t_prev = 0;
@@ -768,13 +769,14 @@ private:
                 const bool one_step = grid_step > S(0) && length <= grid_step * (1 + S(1e-4));
                 propagate_layer(n, f, adaptive, one_step, v.data(), i.data(), b.data(), theta,
                                 v1.data(), i1.data(), b1.data(), candidate.data());
-                for (std::size_t j = 0; j < n; ++j)
-                        if (candidate[j] != S(0)) {
-                            const auto x = spikes_in_interval(ls, prop, tape, j, m, t_prev, length,
-                                                              {v[j], i[j], b[j]}, theta[j],
-                                                              beta[j]);
-                            v1[j] = x.v, i1[j] = x.i, b1[j] = x.b;
-                        }
+                const std::size_t searched =
+                    simd::indices_at_least(n, candidate.data(), S(0.5), which.data());
+                for (std::size_t c = 0; c < searched; ++c) {  // in increasing neuron order
+                    const std::size_t j = which[c];
+                    const auto x = spikes_in_interval(ls, prop, tape, j, m, t_prev, length,
+                                                      {v[j], i[j], b[j]}, theta[j], beta[j]);
+                    v1[j] = x.v, i1[j] = x.i, b1[j] = x.b;
+                }
                 v.swap(v1), i.swap(i1), b.swap(b1);
             }
             if (m < M) {
@@ -863,7 +865,7 @@ private:
         const auto prop = propagator_of(l);
         const std::size_t n = ls.n_out;
         const S* w = store_.values(ls.weight).data();
-        std::vector<event::neuron_state<S>> x(n);
+        std::vector<S> xv(n, S(0)), xi(n, S(0));  // V and I of every readout neuron
         tape.peaks.assign(n, {});
         const std::size_t M = arrivals.size();
         S t_prev = 0;
@@ -874,27 +876,32 @@ private:
             if (length > S(0)) {
                 const auto f = prop.over(length);
                 for (std::size_t j = 0; j < n; ++j) {
-                    const auto start = x[j];
-                    x[j] = event::propagator<S>::apply(f, start);
+                    const event::neuron_state<S> start{xv[j], xi[j], S(0)};
+                    const auto end = event::propagator<S>::apply(f, start);
+                    xv[j] = end.v, xi[j] = end.i;
                     auto& peak = tape.peaks[j];
-                    if (start.i > start.v && x[j].i < x[j].v) {
+                    // an interior maximum, V' = 0 inside; V <= max(V0, I0) bounds it, so it
+                    // is looked for only where it could beat the peak so far
+                    if (start.i > start.v && end.i < end.v && start.i > peak.value) {
                         auto slope = [&](S s) {
                             const auto y = event::propagator<S>::apply(prop.over(s), start);
                             return std::pair<S, S>{-prop.crossing_slope(y), -prop.crossing_curvature(y)};
                         };
-                        const S s = event::safeguarded_root<S>(slope, S(0), length);
+                        S s = prop.peak_time(start);
+                        if (!(s >= S(0) && s <= length))
+                            s = event::safeguarded_root<S>(slope, S(0), length);
                         const S v = event::propagator<S>::apply(prop.over(s), start).v;
                         if (v > peak.value)
                             peak = {v, t_prev + s, kind::interior, static_cast<std::uint32_t>(m), 0};
                     }
-                    if (x[j].v > peak.value)
-                        peak = {x[j].v, t_next, m < M ? kind::arrival : kind::end,
-                                static_cast<std::uint32_t>(m), x[j].i};
+                    if (end.v > peak.value)
+                        peak = {end.v, t_next, m < M ? kind::arrival : kind::end,
+                                static_cast<std::uint32_t>(m), end.i};
                 }
             }
             if (m < M) {
                 const S* row = w + std::size_t(arrivals[m].source) * n;
-                for (std::size_t j = 0; j < n; ++j) x[j].i += row[j];
+                for (std::size_t j = 0; j < n; ++j) xi[j] += row[j];
             }
             t_prev = t_next;
         }

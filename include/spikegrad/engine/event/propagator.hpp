@@ -7,6 +7,8 @@
 /// and its time-driven counterpart that tests g only on a grid of step h.
 #pragma once
 
+#include "../../config.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -58,7 +60,7 @@ public:
     /// P(s). With a grid (use_grid), the factors of the first grid_table multiples of h are
     /// computed once and reused whenever s is such a multiple up to rounding; any other s is
     /// computed directly, so the result never depends on the table.
-    propagator_factors<S> over(S s) const {
+    SPIKEGRAD_ALWAYS_INLINE propagator_factors<S> over(S s) const {
         if (s == S(0)) return {};  // the identity (a spike at its interval's end)
         if (h_ > S(0)) {
             const S q = s * inv_h_;
@@ -144,6 +146,22 @@ public:
     static neuron_state<S> apply_transposed(const propagator_factors<S>& f,
                                             const neuron_state<S>& mu) {
         return {f.a_m * mu.v, f.k * mu.v + f.a_s * mu.i, f.a_b * mu.b};
+    }
+
+    /// Where V has its maximum, V' = 0 (I = V), for a state with I > V now and an extremum
+    /// ahead: with V(s) = A e^{-s/tau_m} + B e^{-s/tau_s}, B = I tau_s / (tau_s - tau_m),
+    /// s = ln(-B tau_m / (A tau_s)) / (1/tau_s - 1/tau_m); at tau_m == tau_s,
+    /// s = tau_m (I - V) / I. Negative where the closed form is ill-conditioned (time
+    /// constants within 0.1% of each other) or has no root: the caller searches instead.
+    S peak_time(const neuron_state<S>& x) const {
+        if (rate_gap_ == S(0)) return x.i > S(0) ? tau_m_ * (x.i - x.v) / x.i : S(-1);
+        if (std::abs(rate_gap_) * tau_m_ < S(1e-3)) return S(-1);
+        const S b = x.i * tau_s_ / (tau_s_ - tau_m_);
+        const S a = x.v - b;
+        const S ratio = -b * tau_m_ / (a * tau_s_);
+        if (!(ratio > S(0)) || !std::isfinite(ratio)) return S(-1);
+        const S s = std::log(ratio) / (-rate_gap_);
+        return std::isfinite(s) && s >= S(0) ? s : S(-1);
     }
 
     /// dx/dt = A x (the generator).
