@@ -248,7 +248,8 @@ public:
                  event_tape<S>& tape) const {
         check_sample(sample);
         check_loss(loss);
-        tape.layers.assign(layers_.size(), {});
+        tape.layers.resize(layers_.size());
+        for (auto& layer : tape.layers) layer.clear();  // buffers kept between samples
         tape.grazing = 0;
         for (std::size_t l = 0; l < layers_.size(); ++l) {
             // a compact tape runs each layer from the transient arrivals buffer

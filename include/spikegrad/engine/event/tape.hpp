@@ -89,7 +89,14 @@ struct event_tape {
                 out[k] = gap;
             }
         }
-        bool full() const { return !before.empty() || !arrivals.empty(); }
+        /// Empties the layer, keeping its buffers for the next sample.
+        void clear() {
+            spikes.clear();
+            long_gaps.clear();
+            arrivals.clear();
+            before.clear();
+            last_gap_ = 0;
+        }
 
     private:
         std::uint32_t last_gap_ = 0;
