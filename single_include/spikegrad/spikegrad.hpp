@@ -829,6 +829,12 @@ struct event_train {
     std::size_t size() const { return units.size(); }
     bool binary() const { return values.empty(); }
 
+    /// Bytes of its entries (not its capacity).
+    std::size_t bytes() const {
+        return offsets.size() * sizeof(std::size_t) + units.size() * sizeof(std::uint32_t) +
+               values.size() * sizeof(Scalar);
+    }
+
     event_view<Scalar> view() const {
         return {offsets.data(), units.data(), values.empty() ? nullptr : values.data(),
                 n_steps()};
@@ -841,6 +847,11 @@ struct layer_tape {
     std::vector<Scalar> trace;      // [channels, T, n]; channel 0 is the thresholded membrane
     event_train<Scalar> spikes;     // the neuron's output spikes (spiking layers)
     event_train<Scalar> delayed;    // spikes after the axonal delay (delayed layers)
+
+    /// Bytes of its entries: what the backward pass reads of this layer's forward pass.
+    std::size_t bytes() const {
+        return trace.size() * sizeof(Scalar) + spikes.bytes() + delayed.bytes();
+    }
 };
 
 }  // namespace spikegrad
@@ -5107,6 +5118,25 @@ public:
 
     /// Per-layer spiking activity of the samples of the last forward, train_step or evaluate.
     const network_activity& activity() const { return activity_.value; }
+
+    /// Memory of BPTT per sample: the tape of the last sample thread 0 ran (every layer's
+    /// trace and spike lists, what the backward pass reads of the forward pass), and one
+    /// thread's scratch ([T, width] currents and gradient buffers, the output record).
+    struct memory_use {
+        std::size_t tape_bytes = 0;
+        std::size_t scratch_bytes = 0;
+    };
+    memory_use memory() const {
+        memory_use m;
+        if (workspaces_.value.empty()) return m;
+        const auto& ws = workspaces_.value[0];
+        for (const auto& layer : ws.tape) m.tape_bytes += layer.bytes();
+        for (const auto* v : {&ws.current, &ws.g_a, &ws.g_b, &ws.g_spikes, &ws.work, &ws.record,
+                              &ws.g_record, &ws.scores})
+            m.scratch_bytes += v->size() * sizeof(Scalar);
+        m.scratch_bytes += ws.active.size() * sizeof(std::uint32_t);
+        return m;
+    }
 
     /// Spike counts per hidden layer of the last tape (for activity regularisers and plots).
     static std::vector<std::size_t> spike_counts(const sample_tape& sample) {
@@ -9656,7 +9686,9 @@ struct event_loss {
 /// threshold-crossing search g(s) = V(s) - theta - B(s) = 0 (bracketing + safeguarded Newton),
 /// and its time-driven counterpart that tests g only on a grid of step h.
 
+
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -9703,7 +9735,36 @@ public:
         return a_m * std::expm1(s * rate_gap_) / (tau_m_ * rate_gap_);
     }
 
-    propagator_factors<S> over(S s) const {
+    /// P(s). With a grid (use_grid), the factors of the first grid_table multiples of h are
+    /// computed once and reused whenever s is such a multiple up to rounding; any other s is
+    /// computed directly, so the result never depends on the table.
+    SPIKEGRAD_ALWAYS_INLINE propagator_factors<S> over(S s) const {
+        if (s == S(0)) return {};  // the identity (a spike at its interval's end)
+        if (h_ > S(0)) {
+            const S q = s * inv_h_;
+            const S k = std::nearbyint(q);
+            if (k >= S(1) && k <= S(grid_table) &&
+                std::abs(s - k * h_) <= std::numeric_limits<S>::epsilon() * S(64) * std::max(S(1), s)) {
+                const auto at = static_cast<std::size_t>(k) - 1;
+                if (!ready_[at]) {
+                    table_[at] = compute(k * h_);
+                    ready_[at] = true;
+                }
+                return table_[at];
+            }
+        }
+        return compute(s);
+    }
+
+    /// Reuse the factors of grid multiples k h, k = 1..grid_table (the grid variant's intervals).
+    void use_grid(S h) {
+        h_ = h;
+        inv_h_ = S(1) / h;
+        ready_.fill(false);
+    }
+    static constexpr std::size_t grid_table = 64;
+
+    propagator_factors<S> compute(S s) const {
         propagator_factors<S> f;
         f.a_m = std::exp(-s / tau_m_);
         f.a_s = std::exp(-s / tau_s_);
@@ -9765,6 +9826,22 @@ public:
         return {f.a_m * mu.v, f.k * mu.v + f.a_s * mu.i, f.a_b * mu.b};
     }
 
+    /// Where V has its maximum, V' = 0 (I = V), for a state with I > V now and an extremum
+    /// ahead: with V(s) = A e^{-s/tau_m} + B e^{-s/tau_s}, B = I tau_s / (tau_s - tau_m),
+    /// s = ln(-B tau_m / (A tau_s)) / (1/tau_s - 1/tau_m); at tau_m == tau_s,
+    /// s = tau_m (I - V) / I. Negative where the closed form is ill-conditioned (time
+    /// constants within 0.1% of each other) or has no root: the caller searches instead.
+    S peak_time(const neuron_state<S>& x) const {
+        if (rate_gap_ == S(0)) return x.i > S(0) ? tau_m_ * (x.i - x.v) / x.i : S(-1);
+        if (std::abs(rate_gap_) * tau_m_ < S(1e-3)) return S(-1);
+        const S b = x.i * tau_s_ / (tau_s_ - tau_m_);
+        const S a = x.v - b;
+        const S ratio = -b * tau_m_ / (a * tau_s_);
+        if (!(ratio > S(0)) || !std::isfinite(ratio)) return S(-1);
+        const S s = std::log(ratio) / (-rate_gap_);
+        return std::isfinite(s) && s >= S(0) ? s : S(-1);
+    }
+
     /// dx/dt = A x (the generator).
     neuron_state<S> derivative(const neuron_state<S>& x) const {
         return {(x.i - x.v) / tau_m_, -x.i / tau_s_, std::isinf(tau_b_) ? S(0) : -x.b / tau_b_};
@@ -9786,6 +9863,10 @@ private:
     S tau_s_ = 5;
     S tau_b_ = std::numeric_limits<S>::infinity();
     S rate_gap_ = 0;
+    S h_ = 0;  // grid step of the factor table (0: none)
+    S inv_h_ = 0;
+    mutable std::array<propagator_factors<S>, grid_table> table_{};
+    mutable std::array<bool, grid_table> ready_{};
 };
 
 /// Root of f in [lo, hi] with f(lo) < 0 <= f(hi) (Numerical Recipes' rtsafe): Newton steps,
@@ -9862,10 +9943,11 @@ S first_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta, S le
 /// negative when g stays below 0 at every grid point there. The state between grid points is
 /// still exact (the same closed-form propagator); only the threshold test is on the grid, as
 /// in a time-driven simulator with exact exponential propagators. `x` may have g(0) >= 0 (a
-/// crossing between grid points not yet emitted).
+/// crossing between grid points not yet emitted). With `at`, the state there (the one the
+/// threshold test saw).
 template <class S>
 S first_grid_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta, S start,
-                      S length, S h) {
+                      S length, S h, neuron_state<S>* at = nullptr) {
     const S end = start + length;
     // a grid point within rounding of `start` was tested as the previous interval's end
     const S slack = std::numeric_limits<S>::epsilon() * S(64) * std::max(S(1), std::abs(end));
@@ -9874,7 +9956,11 @@ S first_grid_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta,
     S offset = std::max(S(0), k * h - start);
     if (offset > length + slack) return S(-1);
     auto y = propagator<S>::apply(p.over(offset), x);
-    if (y.v - theta - y.b >= S(0)) return std::min(offset, length);
+    auto found = [&](S s) {
+        if (at) *at = y;
+        return std::min(s, length);
+    };
+    if (y.v - theta - y.b >= S(0)) return found(offset);
     // the one-step propagator only when the interval holds a second grid point (the usual
     // interval, between arrivals snapped to the grid, holds one)
     k += S(1);
@@ -9883,7 +9969,7 @@ S first_grid_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta,
     for (;;) {
         offset = k * h - start;
         y = propagator<S>::apply(step, y);
-        if (y.v - theta - y.b >= S(0)) return std::min(offset, length);
+        if (y.v - theta - y.b >= S(0)) return found(offset);
         k += S(1);
         if (k * h - start > length + slack) return S(-1);
     }
@@ -9894,12 +9980,15 @@ S first_grid_crossing(const propagator<S>& p, const neuron_state<S>& x, S theta,
 // ---- begin spikegrad/engine/event/tape.hpp ----
 /// \file
 /// spikegrad: what the exact event-driven engine keeps of one sample's forward pass: per layer
-/// its input arrivals and its own spikes (time, neuron, state just before the spike), plus the
-/// readout's summary. No membrane trace: the adjoint is carried between events in closed form.
+/// its own spikes (and, in a full tape, its input arrivals and the state just before each
+/// spike), plus the readout's summary. No membrane trace: the adjoint is carried between
+/// events in closed form.
 
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace spikegrad {
@@ -9919,7 +10008,11 @@ struct timed_spikes {
     std::size_t size() const { return times_ms.size(); }
 };
 
-/// One sample's tape of the exact engine: arrivals and spikes per layer, no membrane trace.
+/// One sample's tape of the exact engine: per layer its spikes (time, neuron and where they
+/// fall among the layer's arrivals), no membrane trace. A full tape also keeps each layer's
+/// arrivals and the state just before each spike; a compact one
+/// (event_network_options::compact_tape) keeps only the spikes, 8 bytes each in float, and the
+/// backward pass rebuilds the rest one layer at a time (see event_network::backward).
 template <class S>
 struct event_tape {
     /// A presynaptic spike reaching a layer at `time` = spike time + axonal delay.
@@ -9928,17 +10021,63 @@ struct event_tape {
         std::uint32_t source;  // presynaptic neuron (row of the weights)
         std::uint32_t spike;   // index of that spike in the source population's spike list
     };
-    /// One output spike; `gap` is the index of the arrival that ends the interval it fell in
-    /// (arrivals.size() for the interval after the last arrival).
+    /// One output spike. Its `gap` (the index of the arrival that ends the interval it fell
+    /// in; arrivals.size() after the last) is stored as the step from the previous spike's
+    /// gap: spikes are ordered by (gap, neuron, time), so steps are >= 0 and mostly small;
+    /// a step >= long_step goes to layer::long_gaps.
     struct spike {
         S time;
-        std::uint32_t neuron;
-        std::uint32_t gap;
-        event::neuron_state<S> before;  // V-, I-, B- at the crossing
+        std::uint16_t neuron;
+        std::uint16_t gap_step;
     };
+    static constexpr std::uint16_t long_step = 0xFFFF;
+    /// Neurons per layer the 16-bit index can name.
+    static constexpr std::size_t max_neurons = 0xFFFF;
+
     struct layer {
-        std::vector<arrival> arrivals;
         std::vector<spike> spikes;  // ordered by (gap, neuron, time)
+        /// (spike index, gap) of the spikes whose gap step did not fit in 16 bits.
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> long_gaps;
+        /// Full tape only: the arrivals in time order and V-, I-, B- of each spike.
+        std::vector<arrival> arrivals;
+        std::vector<event::neuron_state<S>> before;
+
+        /// Appends a spike; gaps must not decrease.
+        void add_spike(S time, std::size_t neuron, std::uint32_t gap) {
+            const std::uint32_t step = gap - last_gap_;
+            if (step < long_step) {
+                spikes.push_back({time, static_cast<std::uint16_t>(neuron),
+                                  static_cast<std::uint16_t>(step)});
+            } else {
+                long_gaps.push_back({static_cast<std::uint32_t>(spikes.size()), gap});
+                spikes.push_back({time, static_cast<std::uint16_t>(neuron), long_step});
+            }
+            last_gap_ = gap;
+        }
+        /// The gap of every spike, decoded into `out`.
+        void gaps(std::vector<std::uint32_t>& out) const {
+            out.resize(spikes.size());
+            std::uint32_t gap = 0;
+            std::size_t next_long = 0;
+            for (std::size_t k = 0; k < spikes.size(); ++k) {
+                if (spikes[k].gap_step == long_step)
+                    gap = long_gaps[next_long++].second;
+                else
+                    gap += spikes[k].gap_step;
+                out[k] = gap;
+            }
+        }
+        /// Empties the layer, keeping its buffers for the next sample.
+        void clear() {
+            spikes.clear();
+            long_gaps.clear();
+            arrivals.clear();
+            before.clear();
+            last_gap_ = 0;
+        }
+
+    private:
+        std::uint32_t last_gap_ = 0;
     };
     /// Where a readout neuron's maximum over [0, T] lies.
     enum class peak_kind : std::uint8_t { start, interior, arrival, end };
@@ -9966,14 +10105,36 @@ struct event_tape {
         for (const auto& l : layers) total += l.spikes.size();
         return total;
     }
-    /// Bytes the tape holds for the backward pass (its entries, not its capacity).
+    /// Bytes the tape keeps for the backward pass (its entries, not its capacity).
     std::size_t bytes() const {
         std::size_t total = 0;
         for (const auto& l : layers)
-            total += l.arrivals.size() * sizeof(arrival) + l.spikes.size() * sizeof(spike);
-        return total + peaks.size() * sizeof(peak) +
+            total += l.spikes.size() * sizeof(spike) +
+                     l.long_gaps.size() * sizeof(std::pair<std::uint32_t, std::uint32_t>) +
+                     l.arrivals.size() * sizeof(arrival) +
+                     l.before.size() * sizeof(event::neuron_state<S>);
+        return total + scores.size() * sizeof(S) + peaks.size() * sizeof(peak) +
                first_spike.size() * (sizeof(S) + sizeof(std::int64_t));
     }
+
+    /// What the backward pass rebuilds of one layer at a time (the compact tape's arrivals,
+    /// pre-spike states; every tape's decoded gaps); reused between samples, and its peak
+    /// size is reported by scratch_bytes().
+    struct scratch {
+        std::vector<arrival> arrivals;
+        std::vector<std::uint32_t> gaps;
+        std::vector<event::neuron_state<S>> before;
+        std::size_t peak_bytes = 0;
+        void measure(std::size_t extra = 0) {
+            peak_bytes = std::max(peak_bytes, arrivals.size() * sizeof(arrival) +
+                                                  gaps.size() * sizeof(std::uint32_t) +
+                                                  before.size() * sizeof(event::neuron_state<S>) +
+                                                  extra);
+        }
+    };
+    mutable scratch rebuilt;
+    /// The largest transient of the backward passes run on this tape object (bytes).
+    std::size_t scratch_bytes() const { return rebuilt.peak_bytes; }
 };
 
 }  // namespace spikegrad
@@ -10161,6 +10322,12 @@ struct event_network_options {
     /// applies the exact engine's jumps and arrival credits at those times; it converges to
     /// the exact engine as grid_ms shrinks. Readouts stay exact between arrivals.
     double grid_ms = 0.0;
+    /// Keep only the spikes on the tape (time, neuron, gap step: 8 bytes a spike in float);
+    /// the backward pass rebuilds each layer's arrivals from the layer below and its
+    /// pre-spike states by a replay of that layer (no crossing search), one layer at a time.
+    /// Same gradients as the full tape (to rounding), about 10x less tape than a BPTT trace,
+    /// at the cost of that replay. false: the tape also keeps arrivals and pre-spike states.
+    bool compact_tape = false;
 };
 
 /// The exact event-driven network: continuous-time forward, EventProp adjoint, exact gradients.
@@ -10211,6 +10378,10 @@ public:
                                             " ms outside the trainable range [", o.tau_min_ms,
                                             ", ", o.tau_max_ms, "]");
             }
+            if (sizes_[l + 1] > event_tape<S>::max_neurons)
+                raise<shape_error>("event_network: layer ", l, " has ", sizes_[l + 1],
+                                   " neurons; at most ", event_tape<S>::max_neurons,
+                                   " (the tape names a neuron in 16 bits)");
             const std::string prefix = "layer" + std::to_string(l);
             layer_state ls;
             ls.n_in = sizes_[l];
@@ -10304,24 +10475,29 @@ public:
         return true;
     }
 
-    /// Runs one sample; the tape then holds every layer's arrivals and spikes and the output
-    /// quantities `loss` reads.
+    /// Runs one sample; the tape then holds every layer's spikes (a full tape: also its
+    /// arrivals and pre-spike states) and the output quantities `loss` reads.
     void forward(const timed_spikes<S>& sample, const event_loss& loss,
                  event_tape<S>& tape) const {
         check_sample(sample);
         check_loss(loss);
-        tape.layers.assign(layers_.size(), {});
+        tape.layers.resize(layers_.size());
+        for (auto& layer : tape.layers) layer.clear();  // buffers kept between samples
         tape.grazing = 0;
         for (std::size_t l = 0; l < layers_.size(); ++l) {
-            make_arrivals(sample, tape, l);
+            // a compact tape runs each layer from the transient arrivals buffer
+            auto& arrivals =
+                options_.compact_tape ? tape.rebuilt.arrivals : tape.layers[l].arrivals;
+            make_arrivals(sample, tape, l, arrivals);
             const bool last = l + 1 == layers_.size();
             if (!last || layer_options_[l].spiking)
-                run_spiking(l, tape);
+                run_spiking(l, arrivals, tape);
             else if (loss.kind == event_loss_kind::max_voltage)
-                run_readout_max(l, tape);
+                run_readout_max(l, arrivals, tape);
             else
-                run_readout_weighted(l, tape, loss);
+                run_readout_weighted(l, arrivals, tape, loss);
         }
+        if (options_.compact_tape) tape.rebuilt.arrivals.clear();
         const std::size_t n = n_outputs();
         if (spiking_output()) {
             tape.first_spike_ms.assign(n, S(options_.duration_ms));
@@ -10376,10 +10552,15 @@ public:
         }
         std::size_t grazing = 0;
         for (std::size_t l = L; l-- > 0;) {
-            const auto& lt = tape.layers[l];
-            below.assign(l == 0 ? sample.size() : tape.layers[l - 1].spikes.size(), S(0));
             const bool last = l + 1 == L;
-            if (!last || layer_options_[l].spiking)
+            const bool spiking_layer = !last || layer_options_[l].spiking;
+            const layer_events lt = events_of(sample, tape, l, spiking_layer);
+            // dL/d(input spike times) only for input delays or when asked for
+            if (l == 0 && !input_delay_ && !input_grad)
+                below.clear();
+            else
+                below.assign(l == 0 ? sample.size() : tape.layers[l - 1].spikes.size(), S(0));
+            if (spiking_layer)
                 grazing += backward_spiking(l, lt, above, grad, below, nullptr);
             else if (loss.kind == event_loss_kind::max_voltage)
                 backward_spiking(l, lt, above, grad, below, &tape.peaks, grad_out);
@@ -10432,6 +10613,9 @@ public:
         std::size_t grazing = 0;  // grazing crossings met
         std::size_t silent_outputs = 0;
         std::size_t tape_bytes = 0;  // the largest tape of one sample
+        /// The largest transient of one layer's backward pass (rebuilt arrivals, gaps,
+        /// pre-spike states), per thread.
+        std::size_t scratch_bytes = 0;
     };
 
     /// One training step's gradient: gradients() = mean over `indices` of dL/dparameters.
@@ -10487,10 +10671,14 @@ private:
     /// Layer l's propagator at the current time constants (the learnable ones from the store).
     event::propagator<S> propagator_of(std::size_t l) const {
         const auto& ls = layers_[l];
-        if (ls.tau_m == npos) return ls.prop;
-        const S tb = ls.tau_b == npos ? ls.prop.tau_b() : store_.values(ls.tau_b)[0];
-        return event::propagator<S>(double(store_.values(ls.tau_m)[0]),
-                                    double(store_.values(ls.tau_s)[0]), double(tb));
+        event::propagator<S> p = ls.prop;
+        if (ls.tau_m != npos) {
+            const S tb = ls.tau_b == npos ? ls.prop.tau_b() : store_.values(ls.tau_b)[0];
+            p = event::propagator<S>(double(store_.values(ls.tau_m)[0]),
+                                     double(store_.values(ls.tau_s)[0]), double(tb));
+        }
+        if (options_.grid_ms > 0) p.use_grid(S(options_.grid_ms));
+        return p;
     }
 
     network_activity empty_activity() const {
@@ -10579,6 +10767,7 @@ private:
             r.spikes += space.tape.spike_count();
             r.grazing += space.tape.grazing;
             r.tape_bytes = std::max(r.tape_bytes, space.tape.bytes());
+            r.scratch_bytes = std::max(r.scratch_bytes, space.tape.scratch_bytes());
             if (spiking_output())
                 for (auto k : space.tape.first_spike) r.silent_outputs += k < 0;
         }
@@ -10594,6 +10783,7 @@ private:
             total.grazing += s.result.grazing;
             total.silent_outputs += s.result.silent_outputs;
             total.tape_bytes = std::max(total.tape_bytes, s.result.tape_bytes);
+            total.scratch_bytes = std::max(total.scratch_bytes, s.result.scratch_bytes);
             if (with_gradient)
                 for (std::size_t k = 0; k < gradients_.size(); ++k) gradients_[k] += s.grad[k];
         }
@@ -10633,8 +10823,8 @@ private:
     /// The arrivals of layer l, sorted by time; ties by source neuron, then by spike index
     /// (the fixed tie order: simultaneous arrivals are summed, so their order changes no
     /// state, only the bookkeeping).
-    void make_arrivals(const timed_spikes<S>& sample, event_tape<S>& tape, std::size_t l) const {
-        auto& arrivals = tape.layers[l].arrivals;
+    void make_arrivals(const timed_spikes<S>& sample, const event_tape<S>& tape, std::size_t l,
+                       std::vector<typename event_tape<S>::arrival>& arrivals) const {
         arrivals.clear();
         const std::optional<std::size_t> delay = l == 0 ? input_delay_ : layers_[l - 1].delay;
         const S* d = delay ? store_.values(*delay).data() : nullptr;
@@ -10656,11 +10846,127 @@ private:
             for (std::size_t k = 0; k < spikes.size(); ++k)
                 push(spikes[k].time, spikes[k].neuron, k);
         }
-        std::sort(arrivals.begin(), arrivals.end(), [](const auto& a, const auto& b) {
+        const auto before = [](const auto& a, const auto& b) {
             if (a.time != b.time) return a.time < b.time;
             if (a.source != b.source) return a.source < b.source;
             return a.spike < b.spike;
-        });
+        };
+        // on a grid with fewer steps than arrivals: two stable counting sorts, by source and
+        // then by step (arrivals were pushed in spike order), which give the general sort's
+        // order (time, source, spike) in linear time
+        const double steps = h > S(0) ? std::ceil(options_.duration_ms / double(h)) + 1 : 0;
+        if (steps > 0 && steps <= 2.0 * double(arrivals.size()) + 64) {
+            const std::size_t n_steps = static_cast<std::size_t>(steps) + 1;
+            const std::size_t n_sources = layers_[l].n_in;
+            // per-thread buffers, kept between calls
+            thread_local std::vector<typename event_tape<S>::arrival> sorted;
+            thread_local std::vector<std::uint32_t> start;
+            sorted.resize(arrivals.size());
+            auto counting_sort = [&](auto key, std::size_t keys, const auto& from, auto& to) {
+                start.assign(keys + 1, 0);
+                for (const auto& a : from) ++start[key(a) + 1];
+                for (std::size_t k = 0; k < keys; ++k) start[k + 1] += start[k];
+                for (const auto& a : from) to[start[key(a)]++] = a;
+            };
+            const auto source_of = [](const auto& a) { return std::size_t(a.source); };
+            const S inv_h = S(1) / h;
+            const auto step_of = [&](const auto& a) {
+                return std::min(n_steps - 1, static_cast<std::size_t>(a.time * inv_h + S(0.5)));
+            };
+            counting_sort(source_of, n_sources, arrivals, sorted);
+            counting_sort(step_of, n_steps, sorted, arrivals);
+            return;
+        }
+        std::sort(arrivals.begin(), arrivals.end(), before);
+    }
+
+    /// What the backward pass reads of one layer: its arrivals, spikes, their gaps and
+    /// pre-spike states, from a full tape or rebuilt into the tape's scratch.
+    struct layer_events {
+        std::span<const typename event_tape<S>::arrival> arrivals;
+        std::span<const typename event_tape<S>::spike> spikes;
+        std::span<const std::uint32_t> gaps;
+        std::span<const event::neuron_state<S>> before;
+    };
+
+    /// Layer l's events for the backward pass. A compact tape's arrivals are rebuilt from the
+    /// sample (l = 0) or the layer below's spikes and the current delays (as in the forward
+    /// pass), and its pre-spike states by replay_before.
+    layer_events events_of(const timed_spikes<S>& sample, const event_tape<S>& tape,
+                           std::size_t l, bool spiking_layer) const {
+        const auto& lt = tape.layers[l];
+        auto& r = tape.rebuilt;
+        lt.gaps(r.gaps);
+        layer_events ev;
+        ev.spikes = lt.spikes;
+        ev.gaps = r.gaps;
+        if (!options_.compact_tape) {
+            ev.arrivals = lt.arrivals;
+            ev.before = lt.before;
+            r.measure();
+            return ev;
+        }
+        make_arrivals(sample, tape, l, r.arrivals);
+        ev.arrivals = r.arrivals;
+        r.before.clear();
+        if (spiking_layer) replay_before(l, ev, r.before);
+        ev.before = r.before;
+        r.measure();
+        return ev;
+    }
+
+    /// The state V-, I-, B- of every taped spike of layer l, by running the layer again over
+    /// its arrivals with the spikes known (no crossing search): each neuron with spikes in an
+    /// interval moves piecewise from spike to spike, the rest of the layer in one pass.
+    void replay_before(std::size_t l, const layer_events& ev,
+                       std::vector<event::neuron_state<S>>& before) const {
+        const auto& ls = layers_[l];
+        const auto prop = propagator_of(l);
+        const std::size_t n = ls.n_out, K = ev.spikes.size(), M = ev.arrivals.size();
+        const S* w = store_.values(ls.weight).data();
+        const S* beta = store_.values(ls.beta).data();
+        before.resize(K);
+        std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0));
+        std::vector<std::pair<std::size_t, event::neuron_state<S>>> ends;
+        std::size_t k = 0;
+        S t_prev = 0;
+        for (std::size_t m = 0; m <= M; ++m) {
+            const S t_next = m < M ? ev.arrivals[m].time : S(options_.duration_ms);
+            const S length = t_next - t_prev;
+            if (length > S(0)) {
+                ends.clear();
+                while (k < K && ev.gaps[k] == m) {
+                    const std::size_t j = ev.spikes[k].neuron;
+                    event::neuron_state<S> x{v[j], i[j], b[j]};
+                    S t_cur = t_prev;
+                    for (; k < K && ev.gaps[k] == m && ev.spikes[k].neuron == j; ++k) {
+                        x = event::propagator<S>::apply(prop.over(ev.spikes[k].time - t_cur), x);
+                        before[k] = x;
+                        x.v = 0;
+                        x.b += beta[j];
+                        t_cur = ev.spikes[k].time;
+                    }
+                    ends.push_back({j, event::propagator<S>::apply(prop.over(t_next - t_cur), x)});
+                }
+                const auto f = prop.over(length);
+                for (std::size_t j = 0; j < n; ++j) {
+                    const S v0 = v[j];
+                    v[j] = f.a_m * v0 + f.k * i[j];
+                    i[j] = f.a_s * i[j];
+                    b[j] = f.a_b * b[j];
+                }
+                for (const auto& [j, x] : ends) v[j] = x.v, i[j] = x.i, b[j] = x.b;
+            }
+            if (m < M) {
+                const S* row = w + std::size_t(ev.arrivals[m].source) * n;
+                for (std::size_t j = 0; j < n; ++j) i[j] += row[j];
+            }
+            t_prev = t_next;
+        }
+        if (k != K)
+            raise<shape_error>("event_network: layer ", l, ": ", K - k,
+                               " taped spikes lie outside the rebuilt arrivals (was the tape "
+                               "made by another network or parameter state?)");
     }
 
     int pieces(const layer_state& ls, const event::propagator<S>& prop, S length) const {
@@ -10673,46 +10979,73 @@ private:
     /// Spiking layer: state per neuron, interval by interval between arrivals. The whole layer
     /// moves in one vectorisable pass (structure of arrays); only neurons that may cross in
     /// the interval are searched, one by one.
-    void run_spiking(std::size_t l, event_tape<S>& tape) const {
+    void run_spiking(std::size_t l, std::span<const typename event_tape<S>::arrival> arrivals,
+                     event_tape<S>& tape) const {
         const auto& ls = layers_[l];
         const auto prop = propagator_of(l);
-        auto& lt = tape.layers[l];
-        lt.spikes.clear();
         const std::size_t n = ls.n_out;
         const S* w = store_.values(ls.weight).data();
         const S* theta = store_.values(ls.theta).data();
         const S* beta = store_.values(ls.beta).data();
         std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0)), v1(n), i1(n), b1(n);
         std::vector<S> candidate(n);
-        const std::size_t M = lt.arrivals.size();
+        std::vector<std::uint32_t> which(n + simd::compaction_slack);
+        const S grid_step = S(options_.grid_ms);
+        const std::size_t M = arrivals.size();
         S t_prev = 0;
         for (std::size_t m = 0; m <= M; ++m) {
-            const S t_next = m < M ? lt.arrivals[m].time : S(options_.duration_ms);
+            const S t_next = m < M ? arrivals[m].time : S(options_.duration_ms);
             const S length = t_next - t_prev;
             if (length > S(0)) {
                 const auto f = prop.over(length);
                 const S adaptive = ls.adaptive ? S(1) : S(0);
-                for (std::size_t j = 0; j < n; ++j) {  // branch-free: the compiler vectorises it
-                    v1[j] = f.a_m * v[j] + f.k * i[j];
-                    i1[j] = f.a_s * i[j];
-                    b1[j] = f.a_b * b[j];
-                    candidate[j] = may_cross(adaptive, v[j], i[j], b[j], v1[j], i1[j], b1[j],
-                                             theta[j]);
+                // on the grid, an interval of one step holds one test point, its end
+                const bool one_step = grid_step > S(0) && length <= grid_step * (1 + S(1e-4));
+                propagate_layer(n, f, adaptive, one_step, v.data(), i.data(), b.data(), theta,
+                                v1.data(), i1.data(), b1.data(), candidate.data());
+                const std::size_t searched =
+                    simd::indices_at_least(n, candidate.data(), S(0.5), which.data());
+                for (std::size_t c = 0; c < searched; ++c) {  // in increasing neuron order
+                    const std::size_t j = which[c];
+                    const auto x = spikes_in_interval(ls, prop, tape, j, m, t_prev, length,
+                                                      {v[j], i[j], b[j]}, theta[j], beta[j]);
+                    v1[j] = x.v, i1[j] = x.i, b1[j] = x.b;
                 }
-                for (std::size_t j = 0; j < n; ++j)
-                        if (candidate[j] != S(0)) {
-                            const auto x = spikes_in_interval(ls, prop, tape, j, m, t_prev, length,
-                                                              {v[j], i[j], b[j]}, theta[j],
-                                                              beta[j]);
-                            v1[j] = x.v, i1[j] = x.i, b1[j] = x.b;
-                        }
                 v.swap(v1), i.swap(i1), b.swap(b1);
             }
             if (m < M) {
-                const S* row = w + std::size_t(lt.arrivals[m].source) * n;
+                const S* row = w + std::size_t(arrivals[m].source) * n;
                 for (std::size_t j = 0; j < n; ++j) i[j] += row[j];
             }
             t_prev = t_next;
+        }
+    }
+
+    /// The whole layer over one interval with factors f (branch-free over distinct buffers,
+    /// so that the compiler vectorises it), and which neurons may cross in it; with
+    /// `end_only` (a grid interval of one step), those at or above threshold at its end.
+    static void propagate_layer(std::size_t n, const event::propagator_factors<S>& f,
+                                S adaptive, bool end_only, const S* SPIKEGRAD_RESTRICT v0,
+                                const S* SPIKEGRAD_RESTRICT i0, const S* SPIKEGRAD_RESTRICT b0,
+                                const S* SPIKEGRAD_RESTRICT theta, S* SPIKEGRAD_RESTRICT v1,
+                                S* SPIKEGRAD_RESTRICT i1, S* SPIKEGRAD_RESTRICT b1,
+                                S* SPIKEGRAD_RESTRICT flag) {
+        const S a_m = f.a_m, k = f.k, a_s = f.a_s, a_b = f.a_b;
+        if (end_only) {
+            for (std::size_t j = 0; j < n; ++j) {
+                v1[j] = a_m * v0[j] + k * i0[j];
+                i1[j] = a_s * i0[j];
+                b1[j] = a_b * b0[j];
+                const S at_start = v0[j] - theta[j] - b0[j] >= S(0) ? S(1) : S(0);
+                flag[j] = std::max(at_start, v1[j] - theta[j] - b1[j] >= S(0) ? S(1) : S(0));
+            }
+            return;
+        }
+        for (std::size_t j = 0; j < n; ++j) {
+            v1[j] = a_m * v0[j] + k * i0[j];
+            i1[j] = a_s * i0[j];
+            b1[j] = a_b * b0[j];
+            flag[j] = may_cross(adaptive, v0[j], i0[j], b0[j], v1[j], i1[j], b1[j], theta[j]);
         }
     }
 
@@ -10738,17 +11071,19 @@ private:
         S done = 0;
         for (;;) {
             const S rest = length - done;
+            const bool grid = options_.grid_ms > 0;
+            event::neuron_state<S> at;
             const S found =
-                options_.grid_ms > 0
-                    ? event::first_grid_crossing(prop, s, theta, t_prev + done, rest,
-                                                 S(options_.grid_ms))
-                    : event::first_crossing(prop, s, theta, rest, pieces(ls, prop, rest));
+                grid ? event::first_grid_crossing(prop, s, theta, t_prev + done, rest,
+                                                  S(options_.grid_ms), &at)
+                     : event::first_crossing(prop, s, theta, rest, pieces(ls, prop, rest));
             if (found < S(0)) return event::propagator<S>::apply(prop.over(rest), s);
-            s = event::propagator<S>::apply(prop.over(found), s);
+            s = grid ? at : event::propagator<S>::apply(prop.over(found), s);
             done += found;
             if (prop.crossing_slope(s) < S(options_.min_crossing_slope)) ++tape.grazing;
-            tape.layers[&ls - layers_.data()].spikes.push_back(
-                {t_prev + done, static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(m), s});
+            auto& lt = tape.layers[std::size_t(&ls - layers_.data())];
+            lt.add_spike(t_prev + done, j, static_cast<std::uint32_t>(m));
+            if (!options_.compact_tape) lt.before.push_back(s);
             s.v = 0;
             s.b += beta;
             if (!(rest - found > S(0))) return s;
@@ -10757,45 +11092,50 @@ private:
 
     /// Readout of the maximum over [0, T] of V: interior maxima (V' = 0, I = V), kinks at
     /// arrivals and the window's end are the candidates.
-    void run_readout_max(std::size_t l, event_tape<S>& tape) const {
+    void run_readout_max(std::size_t l,
+                         std::span<const typename event_tape<S>::arrival> arrivals,
+                         event_tape<S>& tape) const {
         const auto& ls = layers_[l];
         const auto prop = propagator_of(l);
-        auto& lt = tape.layers[l];
-        lt.spikes.clear();
         const std::size_t n = ls.n_out;
         const S* w = store_.values(ls.weight).data();
-        std::vector<event::neuron_state<S>> x(n);
+        std::vector<S> xv(n, S(0)), xi(n, S(0));  // V and I of every readout neuron
         tape.peaks.assign(n, {});
-        const std::size_t M = lt.arrivals.size();
+        const std::size_t M = arrivals.size();
         S t_prev = 0;
         using kind = typename event_tape<S>::peak_kind;
         for (std::size_t m = 0; m <= M; ++m) {
-            const S t_next = m < M ? lt.arrivals[m].time : S(options_.duration_ms);
+            const S t_next = m < M ? arrivals[m].time : S(options_.duration_ms);
             const S length = t_next - t_prev;
             if (length > S(0)) {
                 const auto f = prop.over(length);
                 for (std::size_t j = 0; j < n; ++j) {
-                    const auto start = x[j];
-                    x[j] = event::propagator<S>::apply(f, start);
+                    const event::neuron_state<S> start{xv[j], xi[j], S(0)};
+                    const auto end = event::propagator<S>::apply(f, start);
+                    xv[j] = end.v, xi[j] = end.i;
                     auto& peak = tape.peaks[j];
-                    if (start.i > start.v && x[j].i < x[j].v) {
+                    // an interior maximum, V' = 0 inside; V <= max(V0, I0) bounds it, so it
+                    // is looked for only where it could beat the peak so far
+                    if (start.i > start.v && end.i < end.v && start.i > peak.value) {
                         auto slope = [&](S s) {
                             const auto y = event::propagator<S>::apply(prop.over(s), start);
                             return std::pair<S, S>{-prop.crossing_slope(y), -prop.crossing_curvature(y)};
                         };
-                        const S s = event::safeguarded_root<S>(slope, S(0), length);
+                        S s = prop.peak_time(start);
+                        if (!(s >= S(0) && s <= length))
+                            s = event::safeguarded_root<S>(slope, S(0), length);
                         const S v = event::propagator<S>::apply(prop.over(s), start).v;
                         if (v > peak.value)
                             peak = {v, t_prev + s, kind::interior, static_cast<std::uint32_t>(m), 0};
                     }
-                    if (x[j].v > peak.value)
-                        peak = {x[j].v, t_next, m < M ? kind::arrival : kind::end,
-                                static_cast<std::uint32_t>(m), x[j].i};
+                    if (end.v > peak.value)
+                        peak = {end.v, t_next, m < M ? kind::arrival : kind::end,
+                                static_cast<std::uint32_t>(m), end.i};
                 }
             }
             if (m < M) {
-                const S* row = w + std::size_t(lt.arrivals[m].source) * n;
-                for (std::size_t j = 0; j < n; ++j) x[j].i += row[j];
+                const S* row = w + std::size_t(arrivals[m].source) * n;
+                for (std::size_t j = 0; j < n; ++j) xi[j] += row[j];
             }
             t_prev = t_next;
         }
@@ -10831,21 +11171,21 @@ private:
         return {S(options_.duration_ms), std::isinf(tw) ? S(0) : S(1.0 / tw), propagator_of(l)};
     }
 
-    void run_readout_weighted(std::size_t l, event_tape<S>& tape, const event_loss& loss) const {
+    void run_readout_weighted(std::size_t l,
+                              std::span<const typename event_tape<S>::arrival> arrivals,
+                              event_tape<S>& tape, const event_loss& loss) const {
         const auto& ls = layers_[l];
-        const auto& lt = tape.layers[l];
-        tape.layers[l].spikes.clear();
         const S* w = store_.values(ls.weight).data();
         const auto weights = make_weighting(l, loss);
         tape.scores.assign(ls.n_out, S(0));
-        for (const auto& a : lt.arrivals) {
+        for (const auto& a : arrivals) {
             const S value = weights.phi(a.time).first;
             const S* row = w + std::size_t(a.source) * ls.n_out;
             for (std::size_t j = 0; j < ls.n_out; ++j) tape.scores[j] += value * row[j];
         }
     }
 
-    void backward_weighted(std::size_t l, const typename event_tape<S>::layer& lt,
+    void backward_weighted(std::size_t l, const layer_events& lt,
                            const event_loss& loss, const S* grad_out, std::span<S> grad,
                            std::vector<S>& below) const {
         const auto& ls = layers_[l];
@@ -10861,7 +11201,7 @@ private:
                 drow[j] += value * grad_out[j];
                 dot += row[j] * grad_out[j];
             }
-            below[a.spike] += slope * dot;
+            if (!below.empty()) below[a.spike] += slope * dot;
         }
     }
 
@@ -10874,7 +11214,7 @@ private:
     class state_replay {
     public:
         state_replay(const event_network& net, std::size_t l,
-                     const typename event_tape<S>::layer& lt)
+                     const layer_events& lt)
             : net_(net), l_(l), lt_(lt), n_(net.layers_[l].n_out),
               intervals_(lt.arrivals.size() + 1),
               block_(std::max<std::size_t>(
@@ -10906,11 +11246,11 @@ private:
             const std::size_t last = std::min(intervals_, first + block_);
             std::vector<S> x(checkpoints_.begin() + b * 3 * n_,
                              checkpoints_.begin() + (b + 1) * 3 * n_);
-            const auto& spikes = lt_.spikes;
+            const auto& gaps = lt_.gaps;
             std::size_t cursor = static_cast<std::size_t>(
-                std::partition_point(spikes.begin(), spikes.end(),
-                                     [&](const auto& sp) { return sp.gap < first; }) -
-                spikes.begin());
+                std::partition_point(gaps.begin(), gaps.end(),
+                                     [&](std::uint32_t g) { return g < first; }) -
+                gaps.begin());
             for (std::size_t m = first; m < last; ++m) {
                 std::copy(x.begin(), x.end(), states_.begin() + (m - first) * 3 * n_);
                 if (m + 1 < last) advance(m, cursor, x.data());
@@ -10935,16 +11275,18 @@ private:
                 }
                 // a neuron that spiked here restarts from its last spike of the interval
                 const auto& spikes = lt_.spikes;
-                while (cursor < spikes.size() && spikes[cursor].gap == m) {
+                const auto& gaps = lt_.gaps;
+                while (cursor < spikes.size() && gaps[cursor] == m) {
                     std::size_t last = cursor;
-                    while (last + 1 < spikes.size() && spikes[last + 1].gap == m &&
+                    while (last + 1 < spikes.size() && gaps[last + 1] == m &&
                            spikes[last + 1].neuron == spikes[cursor].neuron)
                         ++last;
                     const auto& sp = spikes[last];
+                    const auto& before = lt_.before[last];
                     const std::size_t j = sp.neuron;
                     const auto y = event::propagator<S>::apply(
                         prop_.over(t_next - sp.time),
-                        {S(0), sp.before.i, sp.before.b + beta_[j]});
+                        {S(0), before.i, before.b + beta_[j]});
                     v[j] = y.v, i[j] = y.i, b[j] = y.b;
                     cursor = last + 1;
                 }
@@ -10958,7 +11300,7 @@ private:
 
         const event_network& net_;
         std::size_t l_;
-        const typename event_tape<S>::layer& lt_;
+        const layer_events& lt_;
         std::size_t n_, intervals_, block_;
         event::propagator<S> prop_;
         const S* beta_ = nullptr;
@@ -10977,7 +11319,7 @@ private:
     /// The adjoint of one layer, from T back to 0: P(s)^T between events, at each arrival
     /// dL/dw += mu_I and dL/da = w (mu_I / tau_s - mu_V / tau_m), at each spike the jump with
     /// gdot = (I - V-)/tau_m + B-/tau_B. `peaks` (max-voltage readout) injects dL/dV_max.
-    std::size_t backward_spiking(std::size_t l, const typename event_tape<S>::layer& lt,
+    std::size_t backward_spiking(std::size_t l, const layer_events& lt,
                                  const std::vector<S>& above, std::span<S> grad,
                                  std::vector<S>& below,
                                  const std::vector<typename event_tape<S>::peak>* peaks,
@@ -10998,7 +11340,7 @@ private:
         if (spiking) {
             splits.reserve(lt.spikes.size());
             for (std::size_t k = 0; k < lt.spikes.size(); ++k)
-                splits.push_back({lt.spikes[k].gap, lt.spikes[k].neuron, lt.spikes[k].time,
+                splits.push_back({lt.gaps[k], lt.spikes[k].neuron, lt.spikes[k].time,
                                   static_cast<std::int64_t>(k)});
         } else {
             for (std::size_t j = 0; j < n; ++j)
@@ -11021,7 +11363,7 @@ private:
                 m.v += grad_out[j];
                 return;
             }
-            const auto& x = lt.spikes[static_cast<std::size_t>(sp.spike)].before;
+            const auto& x = lt.before[static_cast<std::size_t>(sp.spike)];
             S slope = prop.crossing_slope(x);
             if (slope < min_slope) {
                 ++grazing;
@@ -11046,6 +11388,11 @@ private:
             moment_ii += sign * double(q.ii);
             moment_bb += sign * double(q.bb);
         };
+        // dL/d(arrival time) per unit weight, mu_I / tau_s - mu_V / tau_m, while mu is unchanged
+        // (not needed when nobody reads dL/d(arrival time): `below` empty)
+        const bool credit_times = !below.empty();
+        std::vector<S> credit(n);
+        bool stale = true;
         std::size_t cursor = splits.size();  // splits of gaps >= the current one lie past it
         std::vector<std::pair<std::size_t, event::neuron_state<S>>> saved;
         for (std::size_t m = M + 1; m-- > 0;) {
@@ -11055,19 +11402,24 @@ private:
                 const auto& a = lt.arrivals[m];
                 const S* row = w + std::size_t(a.source) * n;
                 S* drow = dw + std::size_t(a.source) * n;
-                S da = 0;
-                const S inv_ts = S(1) / ts, inv_tm = S(1) / tm;
                 for (std::size_t j = 0; j < n; ++j) drow[j] += mu_i[j];
-                da += simd::dot(n, row, mu_i.data()) * inv_ts - simd::dot(n, row, mu_v.data()) * inv_tm;
+                if (stale && credit_times) {  // arrivals at one time (the grid's steps) share it
+                    const S inv_ts = S(1) / ts, inv_tm = S(1) / tm;
+                    for (std::size_t j = 0; j < n; ++j)
+                        credit[j] = mu_i[j] * inv_ts - mu_v[j] * inv_tm;
+                    stale = false;
+                }
+                S da = credit_times ? simd::dot(n, row, credit.data()) : S(0);
                 if (!spiking)  // a maximum at the kink of this arrival: V_max = V(a-)
                     for (std::size_t j = 0; j < n; ++j) {
                         const auto& p = (*peaks)[j];
                         if (p.kind == kind::arrival && p.gap == m) {
                             mu_v[j] += grad_out[j];
                             da += grad_out[j] * (p.current_before - p.value) / tm;
+                            stale = true;
                         }
                     }
-                below[a.spike] += da;
+                if (credit_times) below[a.spike] += da;
             }
             const S length = t_next - t_prev;
             std::size_t first = cursor;
@@ -11092,6 +11444,7 @@ private:
                         add_moments(event::propagator<S>::moments(q, replay->at(m, j), mu_end),
                                     -1.0);
                 }
+                stale = true;
                 for (std::size_t j = 0; j < n; ++j) {  // P(s)^T mu
                     mu_i[j] = f.k * mu_v[j] + f.a_s * mu_i[j];
                     mu_v[j] = f.a_m * mu_v[j];
@@ -11113,8 +11466,8 @@ private:
                             const auto after =
                                 sp.spike >= 0
                                     ? event::neuron_state<S>{S(0),
-                                                             lt.spikes[std::size_t(sp.spike)].before.i,
-                                                             lt.spikes[std::size_t(sp.spike)].before.b +
+                                                             lt.before[std::size_t(sp.spike)].i,
+                                                             lt.before[std::size_t(sp.spike)].b +
                                                                  beta[j]}
                                     : event::propagator<S>::apply(prop.over(sp.time - t_prev), x0);
                             add_moments(event::propagator<S>::moments(
