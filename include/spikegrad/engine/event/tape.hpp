@@ -147,11 +147,10 @@ struct event_tape {
         std::vector<std::uint32_t> gaps;
         std::vector<event::neuron_state<S>> before;
         std::size_t peak_bytes = 0;
-        void measure(std::size_t extra = 0) {
+        void measure() {
             peak_bytes = std::max(peak_bytes, arrivals.size() * sizeof(arrival) +
                                                   gaps.size() * sizeof(std::uint32_t) +
-                                                  before.size() * sizeof(event::neuron_state<S>) +
-                                                  extra);
+                                                  before.size() * sizeof(event::neuron_state<S>));
         }
     };
     mutable scratch rebuilt;
