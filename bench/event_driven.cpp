@@ -6,6 +6,7 @@
 // neurons differ (CUBA LIF with tau_s = 5 ms here, LIF in the BPTT engine).
 //
 //   bench_event_driven [samples] [threads] [rate_hz] [event_scale] [bptt_scale] [bptt_scale2]
+//   (SPIKEGRAD_BENCH_ONLY=exact_grid1ms,bptt runs only the engines named)
 // Times are process CPU time per sample (run with threads = 1 to compare engines). Memory:
 // `tape_bytes` is what each engine keeps of one sample's forward pass for its backward pass
 // (event engine: event_tape::bytes(); BPTT: every layer's trace and spike lists, measured by
@@ -17,6 +18,8 @@
 #include <spikegrad/train/optimizer.hpp>
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <ctime>
 #include <cmath>
 #include <cstdio>
@@ -37,14 +40,21 @@ double cpu_ms() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // SPIKEGRAD_BENCH_ONLY=name[,name...] runs only those engines (for profiling one of them)
+    const char* only = std::getenv("SPIKEGRAD_BENCH_ONLY");
+    auto selected = [only](const std::string& name) {
+        if (!only) return true;
+        const std::string list = std::string(",") + only + ",";
+        return list.find("," + name + ",") != std::string::npos;
+    };
     const std::size_t samples = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 32;
     const int threads = argc > 2 ? std::atoi(argv[2]) : 1;
     const double rate_hz = argc > 3 ? std::atof(argv[3]) : 10;
     const double event_scale = argc > 4 ? std::atof(argv[4]) : 1.0;
     const double bptt_scale = argc > 5 ? std::atof(argv[5]) : 8.0;
     const double bptt_scale2 = argc > 6 ? std::atof(argv[6]) : 5.0;  // second hidden layer
-    std::printf("T_steps,engine,cpu_ms_per_sample,tape_bytes,scratch_bytes,hidden1_pct,"
-                "hidden2_pct,input_spikes\n");
+    std::printf("T_steps,engine,cpu_ms_per_sample,median_ms_per_sample,tape_bytes,"
+                "scratch_bytes,hidden1_pct,hidden2_pct,input_spikes\n");
     struct row {
         std::size_t T;
         std::string engine;
@@ -82,11 +92,25 @@ int main(int argc, char** argv) {
         std::vector<std::size_t> all(samples);
         std::iota(all.begin(), all.end(), std::size_t(0));
 
+        // every engine is set up first, then timed in interleaved rounds (the machine is
+        // shared: a slow spell then hits every engine alike); each figure is the fastest
+        // round, the median in its own column
+        struct engine {
+            std::string name;
+            std::function<void()> step;  // one train_step + optimiser step, parameters restored
+            std::size_t tape = 0, scratch = 0;
+            double h1 = 0, h2 = 0;
+            std::vector<double> ms;
+        };
+        std::vector<engine> engines;
+        const double steps = double(samples) * 128.0 * double(T);
+        const event_loss loss{.kind = event_loss_kind::max_voltage};
         // exact event-driven (and its grid variant, threshold tested every 1 ms as BPTT's
         // grid): max-over-time readout voltage cross-entropy
-        const std::size_t repeats = T == 100 ? 5 : 2;
-        auto run_event = [&](double grid_ms, bool compact, const char* name) {
-            event_network<float> exact(
+        auto add_event = [&](double grid_ms, bool compact, const char* name) {
+            if (!selected(name)) return;
+            // (`new`: the constructor's braced arguments do not pass through make_shared)
+            std::shared_ptr<event_network<float>> net(new event_network<float>(
                 {700, 128, 128, 20},
                 {.duration_ms = double(T), .seed = 1, .threads = threads, .grid_ms = grid_ms,
                  .compact_tape = compact},
@@ -94,63 +118,75 @@ int main(int argc, char** argv) {
                   .weight_std = 0.25 * event_scale},
                  {.delay = true, .delay_init_ms = 5, .weight_mean = 0.035 * event_scale,
                   .weight_std = 0.6 * event_scale},
-                 {.spiking = false, .weight_mean = 0, .weight_std = 0.2}});
-            const event_loss loss{.kind = event_loss_kind::max_voltage};
-            optimizer<adam, float> opt(exact.parameters(), 1e-3);
-            // activity
+                 {.spiking = false, .weight_mean = 0, .weight_std = 0.2}}));
+            auto opt = std::make_shared<optimizer<adam, float>>(net->parameters(), 1e-3);
+            engine e{name};
             event_tape<float> tape;
-            double h1 = 0, h2 = 0;
             for (const auto& s : set) {
-                exact.forward(s, loss, tape);
-                h1 += double(tape.layers[0].spikes.size());
-                h2 += double(tape.layers[1].spikes.size());
+                net->forward(s, loss, tape);
+                e.h1 += double(tape.layers[0].spikes.size());
+                e.h2 += double(tape.layers[1].spikes.size());
             }
-            const double steps = double(samples) * 128.0 * double(T);
-            const double t0 = cpu_ms();
-            const auto saved = exact.parameters().flat();
-            std::size_t tape_bytes = 0, scratch_bytes = 0;
-            for (std::size_t r = 0; r < repeats; ++r) {
-                const auto result = exact.train_step(set, all, loss);
-                tape_bytes = std::max(tape_bytes, result.tape_bytes);
-                scratch_bytes = std::max(scratch_bytes, result.scratch_bytes);
-                opt.step(exact.parameters(), exact.gradients());
-                exact.parameters().flat() = saved;
-            }
-            const double exact_ms = (cpu_ms() - t0) / double(repeats * samples);
-            std::printf("%zu,%s,%.3f,%zu,%zu,%.2f,%.2f,%.0f\n", T, name, exact_ms, tape_bytes,
-                        scratch_bytes, 100 * h1 / steps, 100 * h2 / steps,
-                        double(input_spikes) / double(samples));
-            rows.push_back({T, name, exact_ms, tape_bytes, scratch_bytes});
+            e.h1 *= 100 / steps, e.h2 *= 100 / steps;
+            auto saved = std::make_shared<std::vector<float>>(net->parameters().flat());
+            engines.push_back(std::move(e));
+            auto* out = &engines.back();  // engines is reserved: the address stays
+            out->step = [net, opt, saved, &set, &all, loss, out]() {
+                const auto result = net->train_step(set, all, loss);
+                out->tape = std::max(out->tape, result.tape_bytes);
+                out->scratch = std::max(out->scratch, result.scratch_bytes);
+                opt->step(net->parameters(), net->gradients());
+                net->parameters().flat() = *saved;
+            };
         };
-        run_event(0.0, false, "exact");
-        run_event(0.0, true, "exact_compact");
-        run_event(1.0, false, "exact_grid1ms");
-        run_event(1.0, true, "exact_grid1ms_compact");
+        engines.reserve(5);
+        add_event(0.0, false, "exact");
+        add_event(0.0, true, "exact_compact");
+        add_event(1.0, false, "exact_grid1ms");
+        add_event(1.0, true, "exact_grid1ms_compact");
 
         // surrogate BPTT: the same shape, interpolated axonal delays, max-membrane CE
         using net_t = network<dense<lif, fast_sigmoid, axonal_delay>,
                               dense<lif, fast_sigmoid, axonal_delay>, dense<readout>>;
-        net_t bptt({700, 128, 128, 20}, {.dt_ms = 1.0, .seed = 1, .threads = threads},
-                   {.delay = {.max_ms = 20}, .init_scale = bptt_scale},
-                   {.delay = {.max_ms = 20}, .init_scale = bptt_scale2}, {});
-        optimizer<adam, float> opt_b(bptt.parameters(), 1e-3);
-        const double t1 = cpu_ms();
-        const auto saved_b = bptt.parameters().flat();
-        for (std::size_t r = 0; r < repeats; ++r) {
-            bptt.train_step(binned, max_membrane_cross_entropy{});
-            opt_b.step(bptt.parameters(), bptt.gradients());
-            bptt.parameters().flat() = saved_b;
+        std::shared_ptr<net_t> bptt;
+        if (selected("bptt")) {
+            bptt.reset(new net_t({700, 128, 128, 20},
+                                 {.dt_ms = 1.0, .seed = 1, .threads = threads},
+                                 {.delay = {.max_ms = 20}, .init_scale = bptt_scale},
+                                 {.delay = {.max_ms = 20}, .init_scale = bptt_scale2}, {}));
+            auto opt = std::make_shared<optimizer<adam, float>>(bptt->parameters(), 1e-3);
+            auto saved = std::make_shared<std::vector<float>>(bptt->parameters().flat());
+            engine e{"bptt"};
+            e.step = [bptt, opt, saved, &binned]() {
+                bptt->train_step(binned, max_membrane_cross_entropy{});
+                opt->step(bptt->parameters(), bptt->gradients());
+                bptt->parameters().flat() = *saved;
+            };
+            engines.push_back(std::move(e));
         }
-        const double bptt_ms =
-(cpu_ms() - t1) / double(repeats * samples);
-        // what BPTT keeps per sample: x = v - theta of every neuron and step, the readout
-        // membrane, the spike lists before and after the delays
-        const auto memory = bptt.memory();
-        const auto& active = bptt.activity();  // of the last step's batch
-        std::printf("%zu,bptt,%.3f,%zu,%zu,%.2f,%.2f,%.0f\n", T, bptt_ms, memory.tape_bytes,
-                    memory.scratch_bytes, 100 * active[0].rate(), 100 * active[1].rate(),
-                    double(input_spikes) / double(samples));
-        rows.push_back({T, "bptt", bptt_ms, memory.tape_bytes, memory.scratch_bytes});
+        const std::size_t rounds = T == 100 ? 9 : 5;
+        for (std::size_t r = 0; r < rounds; ++r)
+            for (auto& e : engines) {
+                const double t0 = cpu_ms();
+                e.step();
+                e.ms.push_back((cpu_ms() - t0) / double(samples));
+            }
+        if (bptt) {
+            // what BPTT keeps per sample: x = v - theta of every neuron and step, the readout
+            // membrane, the spike lists before and after the delays
+            const auto memory = bptt->memory();
+            const auto& active = bptt->activity();  // of the last step's batch
+            auto& e = engines.back();
+            e.tape = memory.tape_bytes, e.scratch = memory.scratch_bytes;
+            e.h1 = 100 * active[0].rate(), e.h2 = 100 * active[1].rate();
+        }
+        for (auto& e : engines) {
+            std::sort(e.ms.begin(), e.ms.end());
+            std::printf("%zu,%s,%.3f,%.3f,%zu,%zu,%.2f,%.2f,%.0f\n", T, e.name.c_str(), e.ms.front(),
+                        e.ms[e.ms.size() / 2], e.tape, e.scratch, e.h1, e.h2,
+                        double(input_spikes) / double(samples));
+            rows.push_back({T, e.name, e.ms.front(), e.tape, e.scratch});
+        }
         std::fflush(stdout);
     }
     std::printf("\nratios against surrogate BPTT at the same T (> 1: the event engine is "

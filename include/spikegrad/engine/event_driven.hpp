@@ -724,16 +724,49 @@ private:
                 }
                 for (const auto& [j, x] : ends) v[j] = x.v, i[j] = x.i, b[j] = x.b;
             }
-            if (m < M) {
-                const S* row = w + std::size_t(ev.arrivals[m].source) * n;
-                for (std::size_t j = 0; j < n; ++j) i[j] += row[j];
-            }
+            if (m == M) break;
+            const std::size_t last = same_time_end(ev.arrivals, m);
+            add_arrival_rows(n, w, ev.arrivals, m, last, i.data());
+            m = last - 1;
             t_prev = t_next;
         }
         if (k != K)
             raise<shape_error>("event_network: layer ", l, ": ", K - k,
                                " taped spikes lie outside the rebuilt arrivals (was the tape "
                                "made by another network or parameter state?)");
+    }
+
+    /// One past the last arrival from `first` on at arrivals[first]'s time (on the grid, a
+    /// step's arrivals; in continuous time usually first + 1).
+    static std::size_t same_time_end(std::span<const typename event_tape<S>::arrival> arrivals,
+                                     std::size_t first) {
+        std::size_t last = first + 1;
+        while (last < arrivals.size() && arrivals[last].time == arrivals[first].time) ++last;
+        return last;
+    }
+    /// The first arrival at arrivals[last]'s time.
+    static std::size_t same_time_begin(
+        std::span<const typename event_tape<S>::arrival> arrivals, std::size_t last) {
+        std::size_t first = last;
+        while (first > 0 && arrivals[first - 1].time == arrivals[last].time) --first;
+        return first;
+    }
+    /// The sources of arrivals [first, last), in a per-thread buffer.
+    static const std::uint32_t* sources_of(
+        std::span<const typename event_tape<S>::arrival> arrivals, std::size_t first,
+        std::size_t last) {
+        thread_local std::vector<std::uint32_t> sources;
+        sources.resize(last - first);
+        for (std::size_t m = first; m < last; ++m) sources[m - first] = arrivals[m].source;
+        return sources.data();
+    }
+    /// current += the weight rows (of w, [n_in, n]) of arrivals [first, last), in arrival
+    /// order, summed in registers: the same additions as one row after the other.
+    static void add_arrival_rows(std::size_t n, const S* w,
+                                 std::span<const typename event_tape<S>::arrival> arrivals,
+                                 std::size_t first, std::size_t last, S* current) {
+        simd::gather_rows(n, w, sources_of(arrivals, first, last), last - first, current,
+                          current);
     }
 
     int pieces(const layer_state& ls, const event::propagator<S>& prop, S length) const {
@@ -768,22 +801,39 @@ private:
                 const S adaptive = ls.adaptive ? S(1) : S(0);
                 // on the grid, an interval of one step holds one test point, its end
                 const bool one_step = grid_step > S(0) && length <= grid_step * (1 + S(1e-4));
+                const bool whole_step = one_step && length >= grid_step * (1 - S(1e-4));
                 propagate_layer(n, f, adaptive, one_step, v.data(), i.data(), b.data(), theta,
                                 v1.data(), i1.data(), b1.data(), candidate.data());
                 const std::size_t searched =
                     simd::indices_at_least(n, candidate.data(), S(0.5), which.data());
+                auto& lt = tape.layers[l];
                 for (std::size_t c = 0; c < searched; ++c) {  // in increasing neuron order
                     const std::size_t j = which[c];
+                    if (whole_step) {
+                        // the interval's one test point is its end, where propagate_layer
+                        // left the state (first_grid_crossing would find the same)
+                        if (v1[j] - theta[j] - b1[j] < S(0)) continue;  // above at the start only
+                        const event::neuron_state<S> at{v1[j], i1[j], b1[j]};
+                        if (prop.crossing_slope(at) < S(options_.min_crossing_slope))
+                            ++tape.grazing;
+                        lt.add_spike(t_next, j, static_cast<std::uint32_t>(m));
+                        if (!options_.compact_tape) lt.before.push_back(at);
+                        v1[j] = 0;
+                        b1[j] += beta[j];
+                        continue;
+                    }
                     const auto x = spikes_in_interval(ls, prop, tape, j, m, t_prev, length,
                                                       {v[j], i[j], b[j]}, theta[j], beta[j]);
                     v1[j] = x.v, i1[j] = x.i, b1[j] = x.b;
                 }
                 v.swap(v1), i.swap(i1), b.swap(b1);
             }
-            if (m < M) {
-                const S* row = w + std::size_t(arrivals[m].source) * n;
-                for (std::size_t j = 0; j < n; ++j) i[j] += row[j];
-            }
+            if (m == M) break;
+            // the arrivals at t_next together (the zero-length intervals between them hold
+            // no spike); the next interval is the one ending at arrival `last`
+            const std::size_t last = same_time_end(arrivals, m);
+            add_arrival_rows(n, w, arrivals, m, last, i.data());
+            m = last - 1;
             t_prev = t_next;
         }
     }
@@ -900,10 +950,10 @@ private:
                                 static_cast<std::uint32_t>(m), end.i};
                 }
             }
-            if (m < M) {
-                const S* row = w + std::size_t(arrivals[m].source) * n;
-                for (std::size_t j = 0; j < n; ++j) xi[j] += row[j];
-            }
+            if (m == M) break;
+            const std::size_t last = same_time_end(arrivals, m);
+            add_arrival_rows(n, w, arrivals, m, last, xi.data());
+            m = last - 1;
             t_prev = t_next;
         }
         tape.scores.resize(n);
@@ -1162,39 +1212,65 @@ private:
         bool stale = true;
         std::size_t cursor = splits.size();  // splits of gaps >= the current one lie past it
         std::vector<std::pair<std::size_t, event::neuron_state<S>>> saved;
+        // readout maxima at the kink of an arrival (V_max = V(a-)), latest first
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> kinks;  // (gap, neuron)
+        if (!spiking)
+            for (std::size_t j = 0; j < n; ++j)
+                if ((*peaks)[j].kind == kind::arrival)
+                    kinks.push_back({(*peaks)[j].gap, static_cast<std::uint32_t>(j)});
+        std::sort(kinks.begin(), kinks.end());
         for (std::size_t m = M + 1; m-- > 0;) {
+            if (m < M) {
+                // the arrivals at one time (the grid's steps) together: the zero-length
+                // intervals between them change no adjoint, so they share mu and its credit
+                const std::size_t last = m + 1;
+                m = same_time_begin(lt.arrivals, m);
+                simd::scatter_rows(n, mu_i.data(), sources_of(lt.arrivals, m, last), last - m,
+                                   dw);
+                if (credit_times) {
+                    if (stale) {
+                        const S inv_ts = S(1) / ts, inv_tm = S(1) / tm;
+                        for (std::size_t j = 0; j < n; ++j)
+                            credit[j] = mu_i[j] * inv_ts - mu_v[j] * inv_tm;
+                        stale = false;
+                    }
+                    for (std::size_t q = m; q < last; ++q) {
+                        const auto& a = lt.arrivals[q];
+                        below[a.spike] +=
+                            simd::dot(n, w + std::size_t(a.source) * n, credit.data());
+                    }
+                }
+                // a maximum at this time's kink is taped at its first arrival
+                for (; !kinks.empty() && kinks.back().first == m; kinks.pop_back()) {
+                    const std::size_t j = kinks.back().second;
+                    const auto& p = (*peaks)[j];
+                    mu_v[j] += grad_out[j];
+                    if (credit_times)
+                        below[lt.arrivals[m].spike] +=
+                            grad_out[j] * (p.current_before - p.value) / tm;
+                    stale = true;
+                }
+            }
             const S t_prev = m > 0 ? lt.arrivals[m - 1].time : S(0);
             const S t_next = m < M ? lt.arrivals[m].time : S(options_.duration_ms);
-            if (m < M) {
-                const auto& a = lt.arrivals[m];
-                const S* row = w + std::size_t(a.source) * n;
-                S* drow = dw + std::size_t(a.source) * n;
-                for (std::size_t j = 0; j < n; ++j) drow[j] += mu_i[j];
-                if (stale && credit_times) {  // arrivals at one time (the grid's steps) share it
-                    const S inv_ts = S(1) / ts, inv_tm = S(1) / tm;
-                    for (std::size_t j = 0; j < n; ++j)
-                        credit[j] = mu_i[j] * inv_ts - mu_v[j] * inv_tm;
-                    stale = false;
-                }
-                S da = credit_times ? simd::dot(n, row, credit.data()) : S(0);
-                if (!spiking)  // a maximum at the kink of this arrival: V_max = V(a-)
-                    for (std::size_t j = 0; j < n; ++j) {
-                        const auto& p = (*peaks)[j];
-                        if (p.kind == kind::arrival && p.gap == m) {
-                            mu_v[j] += grad_out[j];
-                            da += grad_out[j] * (p.current_before - p.value) / tm;
-                            stale = true;
-                        }
-                    }
-                if (credit_times) below[a.spike] += da;
-            }
             const S length = t_next - t_prev;
             std::size_t first = cursor;
             while (first > 0 && splits[first - 1].gap == m) --first;
             if (length > S(0)) {
+                // a spike at the interval's end (every spike of the grid variant's one-step
+                // intervals) jumps in place: the layer-wide step then carries it back
+                for (std::size_t k = first; k < cursor; ++k)
+                    if (splits[k].time == t_next) {
+                        const std::size_t j = splits[k].neuron;
+                        event::neuron_state<S> state{mu_v[j], mu_i[j], mu_b[j]};
+                        jump(j, splits[k], state);
+                        mu_v[j] = state.v, mu_i[j] = state.i, mu_b[j] = state.b;
+                    }
+                // the neurons with events inside the interval go piecewise
                 saved.clear();
                 for (std::size_t k = first; k < cursor; ++k)
-                    if (saved.empty() || saved.back().first != splits[k].neuron)
+                    if (splits[k].time != t_next &&
+                        (saved.empty() || saved.back().first != splits[k].neuron))
                         saved.push_back({splits[k].neuron,
                                          {mu_v[splits[k].neuron], mu_i[splits[k].neuron],
                                           mu_b[splits[k].neuron]}});
@@ -1223,8 +1299,10 @@ private:
                     const std::size_t j = it->first;
                     auto state = it->second;
                     S t_cur = t_next;
+                    while (k > first && splits[k - 1].neuron > j) --k;  // all at the end
                     while (k > first && splits[k - 1].neuron == j) {
                         const auto& sp = splits[--k];
+                        if (sp.time == t_next) continue;  // jumped above
                         const auto piece = prop.over(t_cur - sp.time);
                         if (tau_gradient) {
                             // the forward state just after the split: reset after a spike,
