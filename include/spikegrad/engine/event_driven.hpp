@@ -697,6 +697,7 @@ private:
         std::vector<std::pair<std::size_t, event::neuron_state<S>>> ends;
         std::size_t k = 0;
         S t_prev = 0;
+        same_time group(ev.arrivals);
         for (std::size_t m = 0; m <= M; ++m) {
             const S t_next = m < M ? ev.arrivals[m].time : S(options_.duration_ms);
             const S length = t_next - t_prev;
@@ -725,8 +726,8 @@ private:
                 for (const auto& [j, x] : ends) v[j] = x.v, i[j] = x.i, b[j] = x.b;
             }
             if (m == M) break;
-            const std::size_t last = same_time_end(ev.arrivals, m);
-            add_arrival_rows(n, w, ev.arrivals, m, last, i.data());
+            const std::size_t last = group.from(m);
+            group.add_rows(n, w, i.data());
             m = last - 1;
             t_prev = t_next;
         }
@@ -736,38 +737,44 @@ private:
                                "made by another network or parameter state?)");
     }
 
-    /// One past the last arrival from `first` on at arrivals[first]'s time (on the grid, a
-    /// step's arrivals; in continuous time usually first + 1).
-    static std::size_t same_time_end(std::span<const typename event_tape<S>::arrival> arrivals,
-                                     std::size_t first) {
-        std::size_t last = first + 1;
-        while (last < arrivals.size() && arrivals[last].time == arrivals[first].time) ++last;
-        return last;
-    }
-    /// The first arrival at arrivals[last]'s time.
-    static std::size_t same_time_begin(
-        std::span<const typename event_tape<S>::arrival> arrivals, std::size_t last) {
-        std::size_t first = last;
-        while (first > 0 && arrivals[first - 1].time == arrivals[last].time) --first;
-        return first;
-    }
-    /// The sources of arrivals [first, last), in a per-thread buffer.
-    static const std::uint32_t* sources_of(
-        std::span<const typename event_tape<S>::arrival> arrivals, std::size_t first,
-        std::size_t last) {
-        thread_local std::vector<std::uint32_t> sources;
-        sources.resize(last - first);
-        for (std::size_t m = first; m < last; ++m) sources[m - first] = arrivals[m].source;
-        return sources.data();
-    }
-    /// current += the weight rows (of w, [n_in, n]) of arrivals [first, last), in arrival
-    /// order, summed in registers: the same additions as one row after the other.
-    static void add_arrival_rows(std::size_t n, const S* w,
-                                 std::span<const typename event_tape<S>::arrival> arrivals,
-                                 std::size_t first, std::size_t last, S* current) {
-        simd::gather_rows(n, w, sources_of(arrivals, first, last), last - first, current,
-                          current);
-    }
+    /// Walks a layer's arrivals one time at a time (on the grid, a step's arrivals; in
+    /// continuous time usually one), with the sources of that time's arrivals contiguous for
+    /// the row kernels.
+    class same_time {
+    public:
+        explicit same_time(std::span<const typename event_tape<S>::arrival> arrivals)
+            : arrivals_(arrivals) {}
+        /// The arrivals from `first` on at arrivals[first]'s time; returns one past the last.
+        std::size_t from(std::size_t first) {
+            const S t = arrivals_[first].time;
+            sources_.clear();
+            std::size_t last = first;
+            for (; last < arrivals_.size() && arrivals_[last].time == t; ++last)
+                sources_.push_back(arrivals_[last].source);
+            return last;
+        }
+        /// The arrivals up to `last` at arrivals[last]'s time (sources latest first); returns
+        /// the first of them.
+        std::size_t until(std::size_t last) {
+            const S t = arrivals_[last].time;
+            sources_.clear();
+            std::size_t first = last + 1;
+            for (; first > 0 && arrivals_[first - 1].time == t; --first)
+                sources_.push_back(arrivals_[first - 1].source);
+            return first;
+        }
+        const std::uint32_t* sources() const { return sources_.data(); }
+        std::size_t count() const { return sources_.size(); }
+        /// current += the weight rows (of w, [n_in, n]) of the current time's arrivals, summed
+        /// in registers in arrival order (the same additions as one row after the other).
+        void add_rows(std::size_t n, const S* w, S* current) const {
+            simd::gather_rows(n, w, sources(), count(), current, current);
+        }
+
+    private:
+        std::span<const typename event_tape<S>::arrival> arrivals_;
+        std::vector<std::uint32_t> sources_;
+    };
 
     int pieces(const layer_state& ls, const event::propagator<S>& prop, S length) const {
         if (!ls.adaptive) return 1;
@@ -793,6 +800,7 @@ private:
         const S grid_step = S(options_.grid_ms);
         const std::size_t M = arrivals.size();
         S t_prev = 0;
+        same_time group(arrivals);
         for (std::size_t m = 0; m <= M; ++m) {
             const S t_next = m < M ? arrivals[m].time : S(options_.duration_ms);
             const S length = t_next - t_prev;
@@ -831,8 +839,8 @@ private:
             if (m == M) break;
             // the arrivals at t_next together (the zero-length intervals between them hold
             // no spike); the next interval is the one ending at arrival `last`
-            const std::size_t last = same_time_end(arrivals, m);
-            add_arrival_rows(n, w, arrivals, m, last, i.data());
+            const std::size_t last = group.from(m);
+            group.add_rows(n, w, i.data());
             m = last - 1;
             t_prev = t_next;
         }
@@ -863,6 +871,24 @@ private:
             i1[j] = a_s * i0[j];
             b1[j] = a_b * b0[j];
             flag[j] = may_cross(adaptive, v0[j], i0[j], b0[j], v1[j], i1[j], b1[j], theta[j]);
+        }
+    }
+
+    /// The readout layer over one interval (V, I to V1, I1), and which neurons may beat
+    /// their peak so far `best` in it: at its end, or at an interior maximum (V rises at the
+    /// start, falls at the end, and I0 >= V bounds it).
+    static void readout_interval(std::size_t n, const event::propagator_factors<S>& f,
+                                 const S* SPIKEGRAD_RESTRICT v0, const S* SPIKEGRAD_RESTRICT i0,
+                                 const S* SPIKEGRAD_RESTRICT best, S* SPIKEGRAD_RESTRICT v1,
+                                 S* SPIKEGRAD_RESTRICT i1, S* SPIKEGRAD_RESTRICT flag) {
+        const S a_m = f.a_m, k = f.k, a_s = f.a_s;
+        for (std::size_t j = 0; j < n; ++j) {
+            v1[j] = a_m * v0[j] + k * i0[j];
+            i1[j] = a_s * i0[j];
+            const S at_end = v1[j] > best[j] ? S(1) : S(0);
+            const S inside = (i0[j] > v0[j] ? S(1) : S(0)) * (i1[j] < v1[j] ? S(1) : S(0)) *
+                             (i0[j] > best[j] ? S(1) : S(0));
+            flag[j] = std::max(at_end, inside);
         }
     }
 
@@ -916,24 +942,30 @@ private:
         const auto prop = propagator_of(l);
         const std::size_t n = ls.n_out;
         const S* w = store_.values(ls.weight).data();
-        std::vector<S> xv(n, S(0)), xi(n, S(0));  // V and I of every readout neuron
+        // V and I of every readout neuron, before and after an interval; the peak so far
+        std::vector<S> xv(n, S(0)), xi(n, S(0)), xv1(n), xi1(n), best(n, S(0)), flag(n);
+        std::vector<std::uint32_t> which(n + simd::compaction_slack);
         tape.peaks.assign(n, {});
         const std::size_t M = arrivals.size();
         S t_prev = 0;
         using kind = typename event_tape<S>::peak_kind;
+        same_time group(arrivals);
         for (std::size_t m = 0; m <= M; ++m) {
             const S t_next = m < M ? arrivals[m].time : S(options_.duration_ms);
             const S length = t_next - t_prev;
             if (length > S(0)) {
                 const auto f = prop.over(length);
-                for (std::size_t j = 0; j < n; ++j) {
+                readout_interval(n, f, xv.data(), xi.data(), best.data(), xv1.data(), xi1.data(),
+                                 flag.data());
+                const std::size_t changed =
+                    simd::indices_at_least(n, flag.data(), S(0.5), which.data());
+                for (std::size_t c = 0; c < changed; ++c) {
+                    const std::size_t j = which[c];
                     const event::neuron_state<S> start{xv[j], xi[j], S(0)};
-                    const auto end = event::propagator<S>::apply(f, start);
-                    xv[j] = end.v, xi[j] = end.i;
                     auto& peak = tape.peaks[j];
                     // an interior maximum, V' = 0 inside; V <= max(V0, I0) bounds it, so it
                     // is looked for only where it could beat the peak so far
-                    if (start.i > start.v && end.i < end.v && start.i > peak.value) {
+                    if (start.i > start.v && xi1[j] < xv1[j] && start.i > peak.value) {
                         auto slope = [&](S s) {
                             const auto y = event::propagator<S>::apply(prop.over(s), start);
                             return std::pair<S, S>{-prop.crossing_slope(y), -prop.crossing_curvature(y)};
@@ -945,14 +977,16 @@ private:
                         if (v > peak.value)
                             peak = {v, t_prev + s, kind::interior, static_cast<std::uint32_t>(m), 0};
                     }
-                    if (end.v > peak.value)
-                        peak = {end.v, t_next, m < M ? kind::arrival : kind::end,
-                                static_cast<std::uint32_t>(m), end.i};
+                    if (xv1[j] > peak.value)
+                        peak = {xv1[j], t_next, m < M ? kind::arrival : kind::end,
+                                static_cast<std::uint32_t>(m), xi1[j]};
+                    best[j] = peak.value;
                 }
+                xv.swap(xv1), xi.swap(xi1);
             }
             if (m == M) break;
-            const std::size_t last = same_time_end(arrivals, m);
-            add_arrival_rows(n, w, arrivals, m, last, xi.data());
+            const std::size_t last = group.from(m);
+            group.add_rows(n, w, xi.data());
             m = last - 1;
             t_prev = t_next;
         }
@@ -1219,14 +1253,14 @@ private:
                 if ((*peaks)[j].kind == kind::arrival)
                     kinks.push_back({(*peaks)[j].gap, static_cast<std::uint32_t>(j)});
         std::sort(kinks.begin(), kinks.end());
+        same_time group(lt.arrivals);
         for (std::size_t m = M + 1; m-- > 0;) {
             if (m < M) {
                 // the arrivals at one time (the grid's steps) together: the zero-length
                 // intervals between them change no adjoint, so they share mu and its credit
                 const std::size_t last = m + 1;
-                m = same_time_begin(lt.arrivals, m);
-                simd::scatter_rows(n, mu_i.data(), sources_of(lt.arrivals, m, last), last - m,
-                                   dw);
+                m = group.until(m);
+                simd::scatter_rows(n, mu_i.data(), group.sources(), group.count(), dw);
                 if (credit_times) {
                     if (stale) {
                         const S inv_ts = S(1) / ts, inv_tm = S(1) / tm;
