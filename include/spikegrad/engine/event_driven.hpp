@@ -1220,8 +1220,9 @@ private:
                 ++grazing;
                 slope = min_slope;
             }
-            const S adapt_term = std::isinf(tb) ? S(0) : m.b * beta[j] / tb;
-            const S total = above[static_cast<std::size_t>(sp.spike)] - m.v * x.i / tm + adapt_term;
+            const S adapt_term = m.b * beta[j] * prop.inv_tau_b();
+            const S total =
+                above[static_cast<std::size_t>(sp.spike)] - m.v * x.i * prop.inv_tau_m() + adapt_term;
             const S r = total / slope;
             dtheta[j] += r;
             dbeta[j] += m.b;

@@ -43,7 +43,9 @@ public:
         : tau_m_(S(tau_m_ms)),
           tau_s_(S(tau_s_ms)),
           tau_b_(S(tau_b_ms)),
-          rate_gap_(S(1.0 / tau_m_ms - 1.0 / tau_s_ms)) {}
+          rate_gap_(S(1.0 / tau_m_ms - 1.0 / tau_s_ms)),
+          inv_tau_m_(S(1.0 / tau_m_ms)),
+          inv_tau_b_(std::isinf(tau_b_ms) ? S(0) : S(1.0 / tau_b_ms)) {}
 
     S tau_m() const { return tau_m_; }
     S tau_s() const { return tau_s_; }
@@ -171,8 +173,11 @@ public:
 
     /// The slope of g = V - theta - B: (I - V)/tau_m + B/tau_B (the `gdot` of the jumps).
     S crossing_slope(const neuron_state<S>& x) const {
-        return (x.i - x.v) / tau_m_ + (std::isinf(tau_b_) ? S(0) : x.b / tau_b_);
+        return (x.i - x.v) * inv_tau_m_ + x.b * inv_tau_b_;
     }
+    S inv_tau_m() const { return inv_tau_m_; }
+    /// 1 / tau_B, 0 without adaptation (tau_B infinite).
+    S inv_tau_b() const { return inv_tau_b_; }
     /// d/ds of the slope: g''.
     S crossing_curvature(const neuron_state<S>& x) const {
         const S dv = (x.i - x.v) / tau_m_;
@@ -185,6 +190,8 @@ private:
     S tau_s_ = 5;
     S tau_b_ = std::numeric_limits<S>::infinity();
     S rate_gap_ = 0;
+    S inv_tau_m_ = S(1) / S(20);
+    S inv_tau_b_ = 0;
     S h_ = 0;  // grid step of the factor table (0: none)
     S inv_h_ = 0;
     mutable std::array<propagator_factors<S>, grid_table> table_{};
