@@ -589,7 +589,9 @@ private:
 
     /// The arrivals of layer l, sorted by time; ties by source neuron, then by spike index
     /// (the fixed tie order: simultaneous arrivals are summed, so their order changes no
-    /// state, only the bookkeeping).
+    /// state, only the bookkeeping). On the grid, ties after the input layer go by spike
+    /// index alone: the layer below's spikes are taped in an order its arrivals fix (interval,
+    /// then neuron), so this order, too, does not depend on the order of the input spikes.
     void make_arrivals(const timed_spikes<S>& sample, const event_tape<S>& tape, std::size_t l,
                        std::vector<typename event_tape<S>::arrival>& arrivals) const {
         arrivals.clear();
@@ -613,14 +615,15 @@ private:
             for (std::size_t k = 0; k < spikes.size(); ++k)
                 push(spikes[k].time, spikes[k].neuron, k);
         }
-        const auto before = [](const auto& a, const auto& b) {
+        const bool by_source = l == 0 || !(h > S(0));
+        const auto before = [by_source](const auto& a, const auto& b) {
             if (a.time != b.time) return a.time < b.time;
-            if (a.source != b.source) return a.source < b.source;
+            if (by_source && a.source != b.source) return a.source < b.source;
             return a.spike < b.spike;
         };
-        // on a grid with fewer steps than arrivals: two stable counting sorts, by source and
-        // then by step (arrivals were pushed in spike order), which give the general sort's
-        // order (time, source, spike) in linear time
+        // on a grid with fewer steps than arrivals: stable counting sorts (arrivals were
+        // pushed in spike order), by source for the input layer and then by step, which give
+        // the general sort's order in linear time
         const double steps = h > S(0) ? std::ceil(options_.duration_ms / double(h)) + 1 : 0;
         if (steps > 0 && steps <= 2.0 * double(arrivals.size()) + 64) {
             const std::size_t n_steps = static_cast<std::size_t>(steps) + 1;
@@ -640,8 +643,13 @@ private:
             const auto step_of = [&](const auto& a) {
                 return std::min(n_steps - 1, static_cast<std::size_t>(a.time * inv_h + S(0.5)));
             };
-            counting_sort(source_of, n_sources, arrivals, sorted);
-            counting_sort(step_of, n_steps, sorted, arrivals);
+            if (by_source) {
+                counting_sort(source_of, n_sources, arrivals, sorted);
+                counting_sort(step_of, n_steps, sorted, arrivals);
+            } else {
+                counting_sort(step_of, n_steps, arrivals, sorted);
+                arrivals.swap(sorted);
+            }
             return;
         }
         std::sort(arrivals.begin(), arrivals.end(), before);
@@ -695,6 +703,7 @@ private:
         before.resize(K);
         std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0));
         std::vector<std::pair<std::size_t, event::neuron_state<S>>> ends;
+        std::vector<std::size_t> at_end;
         std::size_t k = 0;
         S t_prev = 0;
         same_time group(ev.arrivals);
@@ -703,8 +712,13 @@ private:
             const S length = t_next - t_prev;
             if (length > S(0)) {
                 ends.clear();
+                at_end.clear();
                 while (k < K && ev.gaps[k] == m) {
                     const std::size_t j = ev.spikes[k].neuron;
+                    if (ev.spikes[k].time == t_next) {  // its only spike here, at the end
+                        at_end.push_back(k++);
+                        continue;
+                    }
                     event::neuron_state<S> x{v[j], i[j], b[j]};
                     S t_cur = t_prev;
                     for (; k < K && ev.gaps[k] == m && ev.spikes[k].neuron == j; ++k) {
@@ -724,6 +738,14 @@ private:
                     b[j] = f.a_b * b[j];
                 }
                 for (const auto& [j, x] : ends) v[j] = x.v, i[j] = x.i, b[j] = x.b;
+                // a spike at the interval's end (the grid's one-step intervals) leaves from
+                // the state the whole layer reached there
+                for (const std::size_t q : at_end) {
+                    const std::size_t j = ev.spikes[q].neuron;
+                    before[q] = {v[j], i[j], b[j]};
+                    v[j] = 0;
+                    b[j] += beta[j];
+                }
             }
             if (m == M) break;
             const std::size_t last = group.from(m);
