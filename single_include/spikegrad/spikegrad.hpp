@@ -9721,7 +9721,9 @@ public:
         : tau_m_(S(tau_m_ms)),
           tau_s_(S(tau_s_ms)),
           tau_b_(S(tau_b_ms)),
-          rate_gap_(S(1.0 / tau_m_ms - 1.0 / tau_s_ms)) {}
+          rate_gap_(S(1.0 / tau_m_ms - 1.0 / tau_s_ms)),
+          inv_tau_m_(S(1.0 / tau_m_ms)),
+          inv_tau_b_(std::isinf(tau_b_ms) ? S(0) : S(1.0 / tau_b_ms)) {}
 
     S tau_m() const { return tau_m_; }
     S tau_s() const { return tau_s_; }
@@ -9849,8 +9851,11 @@ public:
 
     /// The slope of g = V - theta - B: (I - V)/tau_m + B/tau_B (the `gdot` of the jumps).
     S crossing_slope(const neuron_state<S>& x) const {
-        return (x.i - x.v) / tau_m_ + (std::isinf(tau_b_) ? S(0) : x.b / tau_b_);
+        return (x.i - x.v) * inv_tau_m_ + x.b * inv_tau_b_;
     }
+    S inv_tau_m() const { return inv_tau_m_; }
+    /// 1 / tau_B, 0 without adaptation (tau_B infinite).
+    S inv_tau_b() const { return inv_tau_b_; }
     /// d/ds of the slope: g''.
     S crossing_curvature(const neuron_state<S>& x) const {
         const S dv = (x.i - x.v) / tau_m_;
@@ -9863,6 +9868,8 @@ private:
     S tau_s_ = 5;
     S tau_b_ = std::numeric_limits<S>::infinity();
     S rate_gap_ = 0;
+    S inv_tau_m_ = S(1) / S(20);
+    S inv_tau_b_ = 0;
     S h_ = 0;  // grid step of the factor table (0: none)
     S inv_h_ = 0;
     mutable std::array<propagator_factors<S>, grid_table> table_{};
@@ -10015,10 +10022,13 @@ struct timed_spikes {
 /// backward pass rebuilds the rest one layer at a time (see event_network::backward).
 template <class S>
 struct event_tape {
-    /// A presynaptic spike reaching a layer at `time` = spike time + axonal delay.
+    /// A presynaptic spike reaching a layer at `time` = spike time + axonal delay (+ the
+    /// synapse's delay where the layer has per-synapse delays).
     struct arrival {
         S time;
-        std::uint32_t source;  // presynaptic neuron (row of the weights)
+        /// Presynaptic neuron (row of the weights); with per-synapse delays the synapse,
+        /// neuron * n_out + target (the arrival then reaches that target only).
+        std::uint32_t source;
         std::uint32_t spike;   // index of that spike in the source population's spike list
     };
     /// One output spike. Its `gap` (the index of the arrival that ends the interval it fell
@@ -10298,6 +10308,13 @@ struct event_layer_options {
     /// positive mean to fire at all).
     double weight_mean = 0.0;
     double weight_std = 1.0;
+    /// A learnable delay per synapse into this layer (weights' shape [n_in, n_out]), in
+    /// [0, synapse_delay_max_ms], initialised uniformly in [0, synapse_delay_init_ms]; it adds
+    /// to the axonal delay of the source (if any). Each presynaptic spike then arrives n_out
+    /// times, once per target, so the arrivals (and the work) grow n_out-fold.
+    bool synapse_delay = false;
+    double synapse_delay_init_ms = 0.0;
+    double synapse_delay_max_ms = 100.0;
 };
 
 /// Settings of an event_network: window, time constants, adaptation, delays, initialisation.
@@ -10413,6 +10430,21 @@ public:
                 ls.tau_s = add_tau("tau_s", o.tau_s_ms);
                 if (adaptive && o.spiking) ls.tau_b = add_tau("tau_adapt", o.tau_adapt_ms);
             }
+            if (o.synapse_delay) {
+                if (double(ls.n_in) * double(ls.n_out) > double(std::numeric_limits<std::uint32_t>::max()))
+                    raise<shape_error>("event_network: layer ", l, ": ", ls.n_in, " x ", ls.n_out,
+                                       " synapses; per-synapse delays name a synapse in 32 bits");
+                if (!(o.synapse_delay_max_ms >= 0) || !std::isfinite(o.synapse_delay_max_ms) ||
+                    !(o.synapse_delay_init_ms >= 0) ||
+                    o.synapse_delay_init_ms > o.synapse_delay_max_ms)
+                    raise<option_error>("event_network: layer ", l, ": synapse delays need 0 <= "
+                                        "synapse_delay_init_ms <= synapse_delay_max_ms < inf (",
+                                        o.synapse_delay_init_ms, ", ", o.synapse_delay_max_ms, ")");
+                ls.synapse_delay = store_.add(prefix + ".synapse_delay", parameter_kind::delay,
+                                              {ls.n_in, ls.n_out}, 0.0, o.synapse_delay_max_ms);
+                for (auto& d : store_.values(ls.synapse_delay))
+                    d = S(o.synapse_delay_init_ms * random.uniform());
+            }
             if (o.delay && l + 1 < layer_options_.size()) {
                 ls.delay = store_.add(prefix + ".delay", parameter_kind::delay, {ls.n_out}, 0.0,
                                       o.delay_max_ms);
@@ -10443,8 +10475,8 @@ public:
         if (options_.input_delay) out += "|input_delay[" + std::to_string(sizes_[0]) + "]";
         for (std::size_t l = 0; l < layer_options_.size(); ++l) {
             const auto& o = layer_options_[l];
-            out += std::string("|event_") + (o.spiking ? "cuba_lif" : "readout") +
-                   (o.delay && l + 1 < layer_options_.size() ? "+delay" : "") + "[" +
+            out += std::string("|event_") + (o.synapse_delay ? "synapse_delay+" : "") +
+                   (o.spiking ? "cuba_lif" : "readout") + (o.delay && l + 1 < layer_options_.size() ? "+delay" : "") + "[" +
                    std::to_string(sizes_[l]) + "->" + std::to_string(sizes_[l + 1]) + "]";
         }
         return out;
@@ -10577,7 +10609,12 @@ public:
                 l == 0 ? input_delay_ : layers_[l - 1].delay;
             if (delay) {
                 S* dd = grad.data() + store_.info(*delay).offset;
-                for (const auto& a : lt.arrivals) dd[a.source] += below[a.spike];
+                // below[k] = dL/d(time of spike k), which moves with its source's delay
+                if (l == 0)
+                    for (std::size_t k = 0; k < sample.size(); ++k) dd[sample.units[k]] += below[k];
+                else
+                    for (std::size_t k = 0; k < tape.layers[l - 1].spikes.size(); ++k)
+                        dd[tape.layers[l - 1].spikes[k].neuron] += below[k];
             }
             above.swap(below);
         }
@@ -10656,6 +10693,10 @@ private:
         std::size_t theta = npos, beta = npos;
         std::optional<std::size_t> delay;
         std::size_t tau_m = npos, tau_s = npos, tau_b = npos;  // learnable time constants
+        /// Per-synapse delays into this layer: an arrival's `source` is then the synapse
+        /// source * n_out + target, and it adds one weight to one neuron.
+        std::size_t synapse_delay = npos;
+        bool synaptic() const { return synapse_delay != npos; }
     };
     static constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
 
@@ -10821,7 +10862,9 @@ private:
 
     /// The arrivals of layer l, sorted by time; ties by source neuron, then by spike index
     /// (the fixed tie order: simultaneous arrivals are summed, so their order changes no
-    /// state, only the bookkeeping).
+    /// state, only the bookkeeping). On the grid, ties after the input layer go by spike
+    /// index alone: the layer below's spikes are taped in an order its arrivals fix (interval,
+    /// then neuron), so this order, too, does not depend on the order of the input spikes.
     void make_arrivals(const timed_spikes<S>& sample, const event_tape<S>& tape, std::size_t l,
                        std::vector<typename event_tape<S>::arrival>& arrivals) const {
         arrivals.clear();
@@ -10832,10 +10875,19 @@ private:
         // the grid variant moves each arrival to the next grid point (one within rounding of
         // a grid point stays there), so the arrivals of one step share one interval
         const S slack = std::numeric_limits<S>::epsilon() * S(64) * std::max(S(1), end);
-        auto push = [&](S t, std::uint32_t source, std::size_t k) {
-            S a = d ? t + d[source] : t;
+        const auto& ls = layers_[l];
+        const S* ds = ls.synaptic() ? store_.values(ls.synapse_delay).data() : nullptr;
+        auto push_one = [&](S a, std::uint32_t source, std::size_t k) {
             if (h > S(0)) a = std::ceil((a - slack) / h) * h;
             if (a < end) arrivals.push_back({a, source, static_cast<std::uint32_t>(k)});
+        };
+        // with per-synapse delays a spike arrives once per target, as synapse source * n + j
+        auto push = [&](S t, std::uint32_t source, std::size_t k) {
+            const S a = d ? t + d[source] : t;
+            if (!ds) return push_one(a, source, k);
+            const std::size_t first = std::size_t(source) * ls.n_out;
+            for (std::size_t j = 0; j < ls.n_out; ++j)
+                push_one(a + ds[first + j], static_cast<std::uint32_t>(first + j), k);
         };
         if (l == 0)
             for (std::size_t k = 0; k < sample.size(); ++k)
@@ -10845,18 +10897,19 @@ private:
             for (std::size_t k = 0; k < spikes.size(); ++k)
                 push(spikes[k].time, spikes[k].neuron, k);
         }
-        const auto before = [](const auto& a, const auto& b) {
+        const bool by_source = l == 0 || !(h > S(0));
+        const auto before = [by_source](const auto& a, const auto& b) {
             if (a.time != b.time) return a.time < b.time;
-            if (a.source != b.source) return a.source < b.source;
+            if (by_source && a.source != b.source) return a.source < b.source;
             return a.spike < b.spike;
         };
-        // on a grid with fewer steps than arrivals: two stable counting sorts, by source and
-        // then by step (arrivals were pushed in spike order), which give the general sort's
-        // order (time, source, spike) in linear time
+        // on a grid with fewer steps than arrivals: stable counting sorts (arrivals were
+        // pushed in spike order), by source for the input layer and then by step, which give
+        // the general sort's order in linear time
         const double steps = h > S(0) ? std::ceil(options_.duration_ms / double(h)) + 1 : 0;
         if (steps > 0 && steps <= 2.0 * double(arrivals.size()) + 64) {
             const std::size_t n_steps = static_cast<std::size_t>(steps) + 1;
-            const std::size_t n_sources = layers_[l].n_in;
+            const std::size_t n_sources = ls.synaptic() ? ls.n_in * ls.n_out : ls.n_in;
             // per-thread buffers, kept between calls
             thread_local std::vector<typename event_tape<S>::arrival> sorted;
             thread_local std::vector<std::uint32_t> start;
@@ -10872,8 +10925,13 @@ private:
             const auto step_of = [&](const auto& a) {
                 return std::min(n_steps - 1, static_cast<std::size_t>(a.time * inv_h + S(0.5)));
             };
-            counting_sort(source_of, n_sources, arrivals, sorted);
-            counting_sort(step_of, n_steps, sorted, arrivals);
+            if (by_source) {
+                counting_sort(source_of, n_sources, arrivals, sorted);
+                counting_sort(step_of, n_steps, sorted, arrivals);
+            } else {
+                counting_sort(step_of, n_steps, arrivals, sorted);
+                arrivals.swap(sorted);
+            }
             return;
         }
         std::sort(arrivals.begin(), arrivals.end(), before);
@@ -10927,15 +10985,22 @@ private:
         before.resize(K);
         std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0));
         std::vector<std::pair<std::size_t, event::neuron_state<S>>> ends;
+        std::vector<std::size_t> at_end;
         std::size_t k = 0;
         S t_prev = 0;
+        same_time group(ev.arrivals);
         for (std::size_t m = 0; m <= M; ++m) {
             const S t_next = m < M ? ev.arrivals[m].time : S(options_.duration_ms);
             const S length = t_next - t_prev;
             if (length > S(0)) {
                 ends.clear();
+                at_end.clear();
                 while (k < K && ev.gaps[k] == m) {
                     const std::size_t j = ev.spikes[k].neuron;
+                    if (ev.spikes[k].time == t_next) {  // its only spike here, at the end
+                        at_end.push_back(k++);
+                        continue;
+                    }
                     event::neuron_state<S> x{v[j], i[j], b[j]};
                     S t_cur = t_prev;
                     for (; k < K && ev.gaps[k] == m && ev.spikes[k].neuron == j; ++k) {
@@ -10955,11 +11020,19 @@ private:
                     b[j] = f.a_b * b[j];
                 }
                 for (const auto& [j, x] : ends) v[j] = x.v, i[j] = x.i, b[j] = x.b;
+                // a spike at the interval's end (the grid's one-step intervals) leaves from
+                // the state the whole layer reached there
+                for (const std::size_t q : at_end) {
+                    const std::size_t j = ev.spikes[q].neuron;
+                    before[q] = {v[j], i[j], b[j]};
+                    v[j] = 0;
+                    b[j] += beta[j];
+                }
             }
-            if (m < M) {
-                const S* row = w + std::size_t(ev.arrivals[m].source) * n;
-                for (std::size_t j = 0; j < n; ++j) i[j] += row[j];
-            }
+            if (m == M) break;
+            const std::size_t last = group.from(m);
+            group.add_rows(n, w, i.data(), ls.synaptic());
+            m = last - 1;
             t_prev = t_next;
         }
         if (k != K)
@@ -10967,6 +11040,50 @@ private:
                                " taped spikes lie outside the rebuilt arrivals (was the tape "
                                "made by another network or parameter state?)");
     }
+
+    /// Walks a layer's arrivals one time at a time (on the grid, a step's arrivals; in
+    /// continuous time usually one), with the sources of that time's arrivals contiguous for
+    /// the row kernels.
+    class same_time {
+    public:
+        explicit same_time(std::span<const typename event_tape<S>::arrival> arrivals)
+            : arrivals_(arrivals) {}
+        /// The arrivals from `first` on at arrivals[first]'s time; returns one past the last.
+        std::size_t from(std::size_t first) {
+            const S t = arrivals_[first].time;
+            sources_.clear();
+            std::size_t last = first;
+            for (; last < arrivals_.size() && arrivals_[last].time == t; ++last)
+                sources_.push_back(arrivals_[last].source);
+            return last;
+        }
+        /// The arrivals up to `last` at arrivals[last]'s time (sources latest first); returns
+        /// the first of them.
+        std::size_t until(std::size_t last) {
+            const S t = arrivals_[last].time;
+            sources_.clear();
+            std::size_t first = last + 1;
+            for (; first > 0 && arrivals_[first - 1].time == t; --first)
+                sources_.push_back(arrivals_[first - 1].source);
+            return first;
+        }
+        const std::uint32_t* sources() const { return sources_.data(); }
+        std::size_t count() const { return sources_.size(); }
+        /// current += the weight rows (of w, [n_in, n]) of the current time's arrivals, summed
+        /// in registers in arrival order (the same additions as one row after the other).
+        /// With per-synapse delays (`synaptic`), each arrival adds its one weight to its target.
+        void add_rows(std::size_t n, const S* w, S* current, bool synaptic) const {
+            if (synaptic) {
+                for (const auto syn : sources_) current[syn % n] += w[syn];
+                return;
+            }
+            simd::gather_rows(n, w, sources(), count(), current, current);
+        }
+
+    private:
+        std::span<const typename event_tape<S>::arrival> arrivals_;
+        std::vector<std::uint32_t> sources_;
+    };
 
     int pieces(const layer_state& ls, const event::propagator<S>& prop, S length) const {
         if (!ls.adaptive) return 1;
@@ -10992,6 +11109,7 @@ private:
         const S grid_step = S(options_.grid_ms);
         const std::size_t M = arrivals.size();
         S t_prev = 0;
+        same_time group(arrivals);
         for (std::size_t m = 0; m <= M; ++m) {
             const S t_next = m < M ? arrivals[m].time : S(options_.duration_ms);
             const S length = t_next - t_prev;
@@ -11000,22 +11118,39 @@ private:
                 const S adaptive = ls.adaptive ? S(1) : S(0);
                 // on the grid, an interval of one step holds one test point, its end
                 const bool one_step = grid_step > S(0) && length <= grid_step * (1 + S(1e-4));
+                const bool whole_step = one_step && length >= grid_step * (1 - S(1e-4));
                 propagate_layer(n, f, adaptive, one_step, v.data(), i.data(), b.data(), theta,
                                 v1.data(), i1.data(), b1.data(), candidate.data());
                 const std::size_t searched =
                     simd::indices_at_least(n, candidate.data(), S(0.5), which.data());
+                auto& lt = tape.layers[l];
                 for (std::size_t c = 0; c < searched; ++c) {  // in increasing neuron order
                     const std::size_t j = which[c];
+                    if (whole_step) {
+                        // the interval's one test point is its end, where propagate_layer
+                        // left the state (first_grid_crossing would find the same)
+                        if (v1[j] - theta[j] - b1[j] < S(0)) continue;  // above at the start only
+                        const event::neuron_state<S> at{v1[j], i1[j], b1[j]};
+                        if (prop.crossing_slope(at) < S(options_.min_crossing_slope))
+                            ++tape.grazing;
+                        lt.add_spike(t_next, j, static_cast<std::uint32_t>(m));
+                        if (!options_.compact_tape) lt.before.push_back(at);
+                        v1[j] = 0;
+                        b1[j] += beta[j];
+                        continue;
+                    }
                     const auto x = spikes_in_interval(ls, prop, tape, j, m, t_prev, length,
                                                       {v[j], i[j], b[j]}, theta[j], beta[j]);
                     v1[j] = x.v, i1[j] = x.i, b1[j] = x.b;
                 }
                 v.swap(v1), i.swap(i1), b.swap(b1);
             }
-            if (m < M) {
-                const S* row = w + std::size_t(arrivals[m].source) * n;
-                for (std::size_t j = 0; j < n; ++j) i[j] += row[j];
-            }
+            if (m == M) break;
+            // the arrivals at t_next together (the zero-length intervals between them hold
+            // no spike); the next interval is the one ending at arrival `last`
+            const std::size_t last = group.from(m);
+            group.add_rows(n, w, i.data(), ls.synaptic());
+            m = last - 1;
             t_prev = t_next;
         }
     }
@@ -11045,6 +11180,24 @@ private:
             i1[j] = a_s * i0[j];
             b1[j] = a_b * b0[j];
             flag[j] = may_cross(adaptive, v0[j], i0[j], b0[j], v1[j], i1[j], b1[j], theta[j]);
+        }
+    }
+
+    /// The readout layer over one interval (V, I to V1, I1), and which neurons may beat
+    /// their peak so far `best` in it: at its end, or at an interior maximum (V rises at the
+    /// start, falls at the end, and I0 >= V bounds it).
+    static void readout_interval(std::size_t n, const event::propagator_factors<S>& f,
+                                 const S* SPIKEGRAD_RESTRICT v0, const S* SPIKEGRAD_RESTRICT i0,
+                                 const S* SPIKEGRAD_RESTRICT best, S* SPIKEGRAD_RESTRICT v1,
+                                 S* SPIKEGRAD_RESTRICT i1, S* SPIKEGRAD_RESTRICT flag) {
+        const S a_m = f.a_m, k = f.k, a_s = f.a_s;
+        for (std::size_t j = 0; j < n; ++j) {
+            v1[j] = a_m * v0[j] + k * i0[j];
+            i1[j] = a_s * i0[j];
+            const S at_end = v1[j] > best[j] ? S(1) : S(0);
+            const S inside = (i0[j] > v0[j] ? S(1) : S(0)) * (i1[j] < v1[j] ? S(1) : S(0)) *
+                             (i0[j] > best[j] ? S(1) : S(0));
+            flag[j] = std::max(at_end, inside);
         }
     }
 
@@ -11098,24 +11251,30 @@ private:
         const auto prop = propagator_of(l);
         const std::size_t n = ls.n_out;
         const S* w = store_.values(ls.weight).data();
-        std::vector<S> xv(n, S(0)), xi(n, S(0));  // V and I of every readout neuron
+        // V and I of every readout neuron, before and after an interval; the peak so far
+        std::vector<S> xv(n, S(0)), xi(n, S(0)), xv1(n), xi1(n), best(n, S(0)), flag(n);
+        std::vector<std::uint32_t> which(n + simd::compaction_slack);
         tape.peaks.assign(n, {});
         const std::size_t M = arrivals.size();
         S t_prev = 0;
         using kind = typename event_tape<S>::peak_kind;
+        same_time group(arrivals);
         for (std::size_t m = 0; m <= M; ++m) {
             const S t_next = m < M ? arrivals[m].time : S(options_.duration_ms);
             const S length = t_next - t_prev;
             if (length > S(0)) {
                 const auto f = prop.over(length);
-                for (std::size_t j = 0; j < n; ++j) {
+                readout_interval(n, f, xv.data(), xi.data(), best.data(), xv1.data(), xi1.data(),
+                                 flag.data());
+                const std::size_t changed =
+                    simd::indices_at_least(n, flag.data(), S(0.5), which.data());
+                for (std::size_t c = 0; c < changed; ++c) {
+                    const std::size_t j = which[c];
                     const event::neuron_state<S> start{xv[j], xi[j], S(0)};
-                    const auto end = event::propagator<S>::apply(f, start);
-                    xv[j] = end.v, xi[j] = end.i;
                     auto& peak = tape.peaks[j];
                     // an interior maximum, V' = 0 inside; V <= max(V0, I0) bounds it, so it
                     // is looked for only where it could beat the peak so far
-                    if (start.i > start.v && end.i < end.v && start.i > peak.value) {
+                    if (start.i > start.v && xi1[j] < xv1[j] && start.i > peak.value) {
                         auto slope = [&](S s) {
                             const auto y = event::propagator<S>::apply(prop.over(s), start);
                             return std::pair<S, S>{-prop.crossing_slope(y), -prop.crossing_curvature(y)};
@@ -11127,15 +11286,17 @@ private:
                         if (v > peak.value)
                             peak = {v, t_prev + s, kind::interior, static_cast<std::uint32_t>(m), 0};
                     }
-                    if (end.v > peak.value)
-                        peak = {end.v, t_next, m < M ? kind::arrival : kind::end,
-                                static_cast<std::uint32_t>(m), end.i};
+                    if (xv1[j] > peak.value)
+                        peak = {xv1[j], t_next, m < M ? kind::arrival : kind::end,
+                                static_cast<std::uint32_t>(m), xi1[j]};
+                    best[j] = peak.value;
                 }
+                xv.swap(xv1), xi.swap(xi1);
             }
-            if (m < M) {
-                const S* row = w + std::size_t(arrivals[m].source) * n;
-                for (std::size_t j = 0; j < n; ++j) xi[j] += row[j];
-            }
+            if (m == M) break;
+            const std::size_t last = group.from(m);
+            group.add_rows(n, w, xi.data(), ls.synaptic());
+            m = last - 1;
             t_prev = t_next;
         }
         tape.scores.resize(n);
@@ -11179,6 +11340,10 @@ private:
         tape.scores.assign(ls.n_out, S(0));
         for (const auto& a : arrivals) {
             const S value = weights.phi(a.time).first;
+            if (ls.synaptic()) {
+                tape.scores[a.source % ls.n_out] += value * w[a.source];
+                continue;
+            }
             const S* row = w + std::size_t(a.source) * ls.n_out;
             for (std::size_t j = 0; j < ls.n_out; ++j) tape.scores[j] += value * row[j];
         }
@@ -11191,8 +11356,17 @@ private:
         const S* w = store_.values(ls.weight).data();
         S* dw = grad.data() + store_.info(ls.weight).offset;
         const auto weights = make_weighting(l, loss);
+        S* dsyn = ls.synaptic() ? grad.data() + store_.info(ls.synapse_delay).offset : nullptr;
         for (const auto& a : lt.arrivals) {
             const auto [value, slope] = weights.phi(a.time);
+            if (dsyn) {  // one synapse, one target
+                const std::size_t j = a.source % ls.n_out;
+                dw[a.source] += value * grad_out[j];
+                const S da = slope * w[a.source] * grad_out[j];
+                dsyn[a.source] += da;
+                if (!below.empty()) below[a.spike] += da;
+                continue;
+            }
             const S* row = w + std::size_t(a.source) * ls.n_out;
             S* drow = dw + std::size_t(a.source) * ls.n_out;
             S dot = 0;
@@ -11291,8 +11465,13 @@ private:
                 }
             }
             if (m < M) {
-                const S* row = net_.store_.values(net_.layers_[l_].weight).data() +
-                               std::size_t(arrivals[m].source) * n_;
+                const S* w = net_.store_.values(net_.layers_[l_].weight).data();
+                const std::size_t source = arrivals[m].source;
+                if (net_.layers_[l_].synaptic()) {
+                    i[source % n_] += w[source];
+                    return;
+                }
+                const S* row = w + source * n_;
                 for (std::size_t j = 0; j < n_; ++j) i[j] += row[j];
             }
         }
@@ -11368,8 +11547,9 @@ private:
                 ++grazing;
                 slope = min_slope;
             }
-            const S adapt_term = std::isinf(tb) ? S(0) : m.b * beta[j] / tb;
-            const S total = above[static_cast<std::size_t>(sp.spike)] - m.v * x.i / tm + adapt_term;
+            const S adapt_term = m.b * beta[j] * prop.inv_tau_b();
+            const S total =
+                above[static_cast<std::size_t>(sp.spike)] - m.v * x.i * prop.inv_tau_m() + adapt_term;
             const S r = total / slope;
             dtheta[j] += r;
             dbeta[j] += m.b;
@@ -11390,43 +11570,88 @@ private:
         // dL/d(arrival time) per unit weight, mu_I / tau_s - mu_V / tau_m, while mu is unchanged
         // (not needed when nobody reads dL/d(arrival time): `below` empty)
         const bool credit_times = !below.empty();
+        const bool synaptic = ls.synaptic();
+        S* dsyn = synaptic ? grad.data() + store_.info(ls.synapse_delay).offset : nullptr;
         std::vector<S> credit(n);
         bool stale = true;
         std::size_t cursor = splits.size();  // splits of gaps >= the current one lie past it
         std::vector<std::pair<std::size_t, event::neuron_state<S>>> saved;
+        // readout maxima at the kink of an arrival (V_max = V(a-)), latest first
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> kinks;  // (gap, neuron)
+        if (!spiking)
+            for (std::size_t j = 0; j < n; ++j)
+                if ((*peaks)[j].kind == kind::arrival)
+                    kinks.push_back({(*peaks)[j].gap, static_cast<std::uint32_t>(j)});
+        std::sort(kinks.begin(), kinks.end());
+        same_time group(lt.arrivals);
         for (std::size_t m = M + 1; m-- > 0;) {
+            if (m < M) {
+                // the arrivals at one time (the grid's steps) together: the zero-length
+                // intervals between them change no adjoint, so they share mu and its credit
+                const std::size_t last = m + 1;
+                m = group.until(m);
+                if (synaptic)
+                    for (std::size_t q = m; q < last; ++q) {
+                        const std::size_t syn = lt.arrivals[q].source;
+                        dw[syn] += mu_i[syn % n];
+                    }
+                else
+                    simd::scatter_rows(n, mu_i.data(), group.sources(), group.count(), dw);
+                if (credit_times || synaptic) {
+                    if (stale) {
+                        const S inv_ts = S(1) / ts, inv_tm = S(1) / tm;
+                        for (std::size_t j = 0; j < n; ++j)
+                            credit[j] = mu_i[j] * inv_ts - mu_v[j] * inv_tm;
+                        stale = false;
+                    }
+                    for (std::size_t q = m; q < last; ++q) {
+                        const auto& a = lt.arrivals[q];
+                        // dL/d(arrival time): to the synapse's delay, and to the spike's time
+                        // (and so to the axonal delay) through `below`
+                        const S da = synaptic ? w[a.source] * credit[a.source % n]
+                                              : simd::dot(n, w + std::size_t(a.source) * n,
+                                                          credit.data());
+                        if (synaptic) dsyn[a.source] += da;
+                        if (credit_times) below[a.spike] += da;
+                    }
+                }
+                // a maximum at this time's kink is taped at its first arrival; with synapse
+                // delays the kink is that of the first arrival there at its neuron (if none
+                // reaches it, V is smooth there and nothing moves the maximum's time)
+                for (; !kinks.empty() && kinks.back().first == m; kinks.pop_back()) {
+                    const std::size_t j = kinks.back().second;
+                    const auto& p = (*peaks)[j];
+                    mu_v[j] += grad_out[j];
+                    stale = true;
+                    std::size_t q = m;
+                    if (synaptic)
+                        while (q < last && lt.arrivals[q].source % n != j) ++q;
+                    if (q == last) continue;
+                    const S da = grad_out[j] * (p.current_before - p.value) / tm;
+                    if (synaptic) dsyn[lt.arrivals[q].source] += da;
+                    if (credit_times) below[lt.arrivals[q].spike] += da;
+                }
+            }
             const S t_prev = m > 0 ? lt.arrivals[m - 1].time : S(0);
             const S t_next = m < M ? lt.arrivals[m].time : S(options_.duration_ms);
-            if (m < M) {
-                const auto& a = lt.arrivals[m];
-                const S* row = w + std::size_t(a.source) * n;
-                S* drow = dw + std::size_t(a.source) * n;
-                for (std::size_t j = 0; j < n; ++j) drow[j] += mu_i[j];
-                if (stale && credit_times) {  // arrivals at one time (the grid's steps) share it
-                    const S inv_ts = S(1) / ts, inv_tm = S(1) / tm;
-                    for (std::size_t j = 0; j < n; ++j)
-                        credit[j] = mu_i[j] * inv_ts - mu_v[j] * inv_tm;
-                    stale = false;
-                }
-                S da = credit_times ? simd::dot(n, row, credit.data()) : S(0);
-                if (!spiking)  // a maximum at the kink of this arrival: V_max = V(a-)
-                    for (std::size_t j = 0; j < n; ++j) {
-                        const auto& p = (*peaks)[j];
-                        if (p.kind == kind::arrival && p.gap == m) {
-                            mu_v[j] += grad_out[j];
-                            da += grad_out[j] * (p.current_before - p.value) / tm;
-                            stale = true;
-                        }
-                    }
-                if (credit_times) below[a.spike] += da;
-            }
             const S length = t_next - t_prev;
             std::size_t first = cursor;
             while (first > 0 && splits[first - 1].gap == m) --first;
             if (length > S(0)) {
+                // a spike at the interval's end (every spike of the grid variant's one-step
+                // intervals) jumps in place: the layer-wide step then carries it back
+                for (std::size_t k = first; k < cursor; ++k)
+                    if (splits[k].time == t_next) {
+                        const std::size_t j = splits[k].neuron;
+                        event::neuron_state<S> state{mu_v[j], mu_i[j], mu_b[j]};
+                        jump(j, splits[k], state);
+                        mu_v[j] = state.v, mu_i[j] = state.i, mu_b[j] = state.b;
+                    }
+                // the neurons with events inside the interval go piecewise
                 saved.clear();
                 for (std::size_t k = first; k < cursor; ++k)
-                    if (saved.empty() || saved.back().first != splits[k].neuron)
+                    if (splits[k].time != t_next &&
+                        (saved.empty() || saved.back().first != splits[k].neuron))
                         saved.push_back({splits[k].neuron,
                                          {mu_v[splits[k].neuron], mu_i[splits[k].neuron],
                                           mu_b[splits[k].neuron]}});
@@ -11455,8 +11680,10 @@ private:
                     const std::size_t j = it->first;
                     auto state = it->second;
                     S t_cur = t_next;
+                    while (k > first && splits[k - 1].neuron > j) --k;  // all at the end
                     while (k > first && splits[k - 1].neuron == j) {
                         const auto& sp = splits[--k];
+                        if (sp.time == t_next) continue;  // jumped above
                         const auto piece = prop.over(t_cur - sp.time);
                         if (tau_gradient) {
                             // the forward state just after the split: reset after a spike,

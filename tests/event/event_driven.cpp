@@ -144,6 +144,100 @@ TEST_CASE("event engine: 3-3-2 gradients match central differences, max-over-tim
         CHECK_MESSAGE(has(r, name), name, " has no nonzero gradient to check");
 }
 
+/// The 3-3-2 network with a learnable delay per synapse in both layers, on top of the input
+/// and hidden axonal delays, thresholds and adaptation.
+event_network<double> network_332_synapses(bool spiking_output, bool compact_tape = false,
+                                           double grid_ms = 0) {
+    event_layer_options hidden{.train_theta = true, .adaptation = 0.3, .train_adaptation = true,
+                               .tau_adapt_ms = 30, .delay = true, .delay_init_ms = 4,
+                               .weight_mean = 3, .weight_std = 1, .synapse_delay = true,
+                               .synapse_delay_init_ms = 3};
+    event_layer_options out{.spiking = spiking_output, .weight_mean = 3, .weight_std = 1,
+                            .synapse_delay = true, .synapse_delay_init_ms = 5};
+    if (spiking_output) out.train_theta = true, out.adaptation = 0.2, out.train_adaptation = true;
+    return event_network<double>({3, 3, 2},
+                                 {.duration_ms = 40, .seed = 3, .input_delay = true,
+                                  .input_delay_init_ms = 3, .grid_ms = grid_ms,
+                                  .compact_tape = compact_tape},
+                                 {hidden, out});
+}
+
+TEST_CASE("event engine: per-synapse delays: every gradient matches central differences, three losses") {
+    const auto sample = three_inputs();
+    for (const bool compact : {false, true})
+        for (const auto kind : {event_loss_kind::first_spike_time, event_loss_kind::weighted_voltage,
+                                event_loss_kind::max_voltage}) {
+            CAPTURE(compact);
+            CAPTURE(to_string(kind));
+            const bool spiking = kind == event_loss_kind::first_spike_time;
+            auto net = network_332_synapses(spiking, compact);
+            const event_loss loss{.kind = kind, .tau0_ms = 2, .alpha = 0.01};
+            const auto r = check_all(net, sample, loss);
+            MESSAGE("checked ", r.checked, ", nonzero ", r.nonzero, ", worst ", r.worst, " (",
+                    r.worst_name, ")");
+            CHECK(r.failed == 0);
+            for (const char* name : {"layer0.synapse_delay", "layer1.synapse_delay",
+                                     "layer0.delay", "input.delay", "layer1.weight"})
+                CHECK_MESSAGE(has(r, name), name, " has no nonzero gradient to check");
+        }
+}
+
+TEST_CASE("event engine: an axonal delay's gradient is the sum of its synapses' delay gradients") {
+    // moving neuron i's axonal delay moves every arrival of its spikes, as moving all of
+    // its outgoing synapses' delays together does: dL/dd_i = sum_j dL/dd_ij (exact, no FD)
+    for (const bool spiking : {true, false}) {
+        auto net = network_332_synapses(spiking);
+        auto& P = net.parameters();
+        const event_loss loss{.kind = spiking ? event_loss_kind::first_spike_time
+                                              : event_loss_kind::max_voltage,
+                              .tau0_ms = 2};
+        event_tape<double> tape;
+        std::vector<double> grad(P.size(), 0.0);
+        net.sample_gradient(three_inputs(), loss, tape, grad);
+        for (const auto& [axonal, synapses] :
+             {std::pair{"input.delay", "layer0.synapse_delay"},
+              std::pair{"layer0.delay", "layer1.synapse_delay"}}) {
+            const auto a = P.info(P.find(axonal));
+            const auto syn = P.info(P.find(synapses));
+            const std::size_t n_out = syn.size / a.size;
+            double largest = 0;
+            for (std::size_t i = 0; i < a.size; ++i) {
+                double sum = 0;
+                for (std::size_t j = 0; j < n_out; ++j) sum += grad[syn.offset + i * n_out + j];
+                CHECK(grad[a.offset + i] == doctest::Approx(sum).epsilon(1e-12).scale(1e-12));
+                largest = std::max(largest, std::abs(sum));
+            }
+            CHECK_MESSAGE(largest > 1e-4, axonal, ": no gradient to compare");
+        }
+    }
+}
+
+TEST_CASE("event engine: per-synapse delays: one synapse's delay moves one arrival, bad ranges refused") {
+    // delaying the synapse 0 -> 1 alone moves neuron 1's spike, not neuron 0's
+    event_network<double> net({1, 2}, {.duration_ms = 30},
+                              {{.weight_mean = 0, .weight_std = 0, .synapse_delay = true}});
+    auto& P = net.parameters();
+    for (auto& w : P.values(P.find("layer0.weight"))) w = 8;  // V peaks at ~1.26 theta
+    timed_spikes<double> s;
+    s.add(1.0, 0);
+    s.label = 0;
+    const event_loss loss{.kind = event_loss_kind::first_spike_time};
+    event_tape<double> before, after;
+    net.forward(s, loss, before);
+    P.values(P.find("layer0.synapse_delay"))[1] = 2.5;
+    net.forward(s, loss, after);
+    REQUIRE(before.first_spike[0] >= 0);
+    REQUIRE(before.first_spike[1] >= 0);
+    // (to rounding: neuron 0's state now passes the new arrival time on its way)
+    CHECK(after.first_spike_ms[0] == doctest::Approx(before.first_spike_ms[0]).epsilon(1e-12));
+    CHECK(after.first_spike_ms[1] == doctest::Approx(before.first_spike_ms[1] + 2.5).epsilon(1e-12));
+    CHECK(net.architecture().find("synapse_delay") != std::string::npos);
+    CHECK_THROWS_AS(event_network<double>({1, 2}, {},
+                                          {{.synapse_delay = true, .synapse_delay_init_ms = 5,
+                                            .synapse_delay_max_ms = 1}}),
+                    option_error);
+}
+
 TEST_CASE("event engine: tau_m == tau_s limit: spike times continuous and gradients exact") {
     auto make = [](double tau_s) {
         return event_network<double>(
@@ -437,11 +531,17 @@ TEST_CASE("event engine: the grid variant's spikes and gradients converge to the
     // grid variant tests the threshold only at multiples of h, so its spike times are late by
     // less than about one step per layer and its gradients differ by O(h).
     const auto sample = three_inputs();
+    for (const bool synapses : {false, true})
     for (const bool spiking_output : {true, false}) {
+        CAPTURE(synapses);
+        auto make = [&](double h) {
+            return synapses ? network_332_synapses(spiking_output, false, h)
+                            : network_332(spiking_output, h);
+        };
         const event_loss loss = spiking_output
                                     ? event_loss{.kind = event_loss_kind::first_spike_time, .tau0_ms = 2}
                                     : event_loss{.kind = event_loss_kind::weighted_voltage};
-        auto exact = network_332(spiking_output);
+        auto exact = make(0);
         event_tape<double> reference;
         std::vector<double> g_exact(exact.parameters().size(), 0.0);
         exact.sample_gradient(sample, loss, reference, g_exact);
@@ -451,7 +551,7 @@ TEST_CASE("event engine: the grid variant's spikes and gradients converge to the
         REQUIRE(norm > 0);
         std::vector<double> steps_used, errors, lateness;
         for (double h : {0.2, 0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125, 0.0015625}) {
-            auto grid = network_332(spiking_output, h);
+            auto grid = make(h);
             grid.parameters().flat() = exact.parameters().flat();
             event_tape<double> tape;
             std::vector<double> g(grid.parameters().size(), 0.0);
@@ -489,7 +589,8 @@ TEST_CASE("event engine: the grid variant's spikes and gradients converge to the
             steps_used.push_back(h);
             errors.push_back(std::sqrt(diff) / norm);
             lateness.push_back(late);
-            MESSAGE((spiking_output ? "first-spike" : "voltage readout"), " h ", h, " ms: spike times within ",
+            MESSAGE(std::string(spiking_output ? "first-spike" : "voltage readout"),
+                    std::string(synapses ? ", synapse delays" : ""), " h ", h, " ms: spike times within ",
                     late, " ms, relative gradient error ", errors.back());
         }
         // The order of convergence: the least-squares slope of log error against log h. A

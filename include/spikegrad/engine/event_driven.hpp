@@ -66,6 +66,13 @@ struct event_layer_options {
     /// positive mean to fire at all).
     double weight_mean = 0.0;
     double weight_std = 1.0;
+    /// A learnable delay per synapse into this layer (weights' shape [n_in, n_out]), in
+    /// [0, synapse_delay_max_ms], initialised uniformly in [0, synapse_delay_init_ms]; it adds
+    /// to the axonal delay of the source (if any). Each presynaptic spike then arrives n_out
+    /// times, once per target, so the arrivals (and the work) grow n_out-fold.
+    bool synapse_delay = false;
+    double synapse_delay_init_ms = 0.0;
+    double synapse_delay_max_ms = 100.0;
 };
 
 /// Settings of an event_network: window, time constants, adaptation, delays, initialisation.
@@ -181,6 +188,21 @@ public:
                 ls.tau_s = add_tau("tau_s", o.tau_s_ms);
                 if (adaptive && o.spiking) ls.tau_b = add_tau("tau_adapt", o.tau_adapt_ms);
             }
+            if (o.synapse_delay) {
+                if (double(ls.n_in) * double(ls.n_out) > double(std::numeric_limits<std::uint32_t>::max()))
+                    raise<shape_error>("event_network: layer ", l, ": ", ls.n_in, " x ", ls.n_out,
+                                       " synapses; per-synapse delays name a synapse in 32 bits");
+                if (!(o.synapse_delay_max_ms >= 0) || !std::isfinite(o.synapse_delay_max_ms) ||
+                    !(o.synapse_delay_init_ms >= 0) ||
+                    o.synapse_delay_init_ms > o.synapse_delay_max_ms)
+                    raise<option_error>("event_network: layer ", l, ": synapse delays need 0 <= "
+                                        "synapse_delay_init_ms <= synapse_delay_max_ms < inf (",
+                                        o.synapse_delay_init_ms, ", ", o.synapse_delay_max_ms, ")");
+                ls.synapse_delay = store_.add(prefix + ".synapse_delay", parameter_kind::delay,
+                                              {ls.n_in, ls.n_out}, 0.0, o.synapse_delay_max_ms);
+                for (auto& d : store_.values(ls.synapse_delay))
+                    d = S(o.synapse_delay_init_ms * random.uniform());
+            }
             if (o.delay && l + 1 < layer_options_.size()) {
                 ls.delay = store_.add(prefix + ".delay", parameter_kind::delay, {ls.n_out}, 0.0,
                                       o.delay_max_ms);
@@ -211,8 +233,8 @@ public:
         if (options_.input_delay) out += "|input_delay[" + std::to_string(sizes_[0]) + "]";
         for (std::size_t l = 0; l < layer_options_.size(); ++l) {
             const auto& o = layer_options_[l];
-            out += std::string("|event_") + (o.spiking ? "cuba_lif" : "readout") +
-                   (o.delay && l + 1 < layer_options_.size() ? "+delay" : "") + "[" +
+            out += std::string("|event_") + (o.synapse_delay ? "synapse_delay+" : "") +
+                   (o.spiking ? "cuba_lif" : "readout") + (o.delay && l + 1 < layer_options_.size() ? "+delay" : "") + "[" +
                    std::to_string(sizes_[l]) + "->" + std::to_string(sizes_[l + 1]) + "]";
         }
         return out;
@@ -345,7 +367,12 @@ public:
                 l == 0 ? input_delay_ : layers_[l - 1].delay;
             if (delay) {
                 S* dd = grad.data() + store_.info(*delay).offset;
-                for (const auto& a : lt.arrivals) dd[a.source] += below[a.spike];
+                // below[k] = dL/d(time of spike k), which moves with its source's delay
+                if (l == 0)
+                    for (std::size_t k = 0; k < sample.size(); ++k) dd[sample.units[k]] += below[k];
+                else
+                    for (std::size_t k = 0; k < tape.layers[l - 1].spikes.size(); ++k)
+                        dd[tape.layers[l - 1].spikes[k].neuron] += below[k];
             }
             above.swap(below);
         }
@@ -424,6 +451,10 @@ private:
         std::size_t theta = npos, beta = npos;
         std::optional<std::size_t> delay;
         std::size_t tau_m = npos, tau_s = npos, tau_b = npos;  // learnable time constants
+        /// Per-synapse delays into this layer: an arrival's `source` is then the synapse
+        /// source * n_out + target, and it adds one weight to one neuron.
+        std::size_t synapse_delay = npos;
+        bool synaptic() const { return synapse_delay != npos; }
     };
     static constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
 
@@ -602,10 +633,19 @@ private:
         // the grid variant moves each arrival to the next grid point (one within rounding of
         // a grid point stays there), so the arrivals of one step share one interval
         const S slack = std::numeric_limits<S>::epsilon() * S(64) * std::max(S(1), end);
-        auto push = [&](S t, std::uint32_t source, std::size_t k) {
-            S a = d ? t + d[source] : t;
+        const auto& ls = layers_[l];
+        const S* ds = ls.synaptic() ? store_.values(ls.synapse_delay).data() : nullptr;
+        auto push_one = [&](S a, std::uint32_t source, std::size_t k) {
             if (h > S(0)) a = std::ceil((a - slack) / h) * h;
             if (a < end) arrivals.push_back({a, source, static_cast<std::uint32_t>(k)});
+        };
+        // with per-synapse delays a spike arrives once per target, as synapse source * n + j
+        auto push = [&](S t, std::uint32_t source, std::size_t k) {
+            const S a = d ? t + d[source] : t;
+            if (!ds) return push_one(a, source, k);
+            const std::size_t first = std::size_t(source) * ls.n_out;
+            for (std::size_t j = 0; j < ls.n_out; ++j)
+                push_one(a + ds[first + j], static_cast<std::uint32_t>(first + j), k);
         };
         if (l == 0)
             for (std::size_t k = 0; k < sample.size(); ++k)
@@ -627,7 +667,7 @@ private:
         const double steps = h > S(0) ? std::ceil(options_.duration_ms / double(h)) + 1 : 0;
         if (steps > 0 && steps <= 2.0 * double(arrivals.size()) + 64) {
             const std::size_t n_steps = static_cast<std::size_t>(steps) + 1;
-            const std::size_t n_sources = layers_[l].n_in;
+            const std::size_t n_sources = ls.synaptic() ? ls.n_in * ls.n_out : ls.n_in;
             // per-thread buffers, kept between calls
             thread_local std::vector<typename event_tape<S>::arrival> sorted;
             thread_local std::vector<std::uint32_t> start;
@@ -749,7 +789,7 @@ private:
             }
             if (m == M) break;
             const std::size_t last = group.from(m);
-            group.add_rows(n, w, i.data());
+            group.add_rows(n, w, i.data(), ls.synaptic());
             m = last - 1;
             t_prev = t_next;
         }
@@ -789,7 +829,12 @@ private:
         std::size_t count() const { return sources_.size(); }
         /// current += the weight rows (of w, [n_in, n]) of the current time's arrivals, summed
         /// in registers in arrival order (the same additions as one row after the other).
-        void add_rows(std::size_t n, const S* w, S* current) const {
+        /// With per-synapse delays (`synaptic`), each arrival adds its one weight to its target.
+        void add_rows(std::size_t n, const S* w, S* current, bool synaptic) const {
+            if (synaptic) {
+                for (const auto syn : sources_) current[syn % n] += w[syn];
+                return;
+            }
             simd::gather_rows(n, w, sources(), count(), current, current);
         }
 
@@ -862,7 +907,7 @@ private:
             // the arrivals at t_next together (the zero-length intervals between them hold
             // no spike); the next interval is the one ending at arrival `last`
             const std::size_t last = group.from(m);
-            group.add_rows(n, w, i.data());
+            group.add_rows(n, w, i.data(), ls.synaptic());
             m = last - 1;
             t_prev = t_next;
         }
@@ -1008,7 +1053,7 @@ private:
             }
             if (m == M) break;
             const std::size_t last = group.from(m);
-            group.add_rows(n, w, xi.data());
+            group.add_rows(n, w, xi.data(), ls.synaptic());
             m = last - 1;
             t_prev = t_next;
         }
@@ -1053,6 +1098,10 @@ private:
         tape.scores.assign(ls.n_out, S(0));
         for (const auto& a : arrivals) {
             const S value = weights.phi(a.time).first;
+            if (ls.synaptic()) {
+                tape.scores[a.source % ls.n_out] += value * w[a.source];
+                continue;
+            }
             const S* row = w + std::size_t(a.source) * ls.n_out;
             for (std::size_t j = 0; j < ls.n_out; ++j) tape.scores[j] += value * row[j];
         }
@@ -1065,8 +1114,17 @@ private:
         const S* w = store_.values(ls.weight).data();
         S* dw = grad.data() + store_.info(ls.weight).offset;
         const auto weights = make_weighting(l, loss);
+        S* dsyn = ls.synaptic() ? grad.data() + store_.info(ls.synapse_delay).offset : nullptr;
         for (const auto& a : lt.arrivals) {
             const auto [value, slope] = weights.phi(a.time);
+            if (dsyn) {  // one synapse, one target
+                const std::size_t j = a.source % ls.n_out;
+                dw[a.source] += value * grad_out[j];
+                const S da = slope * w[a.source] * grad_out[j];
+                dsyn[a.source] += da;
+                if (!below.empty()) below[a.spike] += da;
+                continue;
+            }
             const S* row = w + std::size_t(a.source) * ls.n_out;
             S* drow = dw + std::size_t(a.source) * ls.n_out;
             S dot = 0;
@@ -1165,8 +1223,13 @@ private:
                 }
             }
             if (m < M) {
-                const S* row = net_.store_.values(net_.layers_[l_].weight).data() +
-                               std::size_t(arrivals[m].source) * n_;
+                const S* w = net_.store_.values(net_.layers_[l_].weight).data();
+                const std::size_t source = arrivals[m].source;
+                if (net_.layers_[l_].synaptic()) {
+                    i[source % n_] += w[source];
+                    return;
+                }
+                const S* row = w + source * n_;
                 for (std::size_t j = 0; j < n_; ++j) i[j] += row[j];
             }
         }
@@ -1265,6 +1328,8 @@ private:
         // dL/d(arrival time) per unit weight, mu_I / tau_s - mu_V / tau_m, while mu is unchanged
         // (not needed when nobody reads dL/d(arrival time): `below` empty)
         const bool credit_times = !below.empty();
+        const bool synaptic = ls.synaptic();
+        S* dsyn = synaptic ? grad.data() + store_.info(ls.synapse_delay).offset : nullptr;
         std::vector<S> credit(n);
         bool stale = true;
         std::size_t cursor = splits.size();  // splits of gaps >= the current one lie past it
@@ -1283,8 +1348,14 @@ private:
                 // intervals between them change no adjoint, so they share mu and its credit
                 const std::size_t last = m + 1;
                 m = group.until(m);
-                simd::scatter_rows(n, mu_i.data(), group.sources(), group.count(), dw);
-                if (credit_times) {
+                if (synaptic)
+                    for (std::size_t q = m; q < last; ++q) {
+                        const std::size_t syn = lt.arrivals[q].source;
+                        dw[syn] += mu_i[syn % n];
+                    }
+                else
+                    simd::scatter_rows(n, mu_i.data(), group.sources(), group.count(), dw);
+                if (credit_times || synaptic) {
                     if (stale) {
                         const S inv_ts = S(1) / ts, inv_tm = S(1) / tm;
                         for (std::size_t j = 0; j < n; ++j)
@@ -1293,19 +1364,30 @@ private:
                     }
                     for (std::size_t q = m; q < last; ++q) {
                         const auto& a = lt.arrivals[q];
-                        below[a.spike] +=
-                            simd::dot(n, w + std::size_t(a.source) * n, credit.data());
+                        // dL/d(arrival time): to the synapse's delay, and to the spike's time
+                        // (and so to the axonal delay) through `below`
+                        const S da = synaptic ? w[a.source] * credit[a.source % n]
+                                              : simd::dot(n, w + std::size_t(a.source) * n,
+                                                          credit.data());
+                        if (synaptic) dsyn[a.source] += da;
+                        if (credit_times) below[a.spike] += da;
                     }
                 }
-                // a maximum at this time's kink is taped at its first arrival
+                // a maximum at this time's kink is taped at its first arrival; with synapse
+                // delays the kink is that of the first arrival there at its neuron (if none
+                // reaches it, V is smooth there and nothing moves the maximum's time)
                 for (; !kinks.empty() && kinks.back().first == m; kinks.pop_back()) {
                     const std::size_t j = kinks.back().second;
                     const auto& p = (*peaks)[j];
                     mu_v[j] += grad_out[j];
-                    if (credit_times)
-                        below[lt.arrivals[m].spike] +=
-                            grad_out[j] * (p.current_before - p.value) / tm;
                     stale = true;
+                    std::size_t q = m;
+                    if (synaptic)
+                        while (q < last && lt.arrivals[q].source % n != j) ++q;
+                    if (q == last) continue;
+                    const S da = grad_out[j] * (p.current_before - p.value) / tm;
+                    if (synaptic) dsyn[lt.arrivals[q].source] += da;
+                    if (credit_times) below[lt.arrivals[q].spike] += da;
                 }
             }
             const S t_prev = m > 0 ? lt.arrivals[m - 1].time : S(0);

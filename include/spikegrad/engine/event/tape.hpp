@@ -37,10 +37,13 @@ struct timed_spikes {
 /// backward pass rebuilds the rest one layer at a time (see event_network::backward).
 template <class S>
 struct event_tape {
-    /// A presynaptic spike reaching a layer at `time` = spike time + axonal delay.
+    /// A presynaptic spike reaching a layer at `time` = spike time + axonal delay (+ the
+    /// synapse's delay where the layer has per-synapse delays).
     struct arrival {
         S time;
-        std::uint32_t source;  // presynaptic neuron (row of the weights)
+        /// Presynaptic neuron (row of the weights); with per-synapse delays the synapse,
+        /// neuron * n_out + target (the arrival then reaches that target only).
+        std::uint32_t source;
         std::uint32_t spike;   // index of that spike in the source population's spike list
     };
     /// One output spike. Its `gap` (the index of the arrival that ends the interval it fell
