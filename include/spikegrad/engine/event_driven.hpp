@@ -53,7 +53,8 @@ struct event_layer_options {
     /// the whole layer, starting at the values above, with exact gradients by the adjoint
     /// integral dL/dtau = int mu^T df/dtau dt (needs a forward replay in the backward pass,
     /// kept to O(sqrt(arrivals)) states by checkpointing); kept in [tau_min_ms, tau_max_ms].
-    /// Not for a weighted-voltage readout (refused when that loss is used).
+    /// On a readout: the max-voltage readout by the same integral, the weighted-voltage one by
+    /// the closed-form derivative of its arrival weights.
     bool train_tau = false;
     double tau_min_ms = 0.5;
     double tau_max_ms = 1000.0;
@@ -598,10 +599,6 @@ private:
             raise<option_error>("event_network: loss ", to_string(loss.kind), " needs ",
                                 loss.reads_spikes() ? "a spiking" : "a readout (spiking = false)",
                                 " output layer");
-        if (loss.kind == event_loss_kind::weighted_voltage && layer_options_.back().train_tau)
-            raise<option_error>("event_network: train_tau on the weighted-voltage readout "
-                                "(layer ", layers_.size() - 1, ") is not implemented; fix its "
-                                "time constants or use the max_voltage readout");
     }
 
     void check_sample(const timed_spikes<S>& sample) const {
@@ -1083,6 +1080,32 @@ private:
             const S slope = (-inv_tw * e_a * J - e_a * std::exp(-L * inv_tw) * k_L) / T;
             return {value, slope};
         }
+        /// dPhi/dtau_m and dPhi/dtau_s at a (in double: the general form's two terms cancel
+        /// as tau_m nears tau_s). With F(r) = (1 - e^{-rL}) / r, r_x = 1/Tw + 1/tau_x,
+        /// J = tau_s (F(r_s) - F(r_m)) / (tau_s - tau_m); at tau_m == tau_s = tau, with
+        /// M_n = int_0^L u^n e^{-ru} du, dJ/dtau_m = M_2 / (2 tau^3) - M_1 / tau^2 and
+        /// dJ/dtau_s = M_2 / (2 tau^3) (the partial derivatives of k at the limit).
+        std::pair<double, double> tau_slopes(S a) const {
+            const double L = double(T) - double(a), iw = double(inv_tw);
+            const double tm = double(prop.tau_m()), ts = double(prop.tau_s());
+            double dm, ds;
+            if (prop.tau_m() == prop.tau_s()) {
+                const double r = iw + 1 / tm, x = r * L, e = std::exp(-x);
+                const double m1 = (-std::expm1(-x) - x * e) / (r * r);
+                const double m2 = (-2 * std::expm1(-x) - e * x * (2 + x)) / (r * r * r);
+                dm = m2 / (2 * tm * tm * tm) - m1 / (tm * tm);
+                ds = m2 / (2 * tm * tm * tm);
+            } else {
+                const auto F = [L](double r) { return -std::expm1(-r * L) / r; };
+                const auto F_slope = [&](double r) { return (L * std::exp(-r * L) - F(r)) / r; };
+                const double r_m = iw + 1 / tm, r_s = iw + 1 / ts, c = ts / (ts - tm);
+                const double J = c * (F(r_s) - F(r_m));
+                dm = J / (ts - tm) + c * F_slope(r_m) / (tm * tm);
+                ds = -J * tm / (ts * (ts - tm)) - c * F_slope(r_s) / (ts * ts);
+            }
+            const double scale = std::exp(-double(a) * iw) / double(T);
+            return {scale * dm, scale * ds};
+        }
     };
     weighting make_weighting(std::size_t l, const event_loss& loss) const {
         const double tw = loss.weight_tau_ms == 0 ? options_.duration_ms : loss.weight_tau_ms;
@@ -1115,6 +1138,16 @@ private:
         S* dw = grad.data() + store_.info(ls.weight).offset;
         const auto weights = make_weighting(l, loss);
         S* dsyn = ls.synaptic() ? grad.data() + store_.info(ls.synapse_delay).offset : nullptr;
+        // learnable time constants: y_j = sum_m w Phi(a_m) gives dL/dtau = sum_m
+        // (sum_j dL/dy_j w_{src,j}) dPhi(a_m)/dtau
+        const bool tau_gradient = ls.tau_m != npos;
+        double d_tau_m = 0, d_tau_s = 0;
+        auto add_tau = [&](S a, S weighted_grad) {
+            if (!tau_gradient) return;
+            const auto [dm, ds] = weights.tau_slopes(a);
+            d_tau_m += double(weighted_grad) * dm;
+            d_tau_s += double(weighted_grad) * ds;
+        };
         for (const auto& a : lt.arrivals) {
             const auto [value, slope] = weights.phi(a.time);
             if (dsyn) {  // one synapse, one target
@@ -1123,6 +1156,7 @@ private:
                 const S da = slope * w[a.source] * grad_out[j];
                 dsyn[a.source] += da;
                 if (!below.empty()) below[a.spike] += da;
+                add_tau(a.time, w[a.source] * grad_out[j]);
                 continue;
             }
             const S* row = w + std::size_t(a.source) * ls.n_out;
@@ -1133,6 +1167,11 @@ private:
                 dot += row[j] * grad_out[j];
             }
             if (!below.empty()) below[a.spike] += slope * dot;
+            add_tau(a.time, dot);
+        }
+        if (tau_gradient) {
+            grad[store_.info(ls.tau_m).offset] += S(d_tau_m);
+            grad[store_.info(ls.tau_s).offset] += S(d_tau_s);
         }
     }
 
