@@ -99,6 +99,10 @@ int main(int argc, char** argv) {
     app.add_option("--event-lr", s.event_lr, "event: Adam learning rate")->capture_default_str();
     app.add_option("--event-grid-ms", s.event_grid_ms, "event: grid variant step, ms (0: exact)")->capture_default_str();
     app.add_flag("--event-train-tau", s.event_train_tau, "event: learn the hidden layer's tau_m and tau_s (exact adjoint integral)");
+    app.add_option("--event-layers", s.event_layers, "event: hidden layers (1 or 2)")->capture_default_str();
+    app.add_option("--event-count-target", s.event_count_target, "event: spike-count regulariser's target per hidden neuron and sample (heuristic)")->capture_default_str();
+    app.add_option("--event-count-lambda", s.event_count_lambda_upper, "event: spike-count regulariser's strength above the target (0: off)")->capture_default_str();
+    app.add_option("--event-count-lambda-lower", s.event_count_lambda_lower, "event: spike-count regulariser's strength below the target")->capture_default_str();
     app.add_option("--threads", s.threads, "threads (0: all cores)")->capture_default_str();
     add_progress_option(app, s.progress);
     app.add_flag("--paper", paper, "the paper's settings: every sample, f = 0, 0.1, ..., 1, up to 1000 "

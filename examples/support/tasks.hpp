@@ -397,6 +397,13 @@ struct model_settings {
     /// Learnable hidden time constants (tau_m, tau_s of the hidden layer; the weighted
     /// readout's stay fixed).
     bool event_train_tau = false;
+    /// Hidden layers of event_hidden neurons each (1 or 2; the second without input weights
+    /// scaled: its weight spread is set from the first layer's expected rate the same way).
+    std::size_t event_layers = 1;
+    /// Heuristic hidden spike-count regulariser (event_loss::count_target, injected at the
+    /// adjoint jumps, mlGeNN's): target spikes per neuron and sample, lambda above / below it
+    /// (0: off).
+    double event_count_target = 0, event_count_lambda_upper = 0, event_count_lambda_lower = 0;
     int threads = 0;
     progress_mode progress = progress_mode::automatic;
 
@@ -442,7 +449,10 @@ struct model_settings {
                                   {"readout_weight_std", event_readout_weight_std},
                                   {"delay_init_ms", event_delay_init_ms}, {"max_delay_ms", event_max_delay_ms},
                                   {"lr", event_lr}, {"rule", "adam"}, {"grid_ms", event_grid_ms},
-                                  {"train_tau", event_train_tau},
+                                  {"train_tau", event_train_tau}, {"layers", event_layers},
+                                  {"count_target", event_count_target},
+                                  {"count_lambda_upper", event_count_lambda_upper},
+                                  {"count_lambda_lower", event_count_lambda_lower},
                                   {"loss", "weighted_voltage (exp-weighted time average of the readout)"}};
         return v;
     }
@@ -758,22 +768,27 @@ struct timed_splits {
     timed_batch<float> train, validation, test;
 };
 
-/// Hidden weight spread for the event engine from the input rate: with r input spikes per ms
-/// (all inputs together) and the PSP kernel K(t) = tau_s / (tau_m - tau_s) (e^(-t / tau_m) -
+/// Hidden weight spread for the event engine from an input rate of r spikes per ms (all
+/// inputs together): with the PSP kernel K(t) = tau_s / (tau_m - tau_s) (e^(-t / tau_m) -
 /// e^(-t / tau_s)), zero-mean weights of spread sigma give a membrane of standard deviation
 /// sigma sqrt(r int K^2) (Campbell's theorem); sigma is chosen to make it half the threshold 1.
-inline double event_weight_std_auto(const timed_batch<float>& train, double window_ms,
-                                    double tau_m, double tau_s) {
-    std::size_t spikes = 0;
-    for (const auto& sample : train.samples) spikes += sample.size();
-    const double rate = train.n_samples > 0 && window_ms > 0
-                            ? double(spikes) / double(train.n_samples) / window_ms : 0.0;
+inline double event_weight_std_for_rate(double rate, double tau_m, double tau_s) {
     if (!(rate > 0)) return 1.0;
     const double a = tau_m == tau_s ? 1.0 : tau_s / (tau_m - tau_s);
     const double k2 = tau_m == tau_s
                           ? tau_m / 4.0  // limit t / tau e^(-t / tau): int = tau / 4
                           : a * a * (tau_m / 2 + tau_s / 2 - 2 * tau_m * tau_s / (tau_m + tau_s));
     return 0.5 / std::sqrt(rate * k2);
+}
+
+/// event_weight_std_for_rate at the training set's mean input rate.
+inline double event_weight_std_auto(const timed_batch<float>& train, double window_ms,
+                                    double tau_m, double tau_s) {
+    std::size_t spikes = 0;
+    for (const auto& sample : train.samples) spikes += sample.size();
+    const double rate = train.n_samples > 0 && window_ms > 0
+                            ? double(spikes) / double(train.n_samples) / window_ms : 0.0;
+    return event_weight_std_for_rate(rate, tau_m, tau_s);
 }
 
 /// Exact event-driven gradients on the samples at their real times, in the window the SNNs
@@ -807,12 +822,37 @@ inline model_result train_event(const model_settings& s, const spike_dataset& da
     const event_layer_options readout{.tau_m_ms = s.event_readout_tau_m_ms,
                                       .tau_s_ms = s.event_tau_s_ms, .spiking = false,
                                       .weight_mean = 0, .weight_std = s.event_readout_weight_std};
-    event_network<float> net({all.n_units, s.event_hidden, all.n_classes},
+    if (s.event_layers < 1 || s.event_layers > 2)
+        raise<option_error>("event: --event-layers ", s.event_layers, " must be 1 or 2");
+    std::vector<std::size_t> sizes{all.n_units, s.event_hidden};
+    std::vector<event_layer_options> layers{hidden};
+    if (s.event_layers == 2) {
+        // the second layer's inputs fire at the first layer's rate: about one spike per
+        // neuron every 10 ms at the start, and the spread follows from that rate
+        auto second = hidden;
+        second.weight_std = s.event_weight_std > 0
+                                ? s.event_weight_std
+                                : event_weight_std_for_rate(double(s.event_hidden) * 0.1,
+                                                            s.event_tau_m_ms, s.event_tau_s_ms);
+        log("event: second hidden layer's weights ~ N(%g, %g)", second.weight_mean, second.weight_std);
+        sizes.push_back(s.event_hidden);
+        layers.push_back(second);
+    }
+    sizes.push_back(all.n_classes);
+    layers.push_back(readout);
+    event_network<float> net(sizes,
                              {.duration_ms = window_ms, .seed = 2000 + seed,
                               .threads = s.threads, .grid_ms = s.event_grid_ms},
-                             {hidden, readout});
-    return fit_and_score(net, s, event_loss{.kind = event_loss_kind::weighted_voltage}, split,
-                         extras, checkpoint, true, seed, s.event_lr);
+                             layers);
+    const event_loss loss{.kind = event_loss_kind::weighted_voltage,
+                          .count_target = s.event_count_target,
+                          .count_lambda_upper = s.event_count_lambda_upper,
+                          .count_lambda_lower = s.event_count_lambda_lower};
+    if (loss.regularises_counts())
+        log("event: hidden spike-count regulariser, target %g per neuron and sample, lambda %g "
+            "above / %g below (heuristic)", loss.count_target, loss.count_lambda_upper,
+            loss.count_lambda_lower);
+    return fit_and_score(net, s, loss, split, extras, checkpoint, true, seed, s.event_lr);
 }
 
 template <bool Delayed>

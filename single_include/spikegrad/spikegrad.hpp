@@ -9607,6 +9607,18 @@ struct event_loss {
     /// an output neuron that does not fire gets dL/dw -= dead_weight_push on all its input
     /// weights ("weight bumping", Goltz et al. 2021). 0 turns it off.
     double dead_weight_push = 0.0;
+    /// Heuristic spike-count regulariser of the hidden layers (mlGeNN's, Nowotny et al. 2024,
+    /// injected at the adjoint jump; a count has no exact gradient): at each spike of hidden
+    /// neuron j, the adjoint mu_V(t_k-) gains lambda (n_j - count_target) times the sample's
+    /// weight in the batch, n_j being j's spike count in the sample and lambda =
+    /// count_lambda_upper above the target, count_lambda_lower at or below it. Descent then
+    /// lowers the input weights of neurons that fire more than the target and raises those
+    /// of neurons that fire less (but still fire: a silent neuron has no jump to inject at).
+    /// Both 0 (the default) turn it off.
+    double count_target = 0.0;
+    double count_lambda_upper = 0.0;
+    double count_lambda_lower = 0.0;
+    bool regularises_counts() const { return count_lambda_upper != 0 || count_lambda_lower != 0; }
 
     /// option_error for a loss without an exact gradient.
     void check() const {
@@ -9619,6 +9631,12 @@ struct event_loss {
             !(tau0_ms > 0 && tau1_ms > 0))
             raise<option_error>("event_loss: tau0_ms ", tau0_ms, " and tau1_ms ", tau1_ms,
                                 " must be > 0");
+        if (!(count_target >= 0) || !std::isfinite(count_target) ||
+            !(count_lambda_upper >= 0) || !std::isfinite(count_lambda_upper) ||
+            !(count_lambda_lower >= 0) || !std::isfinite(count_lambda_lower))
+            raise<option_error>("event_loss: count_target ", count_target, ", count_lambda_upper ",
+                                count_lambda_upper, " and count_lambda_lower ", count_lambda_lower,
+                                " must be finite and >= 0");
         if (kind == event_loss_kind::weighted_voltage && !(weight_tau_ms >= 0))
             raise<option_error>("event_loss: weight_tau_ms ", weight_tau_ms, " must be >= 0");
     }
@@ -10593,7 +10611,10 @@ public:
             else
                 below.assign(l == 0 ? sample.size() : tape.layers[l - 1].spikes.size(), S(0));
             if (spiking_layer)
-                grazing += backward_spiking(l, lt, above, grad, below, nullptr);
+                grazing += backward_spiking(l, lt, above, grad, below, nullptr, nullptr,
+                                            !last && loss.regularises_counts()
+                                                ? count_injection(l, lt, loss, push_scale).data()
+                                                : nullptr);
             else if (loss.kind == event_loss_kind::max_voltage)
                 backward_spiking(l, lt, above, grad, below, &tape.peaks, grad_out);
             else
@@ -11525,6 +11546,21 @@ private:
         std::size_t loaded_ = npos;
     };
 
+    /// The spike-count regulariser's injection into mu_V(t_k-) at every spike of each neuron
+    /// of hidden layer l (event_loss::count_target): lambda (n_j - target) * scale.
+    std::vector<S> count_injection(std::size_t l, const layer_events& lt, const event_loss& loss,
+                                   S scale) const {
+        std::vector<std::size_t> counts(layers_[l].n_out, 0);
+        for (const auto& sp : lt.spikes) ++counts[sp.neuron];
+        std::vector<S> out(counts.size());
+        for (std::size_t j = 0; j < counts.size(); ++j) {
+            const double excess = double(counts[j]) - loss.count_target;
+            const double lambda = excess > 0 ? loss.count_lambda_upper : loss.count_lambda_lower;
+            out[j] = S(lambda * excess) * scale;
+        }
+        return out;
+    }
+
     /// A point inside an interval where a neuron's adjoint jumps: one of its spikes, or the
     /// interior maximum of a max-voltage readout.
     struct split {
@@ -11540,7 +11576,8 @@ private:
                                  const std::vector<S>& above, std::span<S> grad,
                                  std::vector<S>& below,
                                  const std::vector<typename event_tape<S>::peak>* peaks,
-                                 const S* grad_out = nullptr) const {
+                                 const S* grad_out = nullptr,
+                                 const S* inject = nullptr) const {
         using kind = typename event_tape<S>::peak_kind;
         const auto& ls = layers_[l];
         const auto prop = propagator_of(l);
@@ -11592,7 +11629,7 @@ private:
             const S r = total / slope;
             dtheta[j] += r;
             dbeta[j] += m.b;
-            m.v = -r;
+            m.v = inject ? inject[j] - r : -r;
             m.b += r;
         };
         // time-constant gradients: int mu_V (I - V), int mu_I I, int mu_B B over [0, T]

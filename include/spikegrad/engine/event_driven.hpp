@@ -351,7 +351,10 @@ public:
             else
                 below.assign(l == 0 ? sample.size() : tape.layers[l - 1].spikes.size(), S(0));
             if (spiking_layer)
-                grazing += backward_spiking(l, lt, above, grad, below, nullptr);
+                grazing += backward_spiking(l, lt, above, grad, below, nullptr, nullptr,
+                                            !last && loss.regularises_counts()
+                                                ? count_injection(l, lt, loss, push_scale).data()
+                                                : nullptr);
             else if (loss.kind == event_loss_kind::max_voltage)
                 backward_spiking(l, lt, above, grad, below, &tape.peaks, grad_out);
             else
@@ -1283,6 +1286,21 @@ private:
         std::size_t loaded_ = npos;
     };
 
+    /// The spike-count regulariser's injection into mu_V(t_k-) at every spike of each neuron
+    /// of hidden layer l (event_loss::count_target): lambda (n_j - target) * scale.
+    std::vector<S> count_injection(std::size_t l, const layer_events& lt, const event_loss& loss,
+                                   S scale) const {
+        std::vector<std::size_t> counts(layers_[l].n_out, 0);
+        for (const auto& sp : lt.spikes) ++counts[sp.neuron];
+        std::vector<S> out(counts.size());
+        for (std::size_t j = 0; j < counts.size(); ++j) {
+            const double excess = double(counts[j]) - loss.count_target;
+            const double lambda = excess > 0 ? loss.count_lambda_upper : loss.count_lambda_lower;
+            out[j] = S(lambda * excess) * scale;
+        }
+        return out;
+    }
+
     /// A point inside an interval where a neuron's adjoint jumps: one of its spikes, or the
     /// interior maximum of a max-voltage readout.
     struct split {
@@ -1298,7 +1316,8 @@ private:
                                  const std::vector<S>& above, std::span<S> grad,
                                  std::vector<S>& below,
                                  const std::vector<typename event_tape<S>::peak>* peaks,
-                                 const S* grad_out = nullptr) const {
+                                 const S* grad_out = nullptr,
+                                 const S* inject = nullptr) const {
         using kind = typename event_tape<S>::peak_kind;
         const auto& ls = layers_[l];
         const auto prop = propagator_of(l);
@@ -1350,7 +1369,7 @@ private:
             const S r = total / slope;
             dtheta[j] += r;
             dbeta[j] += m.b;
-            m.v = -r;
+            m.v = inject ? inject[j] - r : -r;
             m.b += r;
         };
         // time-constant gradients: int mu_V (I - V), int mu_I I, int mu_B B over [0, T]

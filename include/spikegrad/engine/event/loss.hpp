@@ -52,6 +52,18 @@ struct event_loss {
     /// an output neuron that does not fire gets dL/dw -= dead_weight_push on all its input
     /// weights ("weight bumping", Goltz et al. 2021). 0 turns it off.
     double dead_weight_push = 0.0;
+    /// Heuristic spike-count regulariser of the hidden layers (mlGeNN's, Nowotny et al. 2024,
+    /// injected at the adjoint jump; a count has no exact gradient): at each spike of hidden
+    /// neuron j, the adjoint mu_V(t_k-) gains lambda (n_j - count_target) times the sample's
+    /// weight in the batch, n_j being j's spike count in the sample and lambda =
+    /// count_lambda_upper above the target, count_lambda_lower at or below it. Descent then
+    /// lowers the input weights of neurons that fire more than the target and raises those
+    /// of neurons that fire less (but still fire: a silent neuron has no jump to inject at).
+    /// Both 0 (the default) turn it off.
+    double count_target = 0.0;
+    double count_lambda_upper = 0.0;
+    double count_lambda_lower = 0.0;
+    bool regularises_counts() const { return count_lambda_upper != 0 || count_lambda_lower != 0; }
 
     /// option_error for a loss without an exact gradient.
     void check() const {
@@ -64,6 +76,12 @@ struct event_loss {
             !(tau0_ms > 0 && tau1_ms > 0))
             raise<option_error>("event_loss: tau0_ms ", tau0_ms, " and tau1_ms ", tau1_ms,
                                 " must be > 0");
+        if (!(count_target >= 0) || !std::isfinite(count_target) ||
+            !(count_lambda_upper >= 0) || !std::isfinite(count_lambda_upper) ||
+            !(count_lambda_lower >= 0) || !std::isfinite(count_lambda_lower))
+            raise<option_error>("event_loss: count_target ", count_target, ", count_lambda_upper ",
+                                count_lambda_upper, " and count_lambda_lower ", count_lambda_lower,
+                                " must be finite and >= 0");
         if (kind == event_loss_kind::weighted_voltage && !(weight_tau_ms >= 0))
             raise<option_error>("event_loss: weight_tau_ms ", weight_tau_ms, " must be >= 0");
     }
