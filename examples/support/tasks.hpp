@@ -827,13 +827,26 @@ inline model_result train_event(const model_settings& s, const spike_dataset& da
     std::vector<std::size_t> sizes{all.n_units, s.event_hidden};
     std::vector<event_layer_options> layers{hidden};
     if (s.event_layers == 2) {
-        // the second layer's inputs fire at the first layer's rate: about one spike per
-        // neuron every 10 ms at the start, and the spread follows from that rate
+        // the second layer's inputs fire at the first layer's rate, measured at its
+        // initialisation on (up to) 256 training samples; the spread follows from that rate
         auto second = hidden;
-        second.weight_std = s.event_weight_std > 0
-                                ? s.event_weight_std
-                                : event_weight_std_for_rate(double(s.event_hidden) * 0.1,
-                                                            s.event_tau_m_ms, s.event_tau_s_ms);
+        if (s.event_weight_std > 0)
+            second.weight_std = s.event_weight_std;
+        else {
+            event_network<float> probe({all.n_units, s.event_hidden, all.n_classes},
+                                       {.duration_ms = window_ms, .seed = 2000 + seed,
+                                        .threads = s.threads, .grid_ms = s.event_grid_ms},
+                                       {hidden, readout});
+            std::vector<std::size_t> first(std::min<std::size_t>(256, split.train.n_samples));
+            std::iota(first.begin(), first.end(), std::size_t(0));
+            probe.evaluate(split.train.samples, first,
+                           event_loss{.kind = event_loss_kind::weighted_voltage});
+            const double rate = probe.activity()[0].rate();  // spikes per neuron-ms
+            second.weight_std = event_weight_std_for_rate(double(s.event_hidden) * rate,
+                                                          s.event_tau_m_ms, s.event_tau_s_ms);
+            log("event: first hidden layer fires %.4f spikes per neuron-ms at initialisation",
+                rate);
+        }
         log("event: second hidden layer's weights ~ N(%g, %g)", second.weight_mean, second.weight_std);
         sizes.push_back(s.event_hidden);
         layers.push_back(second);
