@@ -13,6 +13,7 @@
 #include <spikegrad/data/transforms.hpp>
 #include <spikegrad/data/variants.hpp>
 #include <spikegrad/data/variants_report.hpp>
+#include <spikegrad/engine/event/channel_shift.hpp>
 #include <spikegrad/engine/event_driven.hpp>
 #include <spikegrad/gamma/network.hpp>
 #include <spikegrad/loss/per_step_cross_entropy.hpp>
@@ -404,6 +405,10 @@ struct model_settings {
     /// adjoint jumps, mlGeNN's): target spikes per neuron and sample, lambda above / below it
     /// (0: off).
     double event_count_target = 0, event_count_lambda_upper = 0, event_count_lambda_lower = 0;
+    /// Training-time augmentation: each drawn training sample's input units shifted by a
+    /// random integer in [-event_channel_shift, event_channel_shift] (channel_shifted_batch;
+    /// 0: off).
+    std::size_t event_channel_shift = 0;
     int threads = 0;
     progress_mode progress = progress_mode::automatic;
 
@@ -453,6 +458,7 @@ struct model_settings {
                                   {"count_target", event_count_target},
                                   {"count_lambda_upper", event_count_lambda_upper},
                                   {"count_lambda_lower", event_count_lambda_lower},
+                                  {"channel_shift", event_channel_shift},
                                   {"loss", "weighted_voltage (exp-weighted time average of the readout)"}};
         return v;
     }
@@ -865,6 +871,16 @@ inline model_result train_event(const model_settings& s, const spike_dataset& da
         log("event: hidden spike-count regulariser, target %g per neuron and sample, lambda %g "
             "above / %g below (heuristic)", loss.count_target, loss.count_lambda_upper,
             loss.count_lambda_lower);
+    if (s.event_channel_shift > 0) {
+        log("event: training samples' units shifted by U{-%zu..%zu} per draw (augmentation)",
+            s.event_channel_shift, s.event_channel_shift);
+        struct {
+            channel_shifted_batch<float> train, validation;
+            timed_batch<float> test;
+        } shifted{{split.train, s.event_channel_shift, 3000 + seed}, {split.validation, 0, 0},
+                  split.test};
+        return fit_and_score(net, s, loss, shifted, extras, checkpoint, true, seed, s.event_lr);
+    }
     return fit_and_score(net, s, loss, split, extras, checkpoint, true, seed, s.event_lr);
 }
 

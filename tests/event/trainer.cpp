@@ -2,6 +2,7 @@
 // the trainer's step is the engine's gradient plus the optimiser's update, a latency task is
 // learned, ties of a silent output layer count as chance, and datasets convert to real times.
 #include <spikegrad/data/dataset.hpp>
+#include <spikegrad/engine/event/channel_shift.hpp>
 #include <spikegrad/engine/event_driven.hpp>
 #include <spikegrad/train/optimizer.hpp>
 #include <spikegrad/train/trainer.hpp>
@@ -136,4 +137,60 @@ TEST_CASE("event engine: to_timed_batch keeps real spike times, sorts them and c
     wrong.label = 0;
     CHECK_THROWS_AS(bad.add(wrong), data_error);
     CHECK_THROWS_AS(timed.select(std::vector<std::size_t>{5}), shape_error);
+}
+
+// Channel-shift augmentation: each drawn sample moves all its units by one offset in
+// [-max_shift, max_shift] (out-of-range spikes dropped, times kept), every offset occurs, a
+// fixed seed repeats the draws, shift 0 is a plain copy, and the trainer takes the set in
+// place of a timed_batch (shift 0: the same history bit for bit).
+TEST_CASE("event engine: channel_shifted_batch shifts each drawn sample's units by one random offset") {
+    timed_batch<double> set(10, 2);
+    for (int s = 0; s < 4; ++s) {
+        timed_spikes<double> sample;
+        for (std::uint32_t u = 0; u < 10; ++u) sample.add(double(u) + 0.25 * s, u);
+        sample.label = s % 2;
+        set.add(sample);
+    }
+    CHECK_THROWS_AS(channel_shifted_batch<double>(set, 10, 1), option_error);
+    channel_shifted_batch<double> shifted(set, 3, 42), again(set, 3, 42), plain(set, 0, 42);
+    const std::vector<std::size_t> all{0, 1, 2, 3};
+    std::vector<int> seen(7, 0);
+    for (int draw = 0; draw < 100; ++draw) {
+        const auto a = shifted.select(all), b = again.select(all), p = plain.select(all);
+        REQUIRE(a.n_samples == 4);
+        CHECK(a.labels == set.labels);
+        for (std::size_t s = 0; s < 4; ++s) {
+            CHECK(p.samples[s].units == set.samples[s].units);
+            CHECK(p.samples[s].times_ms == set.samples[s].times_ms);
+            CHECK(b.samples[s].units == a.samples[s].units);
+            const auto& x = a.samples[s];
+            REQUIRE(x.size() >= 7);
+            REQUIRE(x.size() <= 10);
+            // unit u fired at u + 0.25 s: the offset is unit - (time - 0.25 s), one per sample
+            const long offset = long(x.units[0]) - long(std::lround(x.times_ms[0] - 0.25 * double(s)));
+            CHECK(std::labs(offset) <= 3);
+            CHECK(x.size() == 10 - std::size_t(std::labs(offset)));
+            for (std::size_t e = 0; e < x.size(); ++e)
+                CHECK(long(x.units[e]) - long(std::lround(x.times_ms[e] - 0.25 * double(s))) == offset);
+            ++seen[std::size_t(offset + 3)];
+        }
+    }
+    for (int k = 0; k < 7; ++k) CHECK_MESSAGE(seen[std::size_t(k)] > 20, "offset ", k - 3, " drawn ", seen[std::size_t(k)], " times of 400");
+
+    // in the trainer: shift 0 gives the plain run's history, shift 1 another one
+    const auto train = order_task(40, 2), validation = order_task(20, 3);
+    auto history_of = [&](auto train_set, auto validation_set) {
+        auto net = order_network(7);
+        trainer<event_network<double>, event_loss, adam> fit(
+            net, {.lr = 0.02, .epochs = 3, .batch = 16, .seed = 1, .progress = progress_mode::quiet},
+            first_spike);
+        std::vector<double> losses;
+        for (const auto& e : fit.run(train_set, validation_set).epochs) losses.push_back(e.train_loss);
+        return losses;
+    };
+    const auto reference = history_of(train, validation);
+    CHECK(history_of(channel_shifted_batch<double>(train, 0, 5),
+                     channel_shifted_batch<double>(validation, 0, 0)) == reference);
+    CHECK(history_of(channel_shifted_batch<double>(train, 1, 5),
+                     channel_shifted_batch<double>(validation, 0, 0)) != reference);
 }
