@@ -102,8 +102,8 @@ int main(int argc, char** argv) {
     app.add_option("--event-layers", s.event_layers, "event: hidden layers (1 or 2)")->capture_default_str();
     app.add_option("--event-count-target", s.event_count_target, "event: spike-count regulariser's target per hidden neuron and sample (heuristic)")->capture_default_str();
     app.add_option("--event-count-lambda", s.event_count_lambda_upper, "event: spike-count regulariser's strength above the target (0: off)")->capture_default_str();
-    app.add_option("--event-channel-shift", s.event_channel_shift, "event: augmentation, training samples' units shifted by a random integer in [-this, this] per draw (0: off)")->capture_default_str();
     app.add_option("--event-count-lambda-lower", s.event_count_lambda_lower, "event: spike-count regulariser's strength below the target")->capture_default_str();
+    app.add_option("--event-channel-shift", s.event_channel_shift, "event: augmentation, training samples' units shifted by a random integer in [-this, this] per draw (0: off)")->capture_default_str();
     app.add_option("--threads", s.threads, "threads (0: all cores)")->capture_default_str();
     add_progress_option(app, s.progress);
     app.add_flag("--paper", paper, "the paper's settings: every sample, f = 0, 0.1, ..., 1, up to 1000 "

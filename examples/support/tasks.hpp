@@ -398,8 +398,8 @@ struct model_settings {
     /// Learnable hidden time constants (tau_m, tau_s of the hidden layer; the weighted
     /// readout's stay fixed).
     bool event_train_tau = false;
-    /// Hidden layers of event_hidden neurons each (1 or 2; the second without input weights
-    /// scaled: its weight spread is set from the first layer's expected rate the same way).
+    /// Hidden layers of event_hidden neurons each (1 or 2; the second's weight spread is set
+    /// the same way from the first layer's rate, measured at initialisation).
     std::size_t event_layers = 1;
     /// Heuristic hidden spike-count regulariser (event_loss::count_target, injected at the
     /// adjoint jumps, mlGeNN's): target spikes per neuron and sample, lambda above / below it
