@@ -428,20 +428,34 @@ TEST_CASE("event engine: the input order changes no bit of spikes or gradients, 
     timed_spikes<float> b;
     for (const auto k : order) b.add(a.times_ms[k], a.units[k]);
     b.label = a.label;
+    // sorted input takes the grid's no-sort path for the input layer; input delays (the
+    // counting sort) and the unsorted copy (sorted first) must give the same bits
+    timed_spikes<float> sorted_a;
+    std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+        return a.times_ms[x] != a.times_ms[y] ? a.times_ms[x] < a.times_ms[y]
+                                              : a.units[x] < a.units[y];
+    });
+    for (const auto k : order) sorted_a.add(a.times_ms[k], a.units[k]);
+    sorted_a.label = a.label;
     for (const double grid : {0.0, 1.0})
-        for (const bool compact : {false, true}) {
+        for (const bool compact : {false, true})
+        for (const bool input_delay : {false, true})
+        for (const bool sorted : {false, true}) {
             CAPTURE(grid);
             CAPTURE(compact);
+            CAPTURE(input_delay);
+            CAPTURE(sorted);
             event_network<float> net({40, 30, 10},
-                                     {.duration_ms = 40, .seed = 5, .grid_ms = grid,
-                                      .compact_tape = compact},
+                                     {.duration_ms = 40, .seed = 5,
+                                      .input_delay = input_delay, .input_delay_init_ms = 3,
+                                      .grid_ms = grid, .compact_tape = compact},
                                      {{.delay = true, .delay_init_ms = 2, .weight_mean = 0.15,
                                        .weight_std = 0.3},
                                       {.spiking = false, .weight_mean = 0, .weight_std = 0.3}});
             const event_loss loss{.kind = event_loss_kind::max_voltage};
             event_tape<float> ta, tb;
             std::vector<float> ga(net.gradients().size()), gb(ga.size());
-            net.sample_gradient(a, loss, ta, ga);
+            net.sample_gradient(sorted ? sorted_a : a, loss, ta, ga);
             net.sample_gradient(b, loss, tb, gb);
             REQUIRE(ta.layers[0].spikes.size() > 20);  // the hidden layer is active
             REQUIRE(ta.layers[0].spikes.size() == tb.layers[0].spikes.size());
