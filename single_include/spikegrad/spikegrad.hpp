@@ -10694,9 +10694,16 @@ public:
             if (delay) {
                 S* dd = grad.data() + store_.info(*delay).offset;
                 // below[k] = dL/d(time of spike k), which moves with its source's delay
-                if (l == 0)
-                    for (std::size_t k = 0; k < sample.size(); ++k) dd[sample.units[k]] += below[k];
-                else
+                if (l == 0) {
+                    // summed in the fixed input order, so the bits do not depend on the
+                    // order the sample lists its spikes in
+                    std::vector<std::uint32_t> order;
+                    input_order(sample, order);
+                    for (std::size_t q = 0; q < sample.size(); ++q) {
+                        const std::size_t k = order.empty() ? q : order[q];
+                        dd[sample.units[k]] += below[k];
+                    }
+                } else
                     for (std::size_t k = 0; k < tape.layers[l - 1].spikes.size(); ++k)
                         dd[tape.layers[l - 1].spikes[k].neuron] += below[k];
             }
@@ -10940,34 +10947,34 @@ private:
         }
     }
 
-    /// The arrivals of layer l, sorted by time; ties by source neuron, then by spike index
-    /// (the fixed tie order: simultaneous arrivals are summed, so their order changes no
-    /// state, only the bookkeeping). On the grid, ties after the input layer go by spike
-    /// index alone: the layer below's spikes are taped in an order its arrivals fix (interval,
-    /// then neuron), so this order, too, does not depend on the order of the input spikes.
+    /// The arrivals of layer l, sorted by time. Exact engine: ties by source neuron, then by
+    /// spike index. Grid variant: ties in the order the sources' spikes are pushed, a fixed
+    /// one: the input layer's spikes by (time, unit) (the sample is sorted first if it is
+    /// not), the later layers' by spike index (the layer below's spikes are taped in an order
+    /// its arrivals fix: interval, then neuron). Simultaneous arrivals are summed, so their
+    /// order changes no state, only the bookkeeping and the last bits of float sums; in
+    /// either engine it does not depend on the order of the input spikes.
     void make_arrivals(const timed_spikes<S>& sample, const event_tape<S>& tape, std::size_t l,
                        std::vector<typename event_tape<S>::arrival>& arrivals) const {
         arrivals.clear();
+        if (options_.grid_ms > 0) return make_grid_arrivals(sample, tape, l, arrivals);
         const std::optional<std::size_t> delay = l == 0 ? input_delay_ : layers_[l - 1].delay;
         const S* d = delay ? store_.values(*delay).data() : nullptr;
         const S end = S(options_.duration_ms);
-        const S h = S(options_.grid_ms);
-        // the grid variant moves each arrival to the next grid point (one within rounding of
-        // a grid point stays there), so the arrivals of one step share one interval
-        const S slack = std::numeric_limits<S>::epsilon() * S(64) * std::max(S(1), end);
         const auto& ls = layers_[l];
         const S* ds = ls.synaptic() ? store_.values(ls.synapse_delay).data() : nullptr;
-        auto push_one = [&](S a, std::uint32_t source, std::size_t k) {
-            if (h > S(0)) a = std::ceil((a - slack) / h) * h;
-            if (a < end) arrivals.push_back({a, source, static_cast<std::uint32_t>(k)});
-        };
         // with per-synapse delays a spike arrives once per target, as synapse source * n + j
         auto push = [&](S t, std::uint32_t source, std::size_t k) {
             const S a = d ? t + d[source] : t;
-            if (!ds) return push_one(a, source, k);
+            if (!ds) {
+                if (a < end) arrivals.push_back({a, source, static_cast<std::uint32_t>(k)});
+                return;
+            }
             const std::size_t first = std::size_t(source) * ls.n_out;
             for (std::size_t j = 0; j < ls.n_out; ++j)
-                push_one(a + ds[first + j], static_cast<std::uint32_t>(first + j), k);
+                if (a + ds[first + j] < end)
+                    arrivals.push_back({a + ds[first + j], static_cast<std::uint32_t>(first + j),
+                                        static_cast<std::uint32_t>(k)});
         };
         if (l == 0)
             for (std::size_t k = 0; k < sample.size(); ++k)
@@ -10977,44 +10984,103 @@ private:
             for (std::size_t k = 0; k < spikes.size(); ++k)
                 push(spikes[k].time, spikes[k].neuron, k);
         }
-        const bool by_source = l == 0 || !(h > S(0));
-        const auto before = [by_source](const auto& a, const auto& b) {
+        std::sort(arrivals.begin(), arrivals.end(), [](const auto& a, const auto& b) {
             if (a.time != b.time) return a.time < b.time;
-            if (by_source && a.source != b.source) return a.source < b.source;
+            if (a.source != b.source) return a.source < b.source;
             return a.spike < b.spike;
+        });
+    }
+
+    /// The input spikes' indices in the fixed order (time, then unit, then index), or nothing
+    /// when the sample is in that order already (the usual case: timed_spikes are sorted).
+    static void input_order(const timed_spikes<S>& sample, std::vector<std::uint32_t>& order) {
+        order.clear();
+        const auto before = [&](std::size_t a, std::size_t b) {
+            if (sample.times_ms[a] != sample.times_ms[b])
+                return sample.times_ms[a] < sample.times_ms[b];
+            return sample.units[a] < sample.units[b];
         };
-        // on a grid with fewer steps than arrivals: stable counting sorts (arrivals were
-        // pushed in spike order), by source for the input layer and then by step, which give
-        // the general sort's order in linear time
-        const double steps = h > S(0) ? std::ceil(options_.duration_ms / double(h)) + 1 : 0;
-        if (steps > 0 && steps <= 2.0 * double(arrivals.size()) + 64) {
-            const std::size_t n_steps = static_cast<std::size_t>(steps) + 1;
-            const std::size_t n_sources = ls.synaptic() ? ls.n_in * ls.n_out : ls.n_in;
-            // per-thread buffers, kept between calls
-            thread_local std::vector<typename event_tape<S>::arrival> sorted;
-            thread_local std::vector<std::uint32_t> start;
-            sorted.resize(arrivals.size());
-            auto counting_sort = [&](auto key, std::size_t keys, const auto& from, auto& to) {
-                start.assign(keys + 1, 0);
-                for (const auto& a : from) ++start[key(a) + 1];
-                for (std::size_t k = 0; k < keys; ++k) start[k + 1] += start[k];
-                for (const auto& a : from) to[start[key(a)]++] = a;
-            };
-            const auto source_of = [](const auto& a) { return std::size_t(a.source); };
-            const S inv_h = S(1) / h;
-            const auto step_of = [&](const auto& a) {
-                return std::min(n_steps - 1, static_cast<std::size_t>(a.time * inv_h + S(0.5)));
-            };
-            if (by_source) {
-                counting_sort(source_of, n_sources, arrivals, sorted);
-                counting_sort(step_of, n_steps, sorted, arrivals);
-            } else {
-                counting_sort(step_of, n_steps, arrivals, sorted);
-                arrivals.swap(sorted);
+        bool sorted = true;
+        for (std::size_t k = 1; k < sample.size() && sorted; ++k) sorted = !before(k, k - 1);
+        if (sorted) return;
+        order.resize(sample.size());
+        std::iota(order.begin(), order.end(), std::uint32_t(0));
+        std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+            return before(a, b) || (!before(b, a) && a < b);
+        });
+    }
+
+    /// The grid variant's arrivals (make_arrivals): each moves to the next grid point (one
+    /// within rounding of a grid point stays there), so the arrivals of one step share one
+    /// interval. Pushed in the fixed order, with their step numbers kept; when the steps come
+    /// out non-decreasing (the input layer without input delays) nothing is sorted, otherwise
+    /// one stable counting sort by step (a stable sort where the grid has far more steps than
+    /// arrivals) keeps the push order among ties.
+    void make_grid_arrivals(const timed_spikes<S>& sample, const event_tape<S>& tape,
+                            std::size_t l,
+                            std::vector<typename event_tape<S>::arrival>& arrivals) const {
+        using arrival = typename event_tape<S>::arrival;
+        const std::optional<std::size_t> delay = l == 0 ? input_delay_ : layers_[l - 1].delay;
+        const S* d = delay ? store_.values(*delay).data() : nullptr;
+        const S end = S(options_.duration_ms);
+        const S h = S(options_.grid_ms);
+        const S slack = std::numeric_limits<S>::epsilon() * S(64) * std::max(S(1), end);
+        const auto& ls = layers_[l];
+        const S* ds = ls.synaptic() ? store_.values(ls.synapse_delay).data() : nullptr;
+        const std::size_t fan = ds ? ls.n_out : 1;
+        // per-thread buffers, kept between calls
+        thread_local std::vector<std::uint32_t> order, steps, start;
+        thread_local std::vector<arrival> sorted;
+        const std::size_t n_spikes = l == 0 ? sample.size() : tape.layers[l - 1].spikes.size();
+        order.clear();
+        if (l == 0) input_order(sample, order);
+        const bool canonical_input = order.empty();
+        arrivals.resize(n_spikes * fan);
+        steps.resize(n_spikes * fan);
+        std::size_t count = 0;
+        std::uint32_t last_step = 0, max_step = 0;
+        bool monotone = true;
+        auto emit = [&](S a, std::uint32_t source, std::size_t k) {
+            const S q = std::max(S(0), std::ceil((a - slack) / h));
+            const S at = q * h;
+            if (!(at < end)) return;
+            const auto step = static_cast<std::uint32_t>(q);
+            arrivals[count] = {at, source, static_cast<std::uint32_t>(k)};
+            steps[count++] = step;
+            monotone = monotone && step >= last_step;
+            last_step = step;
+            max_step = std::max(max_step, step);
+        };
+        auto push = [&](S t, std::uint32_t source, std::size_t k) {
+            const S a = d ? t + d[source] : t;
+            if (!ds) return emit(a, source, k);
+            const std::size_t first = std::size_t(source) * ls.n_out;
+            for (std::size_t j = 0; j < ls.n_out; ++j)
+                emit(a + ds[first + j], static_cast<std::uint32_t>(first + j), k);
+        };
+        if (l == 0) {
+            for (std::size_t q = 0; q < n_spikes; ++q) {
+                const std::size_t k = canonical_input ? q : order[q];
+                push(sample.times_ms[k], sample.units[k], k);
             }
+        } else {
+            const auto& spikes = tape.layers[l - 1].spikes;
+            for (std::size_t k = 0; k < n_spikes; ++k) push(spikes[k].time, spikes[k].neuron, k);
+        }
+        arrivals.resize(count);
+        if (monotone) return;
+        const std::size_t keys = std::size_t(max_step) + 1;
+        if (keys > 2 * count + 64) {
+            std::stable_sort(arrivals.begin(), arrivals.end(),
+                             [](const arrival& a, const arrival& b) { return a.time < b.time; });
             return;
         }
-        std::sort(arrivals.begin(), arrivals.end(), before);
+        start.assign(keys + 1, 0);
+        for (std::size_t q = 0; q < count; ++q) ++start[steps[q] + 1];
+        for (std::size_t k = 0; k < keys; ++k) start[k + 1] += start[k];
+        sorted.resize(count);
+        for (std::size_t q = 0; q < count; ++q) sorted[start[steps[q]]++] = arrivals[q];
+        arrivals.swap(sorted);
     }
 
     /// What the backward pass reads of one layer: its arrivals, spikes, their gaps and
