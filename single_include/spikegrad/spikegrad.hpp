@@ -11129,6 +11129,7 @@ private:
         const S* w = store_.values(ls.weight).data();
         const S* beta = store_.values(ls.beta).data();
         before.resize(K);
+        const bool with_b = moves_threshold(l);
         std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0));
         std::vector<std::pair<std::size_t, event::neuron_state<S>>> ends;
         std::vector<std::size_t> at_end;
@@ -11163,8 +11164,9 @@ private:
                     const S v0 = v[j];
                     v[j] = f.a_m * v0 + f.k * i[j];
                     i[j] = f.a_s * i[j];
-                    b[j] = f.a_b * b[j];
                 }
+                if (with_b)
+                    for (std::size_t j = 0; j < n; ++j) b[j] = f.a_b * b[j];
                 for (const auto& [j, x] : ends) v[j] = x.v, i[j] = x.i, b[j] = x.b;
                 // a spike at the interval's end (the grid's one-step intervals) leaves from
                 // the state the whole layer reached there
@@ -11249,7 +11251,8 @@ private:
         const S* w = store_.values(ls.weight).data();
         const S* theta = store_.values(ls.theta).data();
         const S* beta = store_.values(ls.beta).data();
-        std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0)), v1(n), i1(n), b1(n);
+        const bool with_b = moves_threshold(l);
+        std::vector<S> v(n, S(0)), i(n, S(0)), b(n, S(0)), v1(n), i1(n), b1(n, S(0));
         std::vector<S> candidate(n);
         std::vector<std::uint32_t> which(n + simd::compaction_slack);
         const S grid_step = S(options_.grid_ms);
@@ -11265,8 +11268,8 @@ private:
                 // on the grid, an interval of one step holds one test point, its end
                 const bool one_step = grid_step > S(0) && length <= grid_step * (1 + S(1e-4));
                 const bool whole_step = one_step && length >= grid_step * (1 - S(1e-4));
-                propagate_layer(n, f, adaptive, one_step, v.data(), i.data(), b.data(), theta,
-                                v1.data(), i1.data(), b1.data(), candidate.data());
+                propagate_layer(n, f, adaptive, one_step, with_b, v.data(), i.data(), b.data(),
+                                theta, v1.data(), i1.data(), b1.data(), candidate.data());
                 const std::size_t searched =
                     simd::indices_at_least(n, candidate.data(), S(0.5), which.data());
                 auto& lt = tape.layers[l];
@@ -11301,16 +11304,35 @@ private:
         }
     }
 
+    /// Whether layer l's threshold offset B can leave 0: an adaptive layer, or one whose
+    /// jump beta was set by hand. Where it cannot, B's buffers stay 0 and are not touched.
+    bool moves_threshold(std::size_t l) const {
+        const auto& ls = layers_[l];
+        if (ls.adaptive) return true;
+        const auto beta = store_.values(ls.beta);
+        return std::any_of(beta.begin(), beta.end(), [](S x) { return x != S(0); });
+    }
+
     /// The whole layer over one interval with factors f (branch-free over distinct buffers,
     /// so that the compiler vectorises it), and which neurons may cross in it; with
     /// `end_only` (a grid interval of one step), those at or above threshold at its end.
+    /// Without `with_b`, B is 0 throughout (b0 and b1 hold zeros and are not read).
     static void propagate_layer(std::size_t n, const event::propagator_factors<S>& f,
-                                S adaptive, bool end_only, const S* SPIKEGRAD_RESTRICT v0,
+                                S adaptive, bool end_only, bool with_b, const S* SPIKEGRAD_RESTRICT v0,
                                 const S* SPIKEGRAD_RESTRICT i0, const S* SPIKEGRAD_RESTRICT b0,
                                 const S* SPIKEGRAD_RESTRICT theta, S* SPIKEGRAD_RESTRICT v1,
                                 S* SPIKEGRAD_RESTRICT i1, S* SPIKEGRAD_RESTRICT b1,
                                 S* SPIKEGRAD_RESTRICT flag) {
         const S a_m = f.a_m, k = f.k, a_s = f.a_s, a_b = f.a_b;
+        if (end_only && !with_b) {
+            for (std::size_t j = 0; j < n; ++j) {
+                v1[j] = a_m * v0[j] + k * i0[j];
+                i1[j] = a_s * i0[j];
+                const S at_start = v0[j] - theta[j] >= S(0) ? S(1) : S(0);
+                flag[j] = std::max(at_start, v1[j] - theta[j] >= S(0) ? S(1) : S(0));
+            }
+            return;
+        }
         if (end_only) {
             for (std::size_t j = 0; j < n; ++j) {
                 v1[j] = a_m * v0[j] + k * i0[j];
@@ -11876,8 +11898,10 @@ private:
                 for (std::size_t j = 0; j < n; ++j) {  // P(s)^T mu
                     mu_i[j] = f.k * mu_v[j] + f.a_s * mu_i[j];
                     mu_v[j] = f.a_m * mu_v[j];
-                    mu_b[j] = f.a_b * mu_b[j];
                 }
+                // a_b is exactly 1 without adaptation (tau_b infinite): mu_B stays as it is
+                if (f.a_b != S(1))
+                    for (std::size_t j = 0; j < n; ++j) mu_b[j] = f.a_b * mu_b[j];
                 // neurons with spikes in this interval: piecewise, latest event first
                 std::size_t k = cursor;
                 for (auto it = saved.rbegin(); it != saved.rend(); ++it) {
