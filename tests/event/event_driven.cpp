@@ -1103,3 +1103,47 @@ TEST_CASE("event engine: descent on the spike-count regulariser alone moves hidd
         CHECK(std::abs(after - target) < 2.0);
     }
 }
+
+// A layer built without adaptation skips its threshold offset B while B cannot leave 0; a
+// jump beta set by hand must bring B back: the spikes then equal an adaptive layer's whose
+// adaptation barely decays (tau_adapt 1e9 ms), exact and on the grid, and the hidden layer
+// fires less than with beta = 0.
+TEST_CASE("event engine: a jump beta set by hand on a non-adaptive layer raises its threshold") {
+    rng random(3);
+    timed_spikes<double> sample;
+    for (int k = 0; k < 200; ++k)
+        sample.add(random.uniform() * 40, static_cast<std::uint32_t>(random.below(10)));
+    std::vector<std::size_t> order(sample.size());
+    std::iota(order.begin(), order.end(), std::size_t(0));
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return sample.times_ms[a] < sample.times_ms[b];
+    });
+    timed_spikes<double> sorted;
+    for (auto k : order) sorted.add(sample.times_ms[k], sample.units[k]);
+    sorted.label = 0;
+    const event_loss loss{.kind = event_loss_kind::max_voltage};
+    for (const double grid : {0.0, 0.5}) {
+        CAPTURE(grid);
+        auto make = [&](bool adaptive) {
+            event_layer_options hidden{.weight_mean = 0.6, .weight_std = 0.3};
+            if (adaptive) hidden.adaptation = 0.4, hidden.tau_adapt_ms = 1e9;
+            return event_network<double>({10, 8, 3}, {.duration_ms = 40, .seed = 4, .grid_ms = grid},
+                                         {hidden, {.spiking = false, .weight_std = 0.3}});
+        };
+        auto plain = make(false), by_hand = make(false), adaptive = make(true);
+        auto& P = by_hand.parameters();
+        for (auto& b : P.values(P.find("layer0.adaptation"))) b = 0.4;
+        event_tape<double> tp, th, ta;
+        plain.forward(sorted, loss, tp);
+        by_hand.forward(sorted, loss, th);
+        adaptive.forward(sorted, loss, ta);
+        const auto &sp = tp.layers[0].spikes, &sh = th.layers[0].spikes, &sa = ta.layers[0].spikes;
+        REQUIRE(sa.size() > 5);
+        CHECK(sh.size() < sp.size());  // the raised threshold costs spikes
+        REQUIRE(sh.size() == sa.size());
+        for (std::size_t k = 0; k < sh.size(); ++k) {
+            CHECK(sh[k].neuron == sa[k].neuron);
+            CHECK(sh[k].time == doctest::Approx(sa[k].time).epsilon(1e-6));
+        }
+    }
+}
