@@ -9752,6 +9752,19 @@ public:
     S crossing_slope(const neuron_state<S>& x) const {
         return (x.i - x.v) * inv_tau_m_ + x.b * inv_tau_b_;
     }
+    /// The grid variant's crossing slope: the mean slope of g = V - theta - B over the grid
+    /// step of length h that ends at the state x (a grid point reached without arrivals inside
+    /// the step). g rose across 0 in that step, so this secant is positive, where the slope
+    /// at the grid point itself is 0 or negative once V has passed its maximum inside the step;
+    /// it tends to the slope at the crossing as h shrinks. The step's start is recovered by
+    /// inverting P(h) (one step: no error growth).
+    S secant_slope(const neuron_state<S>& x, S h) const {
+        const auto f = over(h);
+        const S i0 = x.i / f.a_s;
+        const S v0 = (x.v - f.k * i0) / f.a_m;
+        const S b0 = x.b / f.a_b;
+        return ((x.v - x.b) - (v0 - b0)) / h;
+    }
     S inv_tau_m() const { return inv_tau_m_; }
     /// 1 / tau_B, 0 without adaptation (tau_B infinite).
     S inv_tau_b() const { return inv_tau_b_; }
@@ -11280,7 +11293,7 @@ private:
                         // left the state (first_grid_crossing would find the same)
                         if (v1[j] - theta[j] - b1[j] < S(0)) continue;  // above at the start only
                         const event::neuron_state<S> at{v1[j], i1[j], b1[j]};
-                        if (prop.crossing_slope(at) < S(options_.min_crossing_slope))
+                        if (spike_slope(prop, at) < S(options_.min_crossing_slope))
                             ++tape.grazing;
                         lt.add_spike(t_next, j, static_cast<std::uint32_t>(m));
                         if (!options_.compact_tape) lt.before.push_back(at);
@@ -11302,6 +11315,14 @@ private:
             m = last - 1;
             t_prev = t_next;
         }
+    }
+
+    /// dg/dt at a spike for its jump: the slope at the crossing in the exact engine; on the
+    /// grid, the secant over the step in which g = V - theta - B crossed 0 (always positive,
+    /// where the slope at the grid point may not be: see propagator::secant_slope).
+    S spike_slope(const event::propagator<S>& prop, const event::neuron_state<S>& x) const {
+        return options_.grid_ms > 0 ? prop.secant_slope(x, S(options_.grid_ms))
+                                    : prop.crossing_slope(x);
     }
 
     /// Whether layer l's threshold offset B can leave 0: an adaptive layer, or one whose
@@ -11400,7 +11421,7 @@ private:
             if (found < S(0)) return event::propagator<S>::apply(prop.over(rest), s);
             s = grid ? at : event::propagator<S>::apply(prop.over(found), s);
             done += found;
-            if (prop.crossing_slope(s) < S(options_.min_crossing_slope)) ++tape.grazing;
+            if (spike_slope(prop, s) < S(options_.min_crossing_slope)) ++tape.grazing;
             auto& lt = tape.layers[std::size_t(&ls - layers_.data())];
             lt.add_spike(t_prev + done, j, static_cast<std::uint32_t>(m));
             if (!options_.compact_tape) lt.before.push_back(s);
@@ -11768,7 +11789,7 @@ private:
                 return;
             }
             const auto& x = lt.before[static_cast<std::size_t>(sp.spike)];
-            S slope = prop.crossing_slope(x);
+            S slope = spike_slope(prop, x);
             if (slope < min_slope) {
                 ++grazing;
                 slope = min_slope;

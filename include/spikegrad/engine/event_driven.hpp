@@ -958,7 +958,7 @@ private:
                         // left the state (first_grid_crossing would find the same)
                         if (v1[j] - theta[j] - b1[j] < S(0)) continue;  // above at the start only
                         const event::neuron_state<S> at{v1[j], i1[j], b1[j]};
-                        if (prop.crossing_slope(at) < S(options_.min_crossing_slope))
+                        if (spike_slope(prop, at) < S(options_.min_crossing_slope))
                             ++tape.grazing;
                         lt.add_spike(t_next, j, static_cast<std::uint32_t>(m));
                         if (!options_.compact_tape) lt.before.push_back(at);
@@ -980,6 +980,14 @@ private:
             m = last - 1;
             t_prev = t_next;
         }
+    }
+
+    /// dg/dt at a spike for its jump: the slope at the crossing in the exact engine; on the
+    /// grid, the secant over the step in which g = V - theta - B crossed 0 (always positive,
+    /// where the slope at the grid point may not be: see propagator::secant_slope).
+    S spike_slope(const event::propagator<S>& prop, const event::neuron_state<S>& x) const {
+        return options_.grid_ms > 0 ? prop.secant_slope(x, S(options_.grid_ms))
+                                    : prop.crossing_slope(x);
     }
 
     /// Whether layer l's threshold offset B can leave 0: an adaptive layer, or one whose
@@ -1078,7 +1086,7 @@ private:
             if (found < S(0)) return event::propagator<S>::apply(prop.over(rest), s);
             s = grid ? at : event::propagator<S>::apply(prop.over(found), s);
             done += found;
-            if (prop.crossing_slope(s) < S(options_.min_crossing_slope)) ++tape.grazing;
+            if (spike_slope(prop, s) < S(options_.min_crossing_slope)) ++tape.grazing;
             auto& lt = tape.layers[std::size_t(&ls - layers_.data())];
             lt.add_spike(t_prev + done, j, static_cast<std::uint32_t>(m));
             if (!options_.compact_tape) lt.before.push_back(s);
@@ -1446,7 +1454,7 @@ private:
                 return;
             }
             const auto& x = lt.before[static_cast<std::size_t>(sp.spike)];
-            S slope = prop.crossing_slope(x);
+            S slope = spike_slope(prop, x);
             if (slope < min_slope) {
                 ++grazing;
                 slope = min_slope;

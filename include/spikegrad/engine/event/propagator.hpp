@@ -175,6 +175,19 @@ public:
     S crossing_slope(const neuron_state<S>& x) const {
         return (x.i - x.v) * inv_tau_m_ + x.b * inv_tau_b_;
     }
+    /// The grid variant's crossing slope: the mean slope of g = V - theta - B over the grid
+    /// step of length h that ends at the state x (a grid point reached without arrivals inside
+    /// the step). g rose across 0 in that step, so this secant is positive, where the slope
+    /// at the grid point itself is 0 or negative once V has passed its maximum inside the step;
+    /// it tends to the slope at the crossing as h shrinks. The step's start is recovered by
+    /// inverting P(h) (one step: no error growth).
+    S secant_slope(const neuron_state<S>& x, S h) const {
+        const auto f = over(h);
+        const S i0 = x.i / f.a_s;
+        const S v0 = (x.v - f.k * i0) / f.a_m;
+        const S b0 = x.b / f.a_b;
+        return ((x.v - x.b) - (v0 - b0)) / h;
+    }
     S inv_tau_m() const { return inv_tau_m_; }
     /// 1 / tau_B, 0 without adaptation (tau_B infinite).
     S inv_tau_b() const { return inv_tau_b_; }
