@@ -9662,6 +9662,11 @@ public:
         h_ = h;
         inv_h_ = S(1) / h;
         ready_.fill(false);
+        const auto f = compute(h);  // the one-step inverse for secant_slope
+        back_.a_m = S(1) / f.a_m;
+        back_.a_s = S(1) / f.a_s;
+        back_.a_b = S(1) / f.a_b;
+        step_k_ = f.k;
     }
     static constexpr std::size_t grid_table = 64;
 
@@ -9758,12 +9763,12 @@ public:
     /// at the grid point itself is 0 or negative once V has passed its maximum inside the step;
     /// it tends to the slope at the crossing as h shrinks. The step's start is recovered by
     /// inverting P(h) (one step: no error growth).
-    S secant_slope(const neuron_state<S>& x, S h) const {
-        const auto f = over(h);
-        const S i0 = x.i / f.a_s;
-        const S v0 = (x.v - f.k * i0) / f.a_m;
-        const S b0 = x.b / f.a_b;
-        return ((x.v - x.b) - (v0 - b0)) / h;
+    /// Needs use_grid(h) (which inverts P(h) once).
+    S secant_slope(const neuron_state<S>& x) const {
+        const S i0 = x.i * back_.a_s;
+        const S v0 = (x.v - step_k_ * i0) * back_.a_m;
+        const S b0 = x.b * back_.a_b;
+        return ((x.v - x.b) - (v0 - b0)) * inv_h_;
     }
     S inv_tau_m() const { return inv_tau_m_; }
     /// 1 / tau_B, 0 without adaptation (tau_B infinite).
@@ -9784,6 +9789,8 @@ private:
     S inv_tau_b_ = 0;
     S h_ = 0;  // grid step of the factor table (0: none)
     S inv_h_ = 0;
+    propagator_factors<S> back_{};  // 1 / a_m, 1 / a_s, 1 / a_b of one grid step
+    S step_k_ = 0;                  // k of one grid step
     mutable std::array<propagator_factors<S>, grid_table> table_{};
     mutable std::array<bool, grid_table> ready_{};
 };
@@ -11293,7 +11300,9 @@ private:
                         // left the state (first_grid_crossing would find the same)
                         if (v1[j] - theta[j] - b1[j] < S(0)) continue;  // above at the start only
                         const event::neuron_state<S> at{v1[j], i1[j], b1[j]};
-                        if (spike_slope(prop, at) < S(options_.min_crossing_slope))
+                        // the secant slope over this step (spike_slope), from both its ends
+                        if (((v1[j] - b1[j]) - (v[j] - b[j])) / length <
+                            S(options_.min_crossing_slope))
                             ++tape.grazing;
                         lt.add_spike(t_next, j, static_cast<std::uint32_t>(m));
                         if (!options_.compact_tape) lt.before.push_back(at);
@@ -11321,8 +11330,7 @@ private:
     /// grid, the secant over the step in which g = V - theta - B crossed 0 (always positive,
     /// where the slope at the grid point may not be: see propagator::secant_slope).
     S spike_slope(const event::propagator<S>& prop, const event::neuron_state<S>& x) const {
-        return options_.grid_ms > 0 ? prop.secant_slope(x, S(options_.grid_ms))
-                                    : prop.crossing_slope(x);
+        return options_.grid_ms > 0 ? prop.secant_slope(x) : prop.crossing_slope(x);
     }
 
     /// Whether layer l's threshold offset B can leave 0: an adaptive layer, or one whose
@@ -11783,21 +11791,24 @@ private:
             for (std::size_t j = 0; j < n; ++j)
                 if ((*peaks)[j].kind == kind::end) mu_v[j] += grad_out[j];
         std::size_t grazing = 0;
+        // each spike's 1 / gdot, with the grazing guard, in one pass the compiler vectorises
+        std::vector<S> inv_slope(spiking ? lt.spikes.size() : 0);
+        for (std::size_t k = 0; k < inv_slope.size(); ++k)
+            inv_slope[k] = spike_slope(prop, lt.before[k]);
+        for (auto& q : inv_slope) {
+            grazing += q < min_slope;
+            q = S(1) / std::max(q, min_slope);
+        }
         auto jump = [&](std::size_t j, const split& sp, event::neuron_state<S>& m) {
             if (sp.spike < 0) {
                 m.v += grad_out[j];
                 return;
             }
             const auto& x = lt.before[static_cast<std::size_t>(sp.spike)];
-            S slope = spike_slope(prop, x);
-            if (slope < min_slope) {
-                ++grazing;
-                slope = min_slope;
-            }
             const S adapt_term = m.b * beta[j] * prop.inv_tau_b();
             const S total =
                 above[static_cast<std::size_t>(sp.spike)] - m.v * x.i * prop.inv_tau_m() + adapt_term;
-            const S r = total / slope;
+            const S r = total * inv_slope[static_cast<std::size_t>(sp.spike)];
             dtheta[j] += r;
             dbeta[j] += m.b;
             m.v = inject ? inject[j] - r : -r;

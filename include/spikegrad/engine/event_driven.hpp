@@ -958,7 +958,9 @@ private:
                         // left the state (first_grid_crossing would find the same)
                         if (v1[j] - theta[j] - b1[j] < S(0)) continue;  // above at the start only
                         const event::neuron_state<S> at{v1[j], i1[j], b1[j]};
-                        if (spike_slope(prop, at) < S(options_.min_crossing_slope))
+                        // the secant slope over this step (spike_slope), from both its ends
+                        if (((v1[j] - b1[j]) - (v[j] - b[j])) / length <
+                            S(options_.min_crossing_slope))
                             ++tape.grazing;
                         lt.add_spike(t_next, j, static_cast<std::uint32_t>(m));
                         if (!options_.compact_tape) lt.before.push_back(at);
@@ -986,8 +988,7 @@ private:
     /// grid, the secant over the step in which g = V - theta - B crossed 0 (always positive,
     /// where the slope at the grid point may not be: see propagator::secant_slope).
     S spike_slope(const event::propagator<S>& prop, const event::neuron_state<S>& x) const {
-        return options_.grid_ms > 0 ? prop.secant_slope(x, S(options_.grid_ms))
-                                    : prop.crossing_slope(x);
+        return options_.grid_ms > 0 ? prop.secant_slope(x) : prop.crossing_slope(x);
     }
 
     /// Whether layer l's threshold offset B can leave 0: an adaptive layer, or one whose
@@ -1448,21 +1449,24 @@ private:
             for (std::size_t j = 0; j < n; ++j)
                 if ((*peaks)[j].kind == kind::end) mu_v[j] += grad_out[j];
         std::size_t grazing = 0;
+        // each spike's 1 / gdot, with the grazing guard, in one pass the compiler vectorises
+        std::vector<S> inv_slope(spiking ? lt.spikes.size() : 0);
+        for (std::size_t k = 0; k < inv_slope.size(); ++k)
+            inv_slope[k] = spike_slope(prop, lt.before[k]);
+        for (auto& q : inv_slope) {
+            grazing += q < min_slope;
+            q = S(1) / std::max(q, min_slope);
+        }
         auto jump = [&](std::size_t j, const split& sp, event::neuron_state<S>& m) {
             if (sp.spike < 0) {
                 m.v += grad_out[j];
                 return;
             }
             const auto& x = lt.before[static_cast<std::size_t>(sp.spike)];
-            S slope = spike_slope(prop, x);
-            if (slope < min_slope) {
-                ++grazing;
-                slope = min_slope;
-            }
             const S adapt_term = m.b * beta[j] * prop.inv_tau_b();
             const S total =
                 above[static_cast<std::size_t>(sp.spike)] - m.v * x.i * prop.inv_tau_m() + adapt_term;
-            const S r = total / slope;
+            const S r = total * inv_slope[static_cast<std::size_t>(sp.spike)];
             dtheta[j] += r;
             dbeta[j] += m.b;
             m.v = inject ? inject[j] - r : -r;

@@ -85,6 +85,11 @@ public:
         h_ = h;
         inv_h_ = S(1) / h;
         ready_.fill(false);
+        const auto f = compute(h);  // the one-step inverse for secant_slope
+        back_.a_m = S(1) / f.a_m;
+        back_.a_s = S(1) / f.a_s;
+        back_.a_b = S(1) / f.a_b;
+        step_k_ = f.k;
     }
     static constexpr std::size_t grid_table = 64;
 
@@ -181,12 +186,12 @@ public:
     /// at the grid point itself is 0 or negative once V has passed its maximum inside the step;
     /// it tends to the slope at the crossing as h shrinks. The step's start is recovered by
     /// inverting P(h) (one step: no error growth).
-    S secant_slope(const neuron_state<S>& x, S h) const {
-        const auto f = over(h);
-        const S i0 = x.i / f.a_s;
-        const S v0 = (x.v - f.k * i0) / f.a_m;
-        const S b0 = x.b / f.a_b;
-        return ((x.v - x.b) - (v0 - b0)) / h;
+    /// Needs use_grid(h) (which inverts P(h) once).
+    S secant_slope(const neuron_state<S>& x) const {
+        const S i0 = x.i * back_.a_s;
+        const S v0 = (x.v - step_k_ * i0) * back_.a_m;
+        const S b0 = x.b * back_.a_b;
+        return ((x.v - x.b) - (v0 - b0)) * inv_h_;
     }
     S inv_tau_m() const { return inv_tau_m_; }
     /// 1 / tau_B, 0 without adaptation (tau_B infinite).
@@ -207,6 +212,8 @@ private:
     S inv_tau_b_ = 0;
     S h_ = 0;  // grid step of the factor table (0: none)
     S inv_h_ = 0;
+    propagator_factors<S> back_{};  // 1 / a_m, 1 / a_s, 1 / a_b of one grid step
+    S step_k_ = 0;                  // k of one grid step
     mutable std::array<propagator_factors<S>, grid_table> table_{};
     mutable std::array<bool, grid_table> ready_{};
 };
