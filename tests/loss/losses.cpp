@@ -119,6 +119,22 @@ TEST_CASE("cross-entropy on counts, final membrane and max membrane use the righ
     CHECK(grad[8] == doctest::Approx(std::exp(2.0) / zm));      // t = 2 holds max of unit 2
 }
 
+TEST_CASE("max-membrane cross-entropy credits the first step of a tied maximum, and scores agree") {
+    // [T = 4, n = 2]: unit 0 peaks at 2 on steps 1 and 3, unit 1 at 5 on steps 0 and 2
+    const std::vector<double> v = {1, 5, 2, 4, 0, 5, 2, -1};
+    std::vector<double> grad(8, 7.0);
+    const double l = max_membrane_cross_entropy{}.evaluate(v.data(), 4, 2, 0, grad.data(), 1.0);
+    const double z = std::exp(2.0) + std::exp(5.0);
+    CHECK(l == doctest::Approx(std::log(z) - 2));
+    CHECK(grad[2] == doctest::Approx(std::exp(2.0) / z - 1));  // unit 0, step 1
+    CHECK(grad[1] == doctest::Approx(std::exp(5.0) / z));      // unit 1, step 0
+    for (const std::size_t k : {0, 3, 4, 5, 6, 7}) CHECK(grad[k] == 0.0);
+    std::vector<double> scores(2);
+    max_membrane_cross_entropy{}.scores(v.data(), 4, 2, scores.data());
+    CHECK(scores[0] == 2.0);
+    CHECK(scores[1] == 5.0);
+}
+
 TEST_CASE("cross-entropy on the mean membrane uses the time average and spreads dL/dz / T over the steps") {
     // Membrane record [T = 3, n = 3]: means (1, 0, 1).
     const std::vector<double> v = {3, 1, 0, 0, 0, 1, 0, -1, 2};

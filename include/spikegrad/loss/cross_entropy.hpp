@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace spikegrad {
@@ -37,29 +38,33 @@ struct max_membrane_cross_entropy {
     template <class S>
     S evaluate(const S* record, std::size_t T, std::size_t n, int label, S* grad, S scale) const {
         std::vector<S> z(n);
-        std::vector<std::size_t> when(n, 0);
-        for (std::size_t i = 0; i < n; ++i) {
-            z[i] = record[i];
-            for (std::size_t t = 1; t < T; ++t)
-                if (record[t * n + i] > z[i]) {
-                    z[i] = record[t * n + i];
-                    when[i] = t;
-                }
+        if (!grad) {
+            scores(record, T, n, z.data());
+            return detail::cross_entropy(z.data(), n, label, static_cast<S*>(nullptr), scale);
+        }
+        // step by step over contiguous rows, branch-free: the first maximum on ties
+        std::vector<std::uint32_t> when(n, 0);
+        std::copy(record, record + n, z.begin());
+        for (std::size_t t = 1; t < T; ++t) {
+            const S* row = record + t * n;
+            const auto step = static_cast<std::uint32_t>(t);
+            for (std::size_t i = 0; i < n; ++i) {
+                const bool up = row[i] > z[i];
+                z[i] = up ? row[i] : z[i];
+                when[i] = up ? step : when[i];
+            }
         }
         std::vector<S> dz(n);
-        const S loss = detail::cross_entropy(z.data(), n, label, grad ? dz.data() : nullptr, scale);
-        if (grad) {
-            std::fill(grad, grad + T * n, S(0));
-            for (std::size_t i = 0; i < n; ++i) grad[when[i] * n + i] = dz[i];
-        }
+        const S loss = detail::cross_entropy(z.data(), n, label, dz.data(), scale);
+        std::fill(grad, grad + T * n, S(0));
+        for (std::size_t i = 0; i < n; ++i) grad[std::size_t(when[i]) * n + i] = dz[i];
         return loss;
     }
     template <class S>
     void scores(const S* record, std::size_t T, std::size_t n, S* out) const {
-        for (std::size_t i = 0; i < n; ++i) {
-            out[i] = record[i];
-            for (std::size_t t = 1; t < T; ++t) out[i] = std::max(out[i], record[t * n + i]);
-        }
+        std::copy(record, record + n, out);
+        for (std::size_t t = 1; t < T; ++t)
+            for (std::size_t i = 0; i < n; ++i) out[i] = std::max(out[i], record[t * n + i]);
     }
 };
 
