@@ -3978,18 +3978,21 @@ void emit_spikes(const S* x, std::size_t T, std::size_t n, const Surrogate& sg,
 /// The same loop with each step's input current made just before the step (current_of(t, row)
 /// writes I[t] into `row`, n scalars) and, with `spikes`, each step's spikes emitted right
 /// after it: the current row and the trace row stay in L1 instead of a [T, n] current buffer
-/// passing through the caches between two loops.
+/// passing through the caches between two loops. With `two_rows` (inference: nothing reads
+/// the trace afterwards) `trace` holds two steps per channel, [channels, 2, n], used in turn,
+/// so the state stays in L1 and no [T, n] trace evicts the weights from L2 at long T.
 template <class Dynamics, class Surrogate, class S, class Current>
 void forward_fused(const Dynamics& dynamics, Current&& current_of, std::size_t T,
                    const Surrogate& sg, S* trace, S* work, S* row,
-                   event_train<S>* spikes = nullptr) {
-    const std::size_t n = dynamics.size(), stride = T * n;
+                   event_train<S>* spikes = nullptr, bool two_rows = false) {
+    const std::size_t n = dynamics.size(), stride = (two_rows ? 2 : T) * n;
+    const auto at = [&](std::size_t t) { return trace + (two_rows ? t & 1 : t) * n; };
     dynamics.begin_forward(work);
     if (spikes) spikes->clear();
     for (std::size_t t = 0; t < T; ++t) {
         current_of(t, row);
-        dynamics.step(row, t ? trace + (t - 1) * n : nullptr, trace + t * n, stride, work, sg);
-        if (spikes) emit_step(trace + t * n, n, sg, *spikes);
+        dynamics.step(row, t ? at(t - 1) : nullptr, at(t), stride, work, sg);
+        if (spikes) emit_step(at(t), n, sg, *spikes);
     }
 }
 
@@ -4660,20 +4663,23 @@ struct dense {
 
         /// One sample's forward pass: currents from the input events, the neuron's dynamics,
         /// and (spiking layers) the output spikes, delayed when the layer has a delay.
+        /// Without `keep_trace` (inference) a spiking layer keeps only its last two steps of
+        /// state: its spikes are its output, and no backward pass will read the trace.
         template <class V>
         void forward(event_view<V> input, std::size_t T, layer_tape<S>& tape, S* current,
-                     S* work, const S* values) const {
+                     S* work, const S* values, bool keep_trace = true) const {
             // Step by step: the step's current (in `current`'s first row), the neuron's step,
             // its spikes, so that neither a [T, n] current nor the trace passes through L2
             // between loops.
-            tape.trace.resize(T * n_out() * channels);
+            const bool two_rows = spiking && !keep_trace && T > 2;
+            tape.trace.resize((two_rows ? 2 : T) * n_out() * channels);
             const auto current_of = [&](std::size_t t, S* row) {
                 synapse_.current_step(input, t, row, values);
             };
             event_train<S>* spikes = nullptr;
             if constexpr (spiking) spikes = &tape.spikes;
             surrogate_bptt::forward_fused(neuron_, current_of, T, options_.surrogate,
-                                          tape.trace.data(), work, current, spikes);
+                                          tape.trace.data(), work, current, spikes, two_rows);
             if constexpr (delayed) delay_.forward(tape.spikes, T, tape.delayed);
         }
 
@@ -5004,7 +5010,7 @@ public:
         const std::size_t T = batch.n_steps, n = n_outputs();
         tensor<Scalar, 3> record({batch.n_samples, T, n});
         for_each_sample(batch, [&](std::size_t b, workspace& ws) {
-            forward_sample(batch.sample(b), T, ws, ws.tape);
+            forward_sample(batch.sample(b), T, ws, ws.tape, false);
             last().write_record(ws.tape[depth - 1], T, record.data() + b * T * n);
         }, false, "forward");
         return record;
@@ -5089,7 +5095,7 @@ public:
         std::vector<prediction_credit> hits(batch.n_samples);
         if (predictions) predictions->assign(batch.n_samples, -1);
         for_each_sample(batch, [&](std::size_t b, workspace& ws) {
-            forward_sample(batch.sample(b), T, ws, ws.tape);
+            forward_sample(batch.sample(b), T, ws, ws.tape, false);
             last().write_record(ws.tape[depth - 1], T, ws.record.data());
             losses[b] = loss.evaluate(ws.record.data(), T, n, batch.labels[b],
                                       static_cast<Scalar*>(nullptr), Scalar(1));
@@ -5124,8 +5130,9 @@ public:
     /// Per-layer spiking activity of the samples of the last forward, train_step or evaluate.
     const network_activity& activity() const { return activity_.value; }
 
-    /// Memory of BPTT per sample: the tape of the last sample thread 0 ran (every layer's
-    /// trace and spike lists, what the backward pass reads of the forward pass), and one
+    /// Memory of BPTT per sample: the tape of the last sample thread 0 ran in a train_step or
+    /// a taped forward (every layer's trace and spike lists, what the backward pass reads of
+    /// the forward pass; inference keeps two steps of each hidden layer's state), and one
     /// thread's scratch ([T, width] currents and gradient buffers, the output record).
     struct memory_use {
         std::size_t tape_bytes = 0;
@@ -5337,20 +5344,23 @@ private:
 
     template <std::size_t I>
     void forward_layer(event_view<float> input, std::size_t T, workspace& ws,
-                       sample_tape& kept) const {
+                       sample_tape& kept, bool keep_trace) const {
         const Scalar* values = store_.flat().data();
         if constexpr (I == 0)
             std::get<0>(layers_).forward(input, T, kept[0], ws.current.data(), ws.work.data(),
-                                         values);
+                                         values, keep_trace);
         else
             std::get<I>(layers_).forward(std::get<I - 1>(layers_).output(kept[I - 1]), T,
-                                         kept[I], ws.current.data(), ws.work.data(), values);
+                                         kept[I], ws.current.data(), ws.work.data(), values,
+                                         keep_trace);
     }
 
+    /// One sample through every layer; without `keep_trace` (inference: no backward pass
+    /// follows) the spiking layers keep only two steps of state.
     void forward_sample(event_view<float> input, std::size_t T, workspace& ws,
-                        sample_tape& kept) const {
+                        sample_tape& kept, bool keep_trace = true) const {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (forward_layer<I>(input, T, ws, kept), ...);
+            (forward_layer<I>(input, T, ws, kept, keep_trace), ...);
         }(std::make_index_sequence<depth>{});
         count_activity(kept, T, ws.activity);
     }

@@ -74,18 +74,21 @@ void emit_spikes(const S* x, std::size_t T, std::size_t n, const Surrogate& sg,
 /// The same loop with each step's input current made just before the step (current_of(t, row)
 /// writes I[t] into `row`, n scalars) and, with `spikes`, each step's spikes emitted right
 /// after it: the current row and the trace row stay in L1 instead of a [T, n] current buffer
-/// passing through the caches between two loops.
+/// passing through the caches between two loops. With `two_rows` (inference: nothing reads
+/// the trace afterwards) `trace` holds two steps per channel, [channels, 2, n], used in turn,
+/// so the state stays in L1 and no [T, n] trace evicts the weights from L2 at long T.
 template <class Dynamics, class Surrogate, class S, class Current>
 void forward_fused(const Dynamics& dynamics, Current&& current_of, std::size_t T,
                    const Surrogate& sg, S* trace, S* work, S* row,
-                   event_train<S>* spikes = nullptr) {
-    const std::size_t n = dynamics.size(), stride = T * n;
+                   event_train<S>* spikes = nullptr, bool two_rows = false) {
+    const std::size_t n = dynamics.size(), stride = (two_rows ? 2 : T) * n;
+    const auto at = [&](std::size_t t) { return trace + (two_rows ? t & 1 : t) * n; };
     dynamics.begin_forward(work);
     if (spikes) spikes->clear();
     for (std::size_t t = 0; t < T; ++t) {
         current_of(t, row);
-        dynamics.step(row, t ? trace + (t - 1) * n : nullptr, trace + t * n, stride, work, sg);
-        if (spikes) emit_step(trace + t * n, n, sg, *spikes);
+        dynamics.step(row, t ? at(t - 1) : nullptr, at(t), stride, work, sg);
+        if (spikes) emit_step(at(t), n, sg, *spikes);
     }
 }
 

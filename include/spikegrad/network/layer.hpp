@@ -154,20 +154,23 @@ struct dense {
 
         /// One sample's forward pass: currents from the input events, the neuron's dynamics,
         /// and (spiking layers) the output spikes, delayed when the layer has a delay.
+        /// Without `keep_trace` (inference) a spiking layer keeps only its last two steps of
+        /// state: its spikes are its output, and no backward pass will read the trace.
         template <class V>
         void forward(event_view<V> input, std::size_t T, layer_tape<S>& tape, S* current,
-                     S* work, const S* values) const {
+                     S* work, const S* values, bool keep_trace = true) const {
             // Step by step: the step's current (in `current`'s first row), the neuron's step,
             // its spikes, so that neither a [T, n] current nor the trace passes through L2
             // between loops.
-            tape.trace.resize(T * n_out() * channels);
+            const bool two_rows = spiking && !keep_trace && T > 2;
+            tape.trace.resize((two_rows ? 2 : T) * n_out() * channels);
             const auto current_of = [&](std::size_t t, S* row) {
                 synapse_.current_step(input, t, row, values);
             };
             event_train<S>* spikes = nullptr;
             if constexpr (spiking) spikes = &tape.spikes;
             surrogate_bptt::forward_fused(neuron_, current_of, T, options_.surrogate,
-                                          tape.trace.data(), work, current, spikes);
+                                          tape.trace.data(), work, current, spikes, two_rows);
             if constexpr (delayed) delay_.forward(tape.spikes, T, tape.delayed);
         }
 

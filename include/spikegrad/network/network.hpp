@@ -201,7 +201,7 @@ public:
         const std::size_t T = batch.n_steps, n = n_outputs();
         tensor<Scalar, 3> record({batch.n_samples, T, n});
         for_each_sample(batch, [&](std::size_t b, workspace& ws) {
-            forward_sample(batch.sample(b), T, ws, ws.tape);
+            forward_sample(batch.sample(b), T, ws, ws.tape, false);
             last().write_record(ws.tape[depth - 1], T, record.data() + b * T * n);
         }, false, "forward");
         return record;
@@ -286,7 +286,7 @@ public:
         std::vector<prediction_credit> hits(batch.n_samples);
         if (predictions) predictions->assign(batch.n_samples, -1);
         for_each_sample(batch, [&](std::size_t b, workspace& ws) {
-            forward_sample(batch.sample(b), T, ws, ws.tape);
+            forward_sample(batch.sample(b), T, ws, ws.tape, false);
             last().write_record(ws.tape[depth - 1], T, ws.record.data());
             losses[b] = loss.evaluate(ws.record.data(), T, n, batch.labels[b],
                                       static_cast<Scalar*>(nullptr), Scalar(1));
@@ -321,8 +321,9 @@ public:
     /// Per-layer spiking activity of the samples of the last forward, train_step or evaluate.
     const network_activity& activity() const { return activity_.value; }
 
-    /// Memory of BPTT per sample: the tape of the last sample thread 0 ran (every layer's
-    /// trace and spike lists, what the backward pass reads of the forward pass), and one
+    /// Memory of BPTT per sample: the tape of the last sample thread 0 ran in a train_step or
+    /// a taped forward (every layer's trace and spike lists, what the backward pass reads of
+    /// the forward pass; inference keeps two steps of each hidden layer's state), and one
     /// thread's scratch ([T, width] currents and gradient buffers, the output record).
     struct memory_use {
         std::size_t tape_bytes = 0;
@@ -534,20 +535,23 @@ private:
 
     template <std::size_t I>
     void forward_layer(event_view<float> input, std::size_t T, workspace& ws,
-                       sample_tape& kept) const {
+                       sample_tape& kept, bool keep_trace) const {
         const Scalar* values = store_.flat().data();
         if constexpr (I == 0)
             std::get<0>(layers_).forward(input, T, kept[0], ws.current.data(), ws.work.data(),
-                                         values);
+                                         values, keep_trace);
         else
             std::get<I>(layers_).forward(std::get<I - 1>(layers_).output(kept[I - 1]), T,
-                                         kept[I], ws.current.data(), ws.work.data(), values);
+                                         kept[I], ws.current.data(), ws.work.data(), values,
+                                         keep_trace);
     }
 
+    /// One sample through every layer; without `keep_trace` (inference: no backward pass
+    /// follows) the spiking layers keep only two steps of state.
     void forward_sample(event_view<float> input, std::size_t T, workspace& ws,
-                        sample_tape& kept) const {
+                        sample_tape& kept, bool keep_trace = true) const {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (forward_layer<I>(input, T, ws, kept), ...);
+            (forward_layer<I>(input, T, ws, kept, keep_trace), ...);
         }(std::make_index_sequence<depth>{});
         count_activity(kept, T, ws.activity);
     }
