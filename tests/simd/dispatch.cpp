@@ -1,4 +1,4 @@
-// The run-time dispatched kernels: each instruction set's variant against plain loops, the two
+// The run-time dispatched kernels: each instruction set's variant against plain loops, the
 // variants against each other, and the same input giving the same bits twice.
 #include <spikegrad/simd/kernels.hpp>
 #include <spikegrad/core/random.hpp>
@@ -16,12 +16,17 @@ TEST_CASE("the dispatched kernels name the instruction set they chose") {
     const std::string name = simd::active_isa();
     CHECK(!name.empty());
 #if SPIKEGRAD_DISPATCH
-    __builtin_cpu_init();
+    using simd::isa;
     const char* forced = std::getenv("SPIKEGRAD_ISA");
-    if (forced && std::strcmp(forced, "sse2") == 0)
+    const std::string force = forced ? forced : "";
+    if (force == "sse2")
         CHECK(name == "sse2");
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    else if (force != "avx2" && simd::detail::cpu_has(isa::avx512))
+        CHECK(name == "avx512f");
+    else if (simd::detail::cpu_has(isa::avx2))
         CHECK(name == "avx2+fma");
+    else
+        CHECK(name == "sse2");
 #endif
 }
 
@@ -29,10 +34,10 @@ TEST_CASE("the dispatched kernels name the instruction set they chose") {
 namespace {
 
 std::vector<const simd::detail::kernel_table*> available() {
+    using simd::isa;
     std::vector<const simd::detail::kernel_table*> out{&simd::detail::sse2_kernels};
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        out.push_back(&simd::detail::avx2_kernels);
+    if (simd::detail::cpu_has(isa::avx2)) out.push_back(&simd::detail::avx2_kernels);
+    if (simd::detail::cpu_has(isa::avx512)) out.push_back(&simd::detail::avx512_kernels);
     return out;
 }
 
@@ -41,9 +46,9 @@ std::vector<const simd::detail::kernel_table*> available() {
 TEST_CASE("every instruction set's matmul equals the triple loop and repeats bit for bit") {
     rng random(11);
     for (const auto* table : available())
-        for (std::size_t m : {1, 5, 6, 7, 13, 100})
+        for (std::size_t m : {1, 5, 6, 7, 8, 13, 17, 100})
             for (std::size_t k : {1, 20, 128})
-                for (std::size_t n : {1, 7, 8, 16, 20, 33, 128}) {
+                for (std::size_t n : {1, 7, 8, 16, 20, 33, 48, 128}) {
                     CAPTURE(simd::isa_name(table->set));
                     std::vector<float> a(m * k), b(k * n), c(m * n), again(m * n);
                     for (auto& x : a) x = float(random.uniform(-1, 1));
@@ -64,7 +69,7 @@ TEST_CASE("every instruction set's matmul equals the triple loop and repeats bit
 TEST_CASE("every instruction set's gather_rows and compaction equal their loops") {
     rng random(12);
     for (const auto* table : available())
-        for (std::size_t n : {1, 3, 8, 20, 37, 64, 128, 130}) {
+        for (std::size_t n : {1, 3, 8, 16, 20, 37, 64, 128, 130, 255}) {
             CAPTURE(simd::isa_name(table->set));
             CAPTURE(n);
             const std::size_t rows = 9;

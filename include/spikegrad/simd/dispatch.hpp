@@ -1,10 +1,11 @@
 /// \file
 /// spikegrad: run-time choice of the instruction set for the few hot float kernels (row sums,
 /// the matrix product, spike compaction), so that a default build (no -march: SSE2 on x86-64)
-/// runs them with AVX2 + FMA where the CPU has it. The choice is made once, by CPU detection
-/// (__builtin_cpu_supports); SPIKEGRAD_ISA=sse2 in the environment forces the fallback (tests,
-/// comparisons). A fixed instruction set gives bit-identical results; AVX2 (fused multiply-add)
-/// and SSE2 (separate multiply and add) differ in the last bits.
+/// runs them with AVX-512 or AVX2 + FMA where the CPU has it. The choice is made once, by CPU
+/// detection (__builtin_cpu_supports); SPIKEGRAD_ISA=sse2 or =avx2 in the environment forces
+/// that set where the CPU has it (tests, comparisons). A fixed instruction set gives
+/// bit-identical results; the sets differ in the last bits (fused multiply-add or not, and the
+/// order of the matrix product's partial sums).
 #pragma once
 
 #include "../config.hpp"
@@ -29,9 +30,11 @@
 namespace spikegrad::simd {
 
 /// The instruction sets the dispatched kernels come in.
-enum class isa { sse2, avx2 };
+enum class isa { sse2, avx2, avx512 };
 
-inline const char* isa_name(isa i) { return i == isa::avx2 ? "avx2+fma" : "sse2"; }
+inline const char* isa_name(isa i) {
+    return i == isa::avx512 ? "avx512f" : i == isa::avx2 ? "avx2+fma" : "sse2";
+}
 
 }  // namespace spikegrad::simd
 
@@ -70,6 +73,17 @@ namespace avx2 {
 #pragma GCC pop_options
 }  // namespace avx2
 
+namespace avx512 {
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+#define SPIKEGRAD_ISA_WIDTH 16
+#define SPIKEGRAD_ISA_FMA 1
+#include "isa_kernels.hpp"
+#undef SPIKEGRAD_ISA_WIDTH
+#undef SPIKEGRAD_ISA_FMA
+#pragma GCC pop_options
+}  // namespace avx512
+
 /// The float kernels of one instruction set, chosen once at run time.
 struct kernel_table {
     isa set;
@@ -84,12 +98,23 @@ inline constexpr kernel_table sse2_kernels{isa::sse2, sse2::gather_rows, sse2::m
                                            sse2::indices_at_least};
 inline constexpr kernel_table avx2_kernels{isa::avx2, avx2::gather_rows, avx2::matmul_rows,
                                            avx2::indices_at_least};
+inline constexpr kernel_table avx512_kernels{isa::avx512, avx512::gather_rows,
+                                             avx512::matmul_rows, avx512::indices_at_least};
+
+/// Whether this CPU runs the kernels of set i.
+inline bool cpu_has(isa i) {
+    __builtin_cpu_init();
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (i == isa::avx512) return avx2 && __builtin_cpu_supports("avx512f");
+    return i == isa::avx2 ? avx2 : true;
+}
 
 inline const kernel_table& choose_kernels() {
     const char* forced = std::getenv("SPIKEGRAD_ISA");
     if (forced && std::strcmp(forced, "sse2") == 0) return sse2_kernels;
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return avx2_kernels;
+    const bool cap_avx2 = forced && std::strcmp(forced, "avx2") == 0;
+    if (!cap_avx2 && cpu_has(isa::avx512)) return avx512_kernels;
+    if (cpu_has(isa::avx2)) return avx2_kernels;
     return sse2_kernels;
 }
 

@@ -13,7 +13,9 @@ inline constexpr std::size_t width = SPIKEGRAD_ISA_WIDTH;
 SPIKEGRAD_ALWAYS_INLINE vec load(const float* p) { return *reinterpret_cast<const vec*>(p); }
 SPIKEGRAD_ALWAYS_INLINE void store(float* p, vec v) { *reinterpret_cast<vec*>(p) = v; }
 SPIKEGRAD_ALWAYS_INLINE vec splat(float x) {
-#if SPIKEGRAD_ISA_WIDTH == 8
+#if SPIKEGRAD_ISA_WIDTH == 16
+    return vec{x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x};
+#elif SPIKEGRAD_ISA_WIDTH == 8
     return vec{x, x, x, x, x, x, x, x};  // a broadcast (vec{} + x adds a scalar 0 first)
 #else
     return vec{x, x, x, x};
@@ -21,7 +23,9 @@ SPIKEGRAD_ALWAYS_INLINE vec splat(float x) {
 }
 /// a * b + c, one rounding where the instruction set has FMA.
 SPIKEGRAD_ALWAYS_INLINE vec fmadd(vec a, vec b, vec c) {
-#if SPIKEGRAD_ISA_FMA
+#if SPIKEGRAD_ISA_FMA && SPIKEGRAD_ISA_WIDTH == 16
+    return (vec)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+#elif SPIKEGRAD_ISA_FMA
     return (vec)__builtin_ia32_vfmaddps256((__v8sf)a, (__v8sf)b, (__v8sf)c);
 #else
     return a * b + c;
@@ -124,8 +128,9 @@ SPIKEGRAD_ALWAYS_INLINE void matmul_tile(std::size_t i, std::size_t j, std::size
 }
 
 /// AVX2: 6 x 2 (12 accumulators, 2 row vectors and a broadcast of the 16 registers: both FMA
-/// pipes busy); SSE2 (no FMA, a product register per chain): 4 x 2.
-inline constexpr std::size_t tile_rows = SPIKEGRAD_ISA_FMA ? 6 : 4;
+/// pipes busy); AVX-512 (32 registers): 8 x 2; SSE2 (no FMA, a product register per chain):
+/// 4 x 2.
+inline constexpr std::size_t tile_rows = SPIKEGRAD_ISA_WIDTH == 16 ? 8 : SPIKEGRAD_ISA_FMA ? 6 : 4;
 inline constexpr std::size_t tile_vectors = 2;
 
 template <std::size_t V>
@@ -163,12 +168,22 @@ inline void matmul_rows(std::size_t first, std::size_t last, std::size_t k, std:
 
 /// The j in [0, n) with x[j] >= threshold, in order; returns how many. AVX2: the comparison
 /// mask picks a row of a 256-entry table of packed lane numbers (no branch per spike), and
-/// 8 indices are stored whatever the count (room for n + compaction_slack).
+/// 8 indices are stored whatever the count (room for n + compaction_slack); AVX-512: the mask
+/// compresses the lane numbers.
 inline std::size_t indices_at_least(std::size_t n, const float* x, float threshold,
                                     std::uint32_t* out) {
     std::size_t count = 0, j = 0;
     const vec th = splat(threshold);
-#if SPIKEGRAD_ISA_WIDTH == 8
+#if SPIKEGRAD_ISA_WIDTH == 16
+    // the comparison mask compresses the lane numbers (16 indices stored whatever the count)
+    __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (; j + 16 <= n; j += 16) {
+        const __mmask16 bits = _mm512_cmp_ps_mask((__m512)load(x + j), (__m512)th, _CMP_GE_OQ);
+        _mm512_storeu_si512(out + count, _mm512_maskz_compress_epi32(bits, index));
+        count += static_cast<std::size_t>(__builtin_popcount(static_cast<unsigned>(bits)));
+        index = _mm512_add_epi32(index, _mm512_set1_epi32(16));
+    }
+#elif SPIKEGRAD_ISA_WIDTH == 8
     for (; j + 8 <= n; j += 8) {
         const unsigned bits = static_cast<unsigned>(
             _mm256_movemask_ps((__m256)(load(x + j) >= th)));
