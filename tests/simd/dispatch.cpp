@@ -31,6 +31,27 @@ TEST_CASE("the dispatched kernels name the instruction set they chose") {
 }
 
 #if SPIKEGRAD_DISPATCH
+TEST_CASE("SPIKEGRAD_ISA caps the instruction set, and an unknown value is flagged") {
+    using simd::isa;
+    bool recognised = false;
+    CHECK(simd::detail::isa_cap(nullptr, recognised) == isa::avx512);
+    CHECK(recognised);
+    CHECK(simd::detail::isa_cap("", recognised) == isa::avx512);
+    CHECK(simd::detail::isa_cap("sse2", recognised) == isa::sse2);
+    CHECK(recognised);
+    CHECK(simd::detail::isa_cap("avx2", recognised) == isa::avx2);
+    CHECK(simd::detail::isa_cap("avx512", recognised) == isa::avx512);
+    CHECK(recognised);
+    CHECK(simd::detail::isa_cap("avx", recognised) == isa::avx512);
+    CHECK_FALSE(recognised);
+    // the cap is never exceeded, and what is chosen is what the CPU runs
+    CHECK(simd::detail::kernels_for(isa::sse2).set == isa::sse2);
+    const auto capped = simd::detail::kernels_for(isa::avx2).set;
+    CHECK(capped != isa::avx512);
+    CHECK(simd::detail::cpu_has(capped));
+    CHECK(simd::detail::cpu_has(simd::detail::kernels_for(isa::avx512).set));
+}
+
 namespace {
 
 std::vector<const simd::detail::kernel_table*> available() {

@@ -2,8 +2,8 @@
 /// spikegrad: run-time choice of the instruction set for the few hot float kernels (row sums,
 /// the matrix product, spike compaction), so that a default build (no -march: SSE2 on x86-64)
 /// runs them with AVX-512 or AVX2 + FMA where the CPU has it. The choice is made once, by CPU
-/// detection (__builtin_cpu_supports); SPIKEGRAD_ISA=sse2 or =avx2 in the environment forces
-/// that set where the CPU has it (tests, comparisons). A fixed instruction set gives
+/// detection (__builtin_cpu_supports); SPIKEGRAD_ISA=sse2 or =avx2 in the environment caps it
+/// there (tests, comparisons; an unknown value is reported on stderr and ignored). A fixed instruction set gives
 /// bit-identical results; the sets differ in the last bits (fused multiply-add or not, and the
 /// order of the matrix product's partial sums).
 #pragma once
@@ -13,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -109,13 +110,34 @@ inline bool cpu_has(isa i) {
     return i == isa::avx2 ? avx2 : true;
 }
 
+/// The highest set SPIKEGRAD_ISA allows: "sse2", "avx2" or "avx512"; unset or empty allows
+/// all; anything else allows all too and sets `recognised` to false.
+inline isa isa_cap(const char* value, bool& recognised) {
+    recognised = true;
+    if (!value || !*value || std::strcmp(value, "avx512") == 0) return isa::avx512;
+    if (std::strcmp(value, "avx2") == 0) return isa::avx2;
+    if (std::strcmp(value, "sse2") == 0) return isa::sse2;
+    recognised = false;
+    return isa::avx512;
+}
+
+/// The best set this CPU has within the cap.
+inline const kernel_table& kernels_for(isa cap) {
+    if (cap == isa::avx512 && cpu_has(isa::avx512)) return avx512_kernels;
+    if (cap != isa::sse2 && cpu_has(isa::avx2)) return avx2_kernels;
+    return sse2_kernels;
+}
+
 inline const kernel_table& choose_kernels() {
     const char* forced = std::getenv("SPIKEGRAD_ISA");
-    if (forced && std::strcmp(forced, "sse2") == 0) return sse2_kernels;
-    const bool cap_avx2 = forced && std::strcmp(forced, "avx2") == 0;
-    if (!cap_avx2 && cpu_has(isa::avx512)) return avx512_kernels;
-    if (cpu_has(isa::avx2)) return avx2_kernels;
-    return sse2_kernels;
+    bool recognised = true;
+    const isa cap = isa_cap(forced, recognised);
+    const kernel_table& chosen = kernels_for(cap);
+    if (!recognised)
+        std::fprintf(stderr,
+                     "spikegrad: SPIKEGRAD_ISA=%s is not one of sse2, avx2, avx512; using %s\n",
+                     forced, isa_name(chosen.set));
+    return chosen;
 }
 
 /// The kernels for this CPU, chosen on first use.
